@@ -1,0 +1,201 @@
+"""Everything about alpha: extraction in eval mode, self-loops, per-node views.
+
+PyG flows source -> target: ``edge_index[0]`` is j (the neighbour),
+``edge_index[1]`` is i (the node that attends). For every target i and head,
+alpha_ij sums to 1 over j in N(i) ∪ {i}. ``GATConv``/``GATv2Conv`` remove any
+self-loops already in the graph and append exactly one per node at the end,
+so the returned edge index is ``[original non-loop edges..., (0,0), ..., (N-1,N-1)]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.nn import GATConv, GATv2Conv
+from torch_geometric.utils import softmax
+
+from .errors import GatvizError
+
+
+@dataclass
+class AttentionTable:
+    """Attention of every layer and head over one edge index.
+
+    Attributes:
+        edge_index: (2, E') long, source -> target, one self-loop per node appended.
+        alpha: per layer, (E', H_l) float; sums to 1 per (target, head).
+        score: per layer, (E', H_l) raw e_ij before the softmax, or None.
+        epoch: epochs trained when it was taken.
+    """
+    edge_index: Tensor
+    alpha: list[Tensor]
+    score: list[Tensor] | None
+    num_nodes: int
+    epoch: int = 0
+
+    @property
+    def layers(self) -> int:
+        return len(self.alpha)
+
+    def heads(self, layer: int) -> int:
+        return int(self.alpha[layer].size(1))
+
+    @cached_property
+    def is_self(self) -> Tensor:
+        return self.edge_index[0] == self.edge_index[1]
+
+    @cached_property
+    def _by_target(self) -> tuple[np.ndarray, np.ndarray]:
+        # CSR over targets: edges into node i are order[ptr[i]:ptr[i + 1]].
+        target = self.edge_index[1].numpy()
+        order = np.argsort(target, kind="stable")
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(target, minlength=self.num_nodes))])
+        return order, ptr
+
+    def incoming(self, node: int) -> np.ndarray:
+        """Edge ids (into edge_index) of the edges that end at ``node``, self-loop included."""
+        order, ptr = self._by_target
+        return order[ptr[node]:ptr[node + 1]]
+
+    def weights(self, layer: int, head: int | str) -> np.ndarray:
+        """alpha (E',) of one head, or of the head mean when ``head == "mean"``."""
+        _check_layer_head(self, layer, head)
+        a = self.alpha[layer]
+        return (a.float().mean(dim=1) if head == "mean" else a[:, head].float()).numpy()
+
+
+def _check_layer_head(att: AttentionTable, layer: int, head) -> None:
+    if not 0 <= layer < att.layers:
+        raise GatvizError(f"layer must be from 0 to {att.layers - 1}, not {layer}")
+    if head != "mean" and not (isinstance(head, (int, np.integer)) and 0 <= head < att.heads(layer)):
+        raise GatvizError(f"head must be from 0 to {att.heads(layer) - 1} or 'mean', not {head!r}")
+
+
+@torch.no_grad()
+def extract(model, x: Tensor, edge_index: Tensor, epoch: int = 0, scores: bool = True
+            ) -> tuple[Tensor, AttentionTable]:
+    """Run the model in eval mode and collect alpha (and e_ij) of every layer.
+
+    eval(): in train mode PyG returns alpha after attention dropout, which no
+    longer sums to 1. The model's mode is restored afterwards.
+
+    Returns:
+        logits (N, C) and the AttentionTable (on CPU, float32).
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        logits, attention, inputs = model(x, edge_index, return_attention=True, return_inputs=True)
+    finally:
+        model.train(was_training)
+    loop_index = attention[0][0]
+    for other, _ in attention[1:]:
+        assert torch.equal(other, loop_index), "layers returned different edge indices"
+    score = None
+    if scores:
+        score = [raw_scores(conv, h, loop_index).float().cpu() for conv, h in zip(model.convs, inputs)]
+    table = AttentionTable(loop_index.cpu(), [a.float().cpu() for _, a in attention], score,
+                           num_nodes=int(x.size(0)), epoch=epoch)
+    return logits, table
+
+
+def raw_scores(conv, x: Tensor, edge_index: Tensor) -> Tensor:
+    """e_ij (E, H) before the softmax, recomputed from the layer's own weights.
+
+    GAT:   e_ij = LeakyReLU(a_dst · z_i + a_src · z_j), z = W h  (a^T [z_i || z_j] split in two).
+    GATv2: e_ij = a · LeakyReLU(W_r h_i + W_l h_j).
+    softmax of these over each target's edges equals PyG's alpha (tested).
+    """
+    src, dst = edge_index
+    H, C = conv.heads, conv.out_channels
+    if isinstance(conv, GATConv):
+        z = conv.lin(x).view(-1, H, C)
+        e = (z * conv.att_src).sum(-1)[src] + (z * conv.att_dst).sum(-1)[dst]
+        return F.leaky_relu(e, conv.negative_slope)
+    if isinstance(conv, GATv2Conv):
+        x_l = conv.lin_l(x).view(-1, H, C)
+        x_r = conv.lin_r(x).view(-1, H, C)
+        return (F.leaky_relu(x_l[src] + x_r[dst], conv.negative_slope) * conv.att).sum(-1)
+    raise TypeError(f"no attention scores for {type(conv).__name__}")
+
+
+def softmax_by_target(score: Tensor, edge_index: Tensor, num_nodes: int) -> Tensor:
+    """alpha from e_ij: softmax over the incoming edges of each target (PyG's softmax)."""
+    return softmax(score, edge_index[1], num_nodes=num_nodes)
+
+
+def neighbourhood(att: AttentionTable, node: int, layer: int, head: int | str,
+                  degree: np.ndarray, names: list[str] | None = None) -> pd.DataFrame:
+    """What ``node`` (the target i) attends to in one layer and head.
+
+    Args:
+        att: the attention table.
+        node: target index i.
+        layer: 0-based layer.
+        head: head index, or "mean" for the mean over heads (still sums to 1).
+        degree: (N,) in-degree of every node, self-loops excluded.
+        names: node names, for the ``name`` column.
+
+    Returns:
+        One row per j in N(i) ∪ {i}, highest alpha first: ``source`` (index j),
+        ``name``, ``alpha``, ``score`` (e_ij; head mean for "mean"; NaN if not
+        extracted), ``rank`` (1 = most attended), ``degree`` (of j), ``uniform``
+        (1 / (deg(i) + 1), what alpha would be with no preference), ``self``.
+        alpha sums to 1.
+    """
+    if not 0 <= node < att.num_nodes:
+        raise GatvizError(f"node index {node} is out of range (0..{att.num_nodes - 1})")
+    _check_layer_head(att, layer, head)
+    edges = att.incoming(node)
+    sources = att.edge_index[0].numpy()[edges]
+    alpha = att.alpha[layer][edges]
+    alpha = alpha.mean(dim=1) if head == "mean" else alpha[:, head]
+    if att.score is not None:
+        score = att.score[layer][edges]
+        score = (score.mean(dim=1) if head == "mean" else score[:, head]).numpy()
+    else:
+        score = np.full(len(edges), np.nan)
+    frame = pd.DataFrame({
+        "source": sources,
+        "name": [names[j] for j in sources] if names is not None else sources.astype(str),
+        "alpha": alpha.numpy().astype(np.float64),
+        "score": score.astype(np.float64),
+        "degree": degree[sources],
+        "uniform": 1.0 / (len(edges)),
+        "self": sources == node,
+        "edge": edges,
+    })
+    frame = frame.sort_values(["alpha", "source"], ascending=[False, True], kind="stable")
+    frame.insert(3, "rank", np.arange(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
+
+
+def entropy(att: AttentionTable, layer: int, head: int | str) -> np.ndarray:
+    """Entropy (nats) of every node's attention distribution, (N,).
+
+    Compare with log(deg + 1), the entropy of uniform attention.
+    """
+    a = np.clip(att.weights(layer, head), 1e-12, 1.0)
+    contrib = -a * np.log(a)
+    return np.bincount(att.edge_index[1].numpy(), weights=contrib, minlength=att.num_nodes)
+
+
+def to_frame(att: AttentionTable, names: list[str]) -> pd.DataFrame:
+    """Long table ``layer,head,source,target,alpha`` of every layer, head and edge.
+
+    Self-attention rows have ``source == target``; alpha sums to 1 per
+    (layer, head, target).
+    """
+    src, dst = att.edge_index.numpy()
+    name = np.asarray(names, dtype=object)
+    parts = []
+    for layer, a in enumerate(att.alpha):
+        for head in range(a.size(1)):
+            parts.append(pd.DataFrame({"layer": layer, "head": head, "source": name[src],
+                                       "target": name[dst], "alpha": a[:, head].numpy()}))
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,117 @@
+"""Every knob of a run, validated, in one serialisable object.
+
+The sidebar, the CLI and ``config.json`` all build a :class:`RunConfig`;
+nothing else reads settings. It round-trips through JSON and URL query
+parameters, so a view can be saved, shared or put in a link.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from .errors import GatvizError
+
+MODELS = ("gat", "gatv2")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)  # frozen: hashable, so it can key a cache
+class RunConfig:
+    dataset: str = "karate"     # built-in name, or "upload" for a user's edge list
+    model: str = "gat"          # "gatv2": attention that depends on the query node
+    layers: int = 2
+    heads: int = 8              # heads of every hidden layer (concatenated)
+    hidden: int = 8             # per head; hidden width is heads * hidden
+    out_heads: int = 1          # heads of the output layer (averaged)
+    dropout: float = 0.6        # on features and on alpha, as in the paper
+    lr: float = 0.005
+    weight_decay: float = 5e-4
+    epochs: int = 200
+    seed: int = 0
+    device: str = "auto"        # "auto": CUDA when present, else CPU
+    snapshot_every: int = 5     # keep eval-mode attention every k epochs (float16)
+    directed: bool = False      # uploads: keep edges one-way
+    # synthetic stochastic block model ("sbm"): labels are the blocks
+    sbm_nodes: int = 300
+    sbm_blocks: int = 4
+    sbm_p_in: float = 0.1
+    sbm_p_out: float = 0.005
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise GatvizError(f"model must be gat or gatv2, not {self.model!r}")
+        if self.device not in DEVICES:
+            raise GatvizError(f"device must be auto, cpu or cuda, not {self.device!r}")
+        for name, lo, hi in (("layers", 1, 6), ("heads", 1, 16), ("hidden", 1, 256),
+                             ("out_heads", 1, 16), ("epochs", 0, 100_000),
+                             ("snapshot_every", 1, 100_000), ("sbm_nodes", 2, 200_000),
+                             ("sbm_blocks", 1, 100)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise GatvizError(f"{name} must be an integer from {lo} to {hi}, not {value!r}")
+        for name, lo, hi in (("dropout", 0.0, 0.95), ("lr", 1e-6, 1.0),
+                             ("weight_decay", 0.0, 1.0), ("sbm_p_in", 0.0, 1.0),
+                             ("sbm_p_out", 0.0, 1.0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+                raise GatvizError(f"{name} must be a number from {lo} to {hi}, not {value!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise GatvizError(f"seed must be a non-negative integer, not {self.seed!r}")
+        if self.sbm_blocks > self.sbm_nodes:
+            raise GatvizError(f"sbm_blocks ({self.sbm_blocks}) cannot exceed sbm_nodes ({self.sbm_nodes})")
+
+    def replace(self, **changes: Any) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RunConfig":
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise GatvizError(f"unknown setting(s): {', '.join(map(str, unknown))}")
+        return cls(**dict(data))
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunConfig":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GatvizError(f"config is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        if not isinstance(data, dict):
+            raise GatvizError("config JSON must be an object")
+        return cls.from_dict(data)
+
+    def to_query(self) -> dict[str, str]:
+        """Settings that differ from the defaults, as URL query parameters."""
+        default = RunConfig()
+        return {f.name: str(getattr(self, f.name)).lower() if isinstance(getattr(self, f.name), bool)
+                else str(getattr(self, f.name))
+                for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)}
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> "RunConfig":
+        """Inverse of :meth:`to_query`; unknown keys are ignored (a URL carries other state too)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in params:
+                continue
+            raw = str(params[f.name])
+            kind = type(getattr(cls(), f.name))
+            try:
+                if kind is bool:
+                    if raw.lower() not in ("true", "false", "1", "0"):
+                        raise ValueError
+                    values[f.name] = raw.lower() in ("true", "1")
+                else:
+                    values[f.name] = kind(raw)
+            except ValueError:
+                raise GatvizError(f"{f.name} in the URL must be a {kind.__name__}, not {raw!r}") from None
+        return cls(**values)

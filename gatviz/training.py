@@ -1,0 +1,186 @@
+"""Chunked, resumable, seeded training with attention snapshots.
+
+``Trainer(graph, config).step(n)`` trains n more epochs and returns their
+metrics; call it again to go on (the app trains in chunks between reruns).
+After every epoch it evaluates in eval mode, which also yields alpha for free;
+every ``snapshot_every`` epochs that alpha is kept in float16 for an epoch
+scrubber.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from . import attention
+from .config import RunConfig
+from .errors import GatvizError
+from .graphs import Graph
+from .model import GAT
+
+SPARSE_BELOW = 0.3            # feature density under which x is kept as sparse CSR
+SNAPSHOT_BUDGET = 64 * 2**20  # bytes; past it every other snapshot is dropped
+# One global RNG is shared by all threads (Streamlit runs a thread per session):
+# holding this lock while a chunk runs keeps every session's run reproducible.
+_RNG_LOCK = threading.Lock()
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise GatvizError("no CUDA GPU is available here; use device cpu or auto")
+    return torch.device(name)
+
+
+@dataclass
+class Snapshot:
+    epoch: int
+    alpha: list[torch.Tensor]   # per layer (E', H_l) float16, CPU
+
+
+class Trainer:
+    """Owns one model, its optimizer and the run's history.
+
+    Attributes:
+        history: one dict per epoch: epoch, loss, val_loss, train_acc, val_acc, test_acc, seconds.
+        snapshots: eval-mode alpha every ``config.snapshot_every`` epochs (and the last epoch).
+        notice: a message for the user (e.g. fell back to CPU), or None.
+    """
+
+    def __init__(self, graph: Graph, config: RunConfig):
+        self.graph, self.config = graph, config
+        self.device = resolve_device(config.device)
+        self.notice: str | None = None
+        torch.manual_seed(config.seed)
+        self.model = GAT(graph.data.x.size(1), graph.num_classes, config)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr,
+                                          weight_decay=config.weight_decay)
+        self._rng = torch.get_rng_state()
+        self.epoch = 0
+        self.history: list[dict] = []
+        self.snapshots: list[Snapshot] = []
+        self.snapshot_every = config.snapshot_every
+        self.loop_index: torch.Tensor | None = None   # edge index with self-loops, as the convs return it
+        self._logits: torch.Tensor | None = None
+        self._attention: attention.AttentionTable | None = None
+        self._move(self.device)
+
+    def _move(self, device: torch.device) -> None:
+        data = self.graph.data
+        x = data.x
+        if x.numel() and float((x != 0).float().mean()) < SPARSE_BELOW:
+            with warnings.catch_warnings():   # "sparse CSR support is in beta": we use only mm
+                warnings.simplefilter("ignore", UserWarning)
+                x = x.to_sparse_csr()
+        self.x = x.to(device)
+        self.edge_index = data.edge_index.to(device)
+        self.y = data.y.to(device)
+        self.masks = {k: getattr(data, f"{k}_mask").to(device) for k in ("train", "val", "test")}
+        self.model.to(device)
+        for state in self.optimizer.state.values():
+            for k, v in state.items():
+                if torch.is_tensor(v) and v.dim() > 0:
+                    state[k] = v.to(device)
+        self.device = device
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.config.epochs - self.epoch)
+
+    def step(self, epochs: int = 1) -> list[dict]:
+        """Train ``epochs`` more epochs; returns their history rows."""
+        try:
+            return self._step(epochs)
+        except torch.cuda.OutOfMemoryError:
+            if self.device.type != "cuda":
+                raise
+            torch.cuda.empty_cache()
+            self._move(torch.device("cpu"))
+            self.notice = "the GPU ran out of memory; training goes on on the CPU"
+            return self._step(epochs)
+
+    def _step(self, epochs: int) -> list[dict]:
+        rows = []
+        with _RNG_LOCK:
+            outer = torch.get_rng_state()
+            torch.set_rng_state(self._rng)
+            try:
+                for _ in range(epochs):
+                    rows.append(self._epoch())
+            finally:
+                self._rng = torch.get_rng_state()
+                torch.set_rng_state(outer)
+        return rows
+
+    def _epoch(self) -> dict:
+        start = time.perf_counter()
+        model, train = self.model, self.masks["train"]
+        model.train()
+        self.optimizer.zero_grad()
+        out = model(self.x, self.edge_index)
+        loss = F.cross_entropy(out[train], self.y[train])
+        loss.backward()
+        self.optimizer.step()
+        self.epoch += 1
+        # eval(): dropout would perturb both the accuracy and alpha
+        logits, table = attention.extract(model, self.x, self.edge_index, self.epoch, scores=False)
+        self._logits, self._attention = logits, None
+        self.loop_index = table.edge_index
+        if self.epoch % self.snapshot_every == 0 or self.epoch == self.config.epochs:
+            self._keep(table)
+        pred = logits.argmax(dim=1)
+        row = {"epoch": self.epoch, "loss": loss.item(),
+               "val_loss": F.cross_entropy(logits[self.masks["val"]], self.y[self.masks["val"]]).item()
+               if bool(self.masks["val"].any()) else float("nan")}
+        for split, mask in self.masks.items():
+            row[f"{split}_acc"] = float((pred[mask] == self.y[mask]).float().mean()) if bool(mask.any()) else float("nan")
+        row["seconds"] = time.perf_counter() - start
+        self.history.append(row)
+        return row
+
+    def _keep(self, table: attention.AttentionTable) -> None:
+        self.snapshots.append(Snapshot(self.epoch, [a.half() for a in table.alpha]))
+        size = sum(a.numel() * 2 for s in self.snapshots for a in s.alpha)
+        if size > SNAPSHOT_BUDGET and len(self.snapshots) > 2:
+            # thin out: keep every other snapshot (the newest always stays), double the interval
+            newest = self.snapshots[-1]
+            self.snapshots = self.snapshots[:-1][::2] + [newest]
+            self.snapshot_every *= 2
+
+    @property
+    def snapshot_bytes(self) -> int:
+        return sum(a.numel() * a.element_size() for s in self.snapshots for a in s.alpha)
+
+    def attention(self) -> attention.AttentionTable:
+        """alpha and raw scores e_ij of the current model, eval mode (cached per epoch)."""
+        if self._attention is None or self._attention.epoch != self.epoch:
+            logits, self._attention = attention.extract(self.model, self.x, self.edge_index, self.epoch)
+            self._logits = logits
+        return self._attention
+
+    def predictions(self) -> torch.Tensor:
+        """Predicted class of every node (N,), eval mode, on CPU."""
+        if self._logits is None:
+            self.attention()
+        return self._logits.argmax(dim=1).cpu()
+
+    def snapshot_table(self, snapshot: Snapshot) -> attention.AttentionTable:
+        """A past snapshot as an AttentionTable (no raw scores)."""
+        if self.loop_index is None:
+            self.attention()
+        return attention.AttentionTable(self.loop_index, [a.float() for a in snapshot.alpha], None,
+                                        self.graph.num_nodes, snapshot.epoch)
+
+    def metrics(self) -> dict:
+        """Summary for metrics.json: final accuracies, best-validation epoch, history."""
+        last = self.history[-1] if self.history else {}
+        best = max(self.history, key=lambda r: (r["val_acc"], -r["epoch"]), default={})
+        return {"epochs": self.epoch, "test_acc": last.get("test_acc"), "val_acc": last.get("val_acc"),
+                "train_acc": last.get("train_acc"), "best_val_epoch": best.get("epoch"),
+                "test_acc_at_best_val": best.get("test_acc"), "device": self.device.type,
+                "history": self.history}

@@ -1,0 +1,211 @@
+"""The network view: a k-hop neighbourhood as a small JSON payload.
+
+Python decides everything (which edges, widths, colours, positions); the
+script in ``static/gatviz-view.js`` only draws the payload with vis-network
+(the copy pyvis ships) and builds hover texts from its numbers. The same
+payload feeds the app (sent once per view, script served once) and the
+standalone HTML export (script inlined, works from ``file://`` offline).
+
+Edge width is proportional to alpha on a fixed 0..1 scale (``WIDTH_AT_ONE``
+pixels at alpha = 1), never normalised by the maximum, so heads and layers
+compare at a glance. Names are text, never HTML: the script puts them in the
+page with ``textContent``/vis-network's plain-text tooltips, and JSON
+inlined into the export escapes ``<``, ``>`` and ``&``.
+"""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from importlib import resources
+
+import networkx as nx
+import numpy as np
+import torch
+from torch_geometric.utils import k_hop_subgraph
+
+from .attention import AttentionTable, _check_layer_head
+from .errors import GatvizError
+from .graphs import Graph
+
+WIDTH_AT_ONE = 16.0      # px at alpha = 1
+MIN_WIDTH = 0.6          # px, so that a tiny alpha stays visible
+SPRING_UP_TO = 150       # nodes; bigger neighbourhoods get concentric shells
+# Colour-blind-safe palette (Okabe-Ito + Tableau extras), cycled past 10 classes.
+PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+           "#999999", "#8C564B", "#17BECF"]
+WRONG = "#D62728"
+
+
+def receptive_field(graph: Graph, center: int, hops: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes whose features reach ``center`` in ``hops`` layers, and their hop distance.
+
+    Returns (nodes, distance) with the centre first (distance 0).
+    """
+    if not 0 <= center < graph.num_nodes:
+        raise GatvizError(f"node index {center} is out of range (0..{graph.num_nodes - 1})")
+    ei = graph.data.edge_index
+    dist = {center: 0}
+    frontier = torch.tensor([center])
+    for d in range(1, hops + 1):   # one hop at a time, to know each node's distance
+        subset, _, _, _ = k_hop_subgraph(frontier, 1, ei, num_nodes=graph.num_nodes)
+        new = [v for v in subset.tolist() if v not in dist]
+        for v in new:
+            dist[v] = d
+        if not new:
+            break
+        frontier = torch.tensor(new)
+    nodes = np.fromiter(dist.keys(), dtype=np.int64)
+    return nodes, np.fromiter(dist.values(), dtype=np.int64)
+
+
+class Layouts:
+    """Seeded positions per (centre, hops), computed once and reused for every head and layer."""
+
+    def __init__(self, graph: Graph, seed: int = 0, size: int = 256):
+        self.graph, self.seed, self.size = graph, seed, size
+        self._cache: OrderedDict[tuple[int, int], dict[int, tuple[float, float]]] = OrderedDict()
+
+    def positions(self, center: int, hops: int) -> dict[int, tuple[float, float]]:
+        key = (center, hops)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        pos = self._compute(center, hops)
+        self._cache[key] = pos
+        if len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return pos
+
+    def _compute(self, center: int, hops: int) -> dict[int, tuple[float, float]]:
+        nodes, dist = receptive_field(self.graph, center, hops)
+        rings = [r for r in (nodes[dist == d].tolist() for d in range(1, hops + 1)) if r]
+        # shells: centre, then each ring; outer nodes sorted by their first inner neighbour
+        # so a node sits near the neighbour it reaches the centre through.
+        ei = self.graph.data.edge_index.numpy()
+        node_set = set(nodes.tolist())
+        sub = nx.Graph()
+        sub.add_nodes_from(nodes.tolist())
+        keep = np.isin(ei[0], nodes) & np.isin(ei[1], nodes)
+        sub.add_edges_from(zip(ei[0][keep].tolist(), ei[1][keep].tolist()))
+        order, shells = {center: 0}, [[center]]
+        for ring in rings:
+            ring = sorted(ring, key=lambda v: (min((order[u] for u in sub.neighbors(v) if u in order),
+                                                   default=0), v))
+            order.update({v: len(order) + i for i, v in enumerate(ring)})
+            shells.append(ring)
+        pos = nx.shell_layout(sub, nlist=shells, scale=1.0) if len(shells) > 1 else {center: np.zeros(2)}
+        if 2 < len(node_set) <= SPRING_UP_TO:
+            pos = nx.spring_layout(sub, pos=pos, seed=self.seed, iterations=60)
+        c = np.asarray(pos[center])
+        scale = 60.0 * max(np.sqrt(len(node_set)), 2.0)
+        return {int(v): (round(float((p[0] - c[0]) * scale), 1), round(float((p[1] - c[1]) * scale), 1))
+                for v, p in pos.items()}
+
+
+def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list, *,
+         hops: int = 1, top_k: int = 40, positions: dict | None = None,
+         predictions: np.ndarray | None = None) -> dict:
+    """Payload of one view: shared nodes and one panel per head.
+
+    The edges are those of the receptive field: j -> i where i is within
+    ``hops - 1`` of the centre and j within ``hops``. Per panel at most
+    ``top_k`` of them, highest alpha first; self-loops are not drawn as
+    edges, their alpha goes on the node (``self``).
+
+    Args:
+        heads: head indices and/or "mean", one panel each.
+        positions: from :class:`Layouts` (computed here when None).
+        predictions: (N,) predicted class, to mark wrong predictions.
+
+    Returns:
+        {"center", "nodes": [{id, name, x, y, color, cls, wrong, deg}],
+         "panels": [{"head", "edges": [{from, to, a, e, r, k, w}], "self": {id: alpha},
+                     "shown", "total"}], "classes": [{name, color}], "width_at_one", "min_width"}
+    """
+    if not heads:
+        raise GatvizError("choose at least one head")
+    for head in heads:
+        _check_layer_head(att, layer, head)
+    positions = positions if positions is not None else Layouts(graph).positions(center, hops)
+    nodes, dist = receptive_field(graph, center, hops)
+    inner = nodes[dist < hops]
+    edge_ids = np.concatenate([att.incoming(int(i)) for i in inner])
+    src, dst = att.edge_index[0].numpy()[edge_ids], att.edge_index[1].numpy()[edge_ids]
+    in_field = np.isin(src, nodes)
+    edge_ids, src, dst = edge_ids[in_field], src[in_field], dst[in_field]
+    loops = src == dst
+    score_all = att.score[layer] if att.score is not None else None
+    y = graph.data.y.numpy()
+    panels, used = [], {center}
+    for head in heads:
+        alpha = att.weights(layer, head)[edge_ids]
+        score = (None if score_all is None else
+                 (score_all.mean(dim=1) if head == "mean" else score_all[:, head]).numpy()[edge_ids])
+        # rank of each edge among the incoming edges of its target (self-loop included), 1 = highest
+        order = np.lexsort((-alpha, dst))
+        rank = np.empty(len(alpha), dtype=np.int64)
+        starts = np.searchsorted(dst[order], dst[order], side="left")
+        rank[order] = np.arange(len(order)) - starts + 1
+        count = np.bincount(dst, minlength=graph.num_nodes)[dst]
+        drawn = np.flatnonzero(~loops)
+        drawn = drawn[np.argsort(-alpha[drawn], kind="stable")][:top_k]
+        used.update(src[drawn].tolist())
+        used.update(dst[drawn].tolist())
+        edges = [{"from": int(src[i]), "to": int(dst[i]), "a": round(float(alpha[i]), 4),
+                  "e": None if score is None else round(float(score[i]), 4),
+                  "r": int(rank[i]), "k": int(count[i]),
+                  "w": round(max(MIN_WIDTH, WIDTH_AT_ONE * float(alpha[i])), 2)} for i in drawn]
+        self_alpha = {int(dst[i]): round(float(alpha[i]), 4) for i in np.flatnonzero(loops)}
+        panels.append({"head": head, "edges": edges, "self": self_alpha,
+                       "shown": len(edges), "total": int((~loops).sum())})
+    node_list = []
+    for v in sorted(used, key=lambda v: (v != center, v)):
+        x, yy = positions.get(v, (0.0, 0.0))
+        node = {"id": v, "name": graph.names[v], "x": x, "y": yy, "cls": int(y[v]),
+                "color": PALETTE[int(y[v]) % len(PALETTE)], "deg": int(graph.degree[v])}
+        if predictions is not None and int(predictions[v]) != int(y[v]):
+            node["wrong"] = graph.class_names[int(predictions[v])]
+        node_list.append(node)
+    classes = sorted({int(y[v]) for v in used})
+    return {"center": int(center), "layer": int(layer), "hops": int(hops), "nodes": node_list,
+            "panels": panels, "width_at_one": WIDTH_AT_ONE, "min_width": MIN_WIDTH,
+            "classes": [{"id": c, "name": graph.class_names[c], "color": PALETTE[c % len(PALETTE)]}
+                        for c in classes]}
+
+
+def payload_bytes(payload: dict) -> int:
+    """Size of the payload as sent to the browser (compact JSON, UTF-8)."""
+    return len(to_json(payload).encode("utf-8"))
+
+
+def to_json(payload: dict) -> str:
+    """Compact JSON that is also safe inside an HTML ``<script>`` element."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    for raw, safe in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                      ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, safe)
+    return text
+
+
+def asset(name: str) -> str:
+    """Text of a static asset: ``vis-network.min.js``/``vis-network.css`` (from pyvis) or gatviz's own."""
+    if name.startswith("vis-network"):
+        return (resources.files("pyvis") / "templates" / "lib" / "vis-9.1.2" / name).read_text("utf-8")
+    return (resources.files("gatviz") / "static" / name).read_text("utf-8")
+
+
+def standalone_html(payload: dict, title: str) -> str:
+    """One self-contained HTML page: no network request, works from ``file://``."""
+    from html import escape
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{escape(title)}</title>\n"
+        f"<style>{asset('vis-network.css')}\n{asset('gatviz-view.css')}</style>\n"
+        f"<script>{asset('vis-network.min.js')}</script>\n"
+        f"<script>{asset('gatviz-view.js')}</script>\n"
+        "</head><body>\n"
+        f"<h1 class=\"gatviz-title\">{escape(title)}</h1>\n<div id=\"gatviz-root\"></div>\n"
+        f"<script id=\"gatviz-data\" type=\"application/json\">{to_json(payload)}</script>\n"
+        "<script>gatvizRender(document.getElementById('gatviz-root'),"
+        " JSON.parse(document.getElementById('gatviz-data').textContent));</script>\n"
+        "</body></html>\n")

@@ -1,0 +1,100 @@
+"""The CLI contract of DESIGN.md: files written, names as given, exit 2 + one line on mistakes."""
+import json
+import subprocess
+import sys
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def gatviz(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}   # runs from any folder, like a user's shell in the repo
+    return subprocess.run([sys.executable, "-m", "gatviz", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=600, env=env)
+
+
+def check_run_dir(run):
+    for name in ("config.json", "metrics.json", "attention.csv", "model.pt", "graph.json"):
+        assert (run / name).is_file(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    table = pd.read_csv(run / "attention.csv", dtype={"source": str, "target": str}, keep_default_na=False)
+    assert list(table.columns) == ["layer", "head", "source", "target", "alpha"]
+    sums = table.groupby(["layer", "head", "target"])["alpha"].sum()
+    assert ((sums - 1).abs() < 1e-5).all()
+    return metrics, table
+
+
+def test_cora_200_epochs_seed_0_reaches_80_percent(tmp_path):
+    run = tmp_path / "cora"
+    result = gatviz("train", "--dataset", "cora", "--epochs", 200, "--seed", 0, "--device", "cpu", "--out", run)
+    assert result.returncode == 0, result.stderr
+    assert "epoch  200/200" in result.stderr          # progress on stderr
+    metrics, table = check_run_dir(run)
+    assert metrics["test_acc"] >= 0.80, metrics["test_acc"]
+    assert len(metrics["history"]) == 200
+    assert table["target"].nunique() == 2708
+
+
+def test_quoted_names_with_commas_train_end_to_end(tmp_path):
+    edges = tmp_path / "edges.csv"
+    names = ['Smith, John', 'O"Brien, Pat', 'plain', '<b>bold</b>', 'space y', 'x']
+    rows = ["source,target"]
+    pairs = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 0), (0, 2), (5, 0), (5, 3)]
+    quote = lambda s: '"' + s.replace('"', '""') + '"'
+    rows += [f"{quote(names[a])},{quote(names[b])}" for a, b in pairs]
+    edges.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    run = tmp_path / "run"
+    result = gatviz("train", "--edges", edges, "--epochs", 5, "--heads", 2, "--out", run)
+    assert result.returncode == 0, result.stderr
+    _, table = check_run_dir(run)
+    assert set(table["source"]) == set(names)         # names exactly as given
+    self_rows = table[table["source"] == table["target"]]
+    assert len(self_rows) == len(names) * (2 + 1)     # one self row per node, head and layer
+
+    out = tmp_path / "view.html"
+    result = gatviz("view", run, "--node", "Smith, John", "--head", "all", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "<b>bold</b>" not in out.read_text()       # a name is never markup in the page
+
+    result = gatviz("explain", run, "--node", 'O"Brien, Pat', "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["node"] == 'O"Brien, Pat'
+    assert abs(sum(r["alpha"] for r in data["neighbours"]) + data["self_alpha"] - 1) < 1e-5
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--dataset", "nope", "--out", "x"], "invalid choice"),
+    (["train", "--edges", "missing.csv", "--out", "x"], "cannot read"),
+    (["train", "--dataset", "karate", "--heads", "0", "--out", "x"], "heads"),
+    (["view", "no_such_run", "--node", "1", "--out", "x.html"], "not a gatviz run"),
+    (["train"], "required"),
+])
+def test_mistakes_exit_2_with_one_line(tmp_path, args, message):
+    result = gatviz(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+
+
+def test_unknown_node_and_head_on_a_real_run(tmp_path):
+    run = tmp_path / "k"
+    assert gatviz("train", "--dataset", "karate", "--epochs", 3, "--out", run).returncode == 0
+    for args, message in ((["--node", "99"], "unknown node"), (["--node", "1", "--head", "8"], "head"),
+                          (["--node", "1", "--layer", "2"], "layer")):
+        result = gatviz("explain", run, *args)
+        assert result.returncode == 2 and result.stderr.startswith("error: ") and message in result.stderr
+    result = gatviz("explain", run, "--node", "1")
+    assert result.returncode == 0 and "self-attention" in result.stdout
+
+
+def test_garbage_edge_file(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    result = gatviz("train", "--edges", bad, "--out", tmp_path / "r")
+    assert result.returncode == 2 and result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+import torch
+
+from gatviz import GatvizError, RunConfig, graphs
+
+
+def test_karate(karate):
+    assert karate.num_nodes == 34
+    assert karate.num_edges == 156          # 78 undirected edges, both directions
+    assert karate.num_classes == 2
+    assert karate.names[0] == "0" and karate.index("33") == 33
+    assert not bool((karate.data.edge_index[0] == karate.data.edge_index[1]).any())
+
+
+@pytest.mark.parametrize("name,nodes,edges,classes,features,split", [
+    ("cora", 2708, 10556, 7, 1433, (140, 500, 1000)),
+    ("citeseer", 3327, 9104, 6, 3703, (120, 500, 1000)),
+])
+def test_planetoid_offline_with_standard_split(name, nodes, edges, classes, features, split):
+    g = graphs.load(name)
+    assert (g.num_nodes, g.num_edges, g.num_classes, g.data.x.size(1)) == (nodes, edges, classes, features)
+    assert tuple(int(m.sum()) for m in (g.data.train_mask, g.data.val_mask, g.data.test_mask)) == split
+    rows = g.data.x.sum(dim=1)
+    nonzero = rows > 0
+    assert torch.allclose(rows[nonzero], torch.ones(int(nonzero.sum())), atol=1e-5)   # row-normalised
+
+
+def test_sbm_is_seeded_and_labelled_by_block():
+    a = graphs.load("sbm", RunConfig(sbm_nodes=200, sbm_blocks=4, sbm_p_in=0.2, sbm_p_out=0.01, seed=1))
+    b = graphs.load("sbm", RunConfig(sbm_nodes=200, sbm_blocks=4, sbm_p_in=0.2, sbm_p_out=0.01, seed=1))
+    assert torch.equal(a.data.edge_index, b.data.edge_index)
+    assert a.num_classes == 4 and sorted(np.bincount(a.data.y.numpy())) == [50] * 4
+    src, dst = a.data.edge_index
+    inside = float((a.data.y[src] == a.data.y[dst]).float().mean())
+    assert inside > 0.7      # p_in 0.2 vs p_out 0.01: most edges stay inside a block
+    assert 8 < a.degree.mean() < 14   # expected 0.2*49 + 0.01*150 = 11.3
+
+
+def test_sbm_mean_degree_at_scale():
+    g = graphs.sbm(20_000, 10, 0.004, 0.0000556)
+    assert abs(g.degree.mean() - 9.0) < 0.3
+
+
+def test_unknown_dataset_and_node(karate):
+    with pytest.raises(GatvizError, match="unknown dataset"):
+        graphs.load("pubmed")
+    with pytest.raises(GatvizError, match="unknown node 'x'"):
+        karate.index("x")
+
+
+def test_build_drops_and_counts_loops_and_duplicates():
+    report = graphs.Report("test")
+    g = graphs.build([(0, 1), (1, 0), (0, 1), (2, 2), (1, 2)], ["a", "b", "c"], name="t", report=report)
+    assert report.self_loops == 1 and report.duplicate_edges == 2
+    assert g.num_edges == 4      # a-b, b-c in both directions
+    assert "Louvain" in report.labels and "identity" in report.features and "stratified" in report.split
+
+
+def test_directed_build_keeps_one_way_edges():
+    g = graphs.build([(0, 1), (1, 2)], ["a", "b", "c"], name="t", report=graphs.Report("t"), directed=True)
+    assert g.num_edges == 2 and g.report.directed
+
+
+def test_default_features_for_large_graph_are_structural():
+    g = graphs.sbm(1200, 3, 0.02, 0.001)
+    assert g.data.x.shape == (1200, 16 + graphs.EIGENVECTORS)
+    assert "eigenvectors" in g.report.features
+
+
+def test_split_is_stratified_and_seeded():
+    g = graphs.sbm(300, 3, 0.1, 0.01, seed=4)
+    d = g.data
+    assert not bool((d.train_mask & d.val_mask).any() or (d.train_mask & d.test_mask).any())
+    assert int((d.train_mask | d.val_mask | d.test_mask).sum()) == 300
+    for c in range(3):
+        assert int(d.train_mask[d.y == c].sum()) == 60   # 60 % of each 100-node block
+
+
+def test_empty_graph_is_a_user_error():
+    with pytest.raises(GatvizError, match="empty"):
+        graphs.build([], [], name="t", report=graphs.Report("t"))

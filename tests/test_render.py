@@ -1,0 +1,99 @@
+import json
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from gatviz import graphs, render, RunConfig
+from gatviz.training import Trainer
+
+EVIL = '</script><img src=x onerror="alert(1)">&amp;'
+
+
+@pytest.fixture(scope="module")
+def evil_run():
+    g = graphs.load("karate")
+    g.names[0] = EVIL
+    g.__dict__.pop("_index", None)
+    t = Trainer(g, RunConfig(epochs=10, device="cpu"))
+    t.step(10)
+    return g, t
+
+
+def test_view_payload_numbers(karate_trainer):
+    g, att = karate_trainer.graph, karate_trainer.attention()
+    p = render.view(g, att, 0, 0, [0, "mean"], hops=1, top_k=100)
+    assert p["center"] == 0 and len(p["panels"]) == 2
+    panel = p["panels"][0]
+    assert panel["total"] == g.degree[0] and panel["shown"] == g.degree[0]
+    assert all(e["to"] == 0 for e in panel["edges"])
+    alphas = [e["a"] for e in panel["edges"]]
+    assert abs(sum(alphas) + panel["self"][0] - 1) < 1e-3       # neighbours + self = 1
+    for e in panel["edges"]:   # width on a fixed scale, never normalised by the max
+        assert e["w"] == pytest.approx(max(render.MIN_WIDTH, render.WIDTH_AT_ONE * e["a"]), abs=0.02)
+        assert e["k"] == g.degree[0] + 1 and 1 <= e["r"] <= e["k"]
+    assert sorted(e["r"] for e in panel["edges"]) == sorted(set(e["r"] for e in panel["edges"]))
+
+
+def test_top_k_and_two_hops(karate_trainer):
+    g, att = karate_trainer.graph, karate_trainer.attention()
+    p = render.view(g, att, 0, 0, [1], hops=2, top_k=5)
+    panel = p["panels"][0]
+    assert panel["shown"] == 5 and panel["total"] > 5
+    nodes, dist = render.receptive_field(g, 0, 2)
+    inner = set(nodes[dist < 2].tolist())
+    assert all(e["to"] in inner for e in panel["edges"])
+    all_alpha = sorted((e["a"] for e in render.view(g, att, 0, 0, [1], hops=2, top_k=10_000)["panels"][0]["edges"]),
+                       reverse=True)
+    assert [e["a"] for e in panel["edges"]] == all_alpha[:5]
+
+
+def test_layout_is_seeded_cached_and_shared(karate):
+    layouts = render.Layouts(karate, seed=0)
+    a = layouts.positions(0, 1)
+    assert layouts.positions(0, 1) is a
+    assert render.Layouts(karate, seed=0).positions(0, 1) == a
+    assert a[0] == (0.0, 0.0)     # centred on the chosen node
+
+
+def test_wrong_predictions_marked(karate_trainer):
+    g, att = karate_trainer.graph, karate_trainer.attention()
+    pred = g.data.y.numpy().copy()
+    pred[1] = 1 - pred[1]
+    p = render.view(g, att, 0, 0, [0], predictions=pred, top_k=100)
+    wrong = [n["id"] for n in p["nodes"] if "wrong" in n]
+    assert wrong == [1]
+
+
+def test_payload_is_small_on_cora():
+    g = graphs.load("cora")
+    t = Trainer(g, RunConfig(dataset="cora", epochs=2, device="cpu"))
+    t.step(2)
+    att = t.attention()
+    hub = int(np.argmax(g.degree))
+    p = render.view(g, att, hub, 0, list(range(8)) + ["mean"], hops=2, top_k=40)
+    assert render.payload_bytes(p) < 100_000
+
+
+def test_standalone_html_is_offline_and_escapes_names(evil_run):
+    g, t = evil_run
+    p = render.view(g, t.attention(), 0, 0, [0], predictions=t.predictions().numpy())
+    html = render.standalone_html(p, f"node {EVIL}")
+    # no external resources: nothing is loaded from a URL
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)=', html)
+    assert "bootstrap" not in html.lower()
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+
+    parser = Tags()
+    parser.feed(html)
+    assert "img" not in parser.tags                   # the name did not become markup
+    data = html.split('<script id="gatviz-data" type="application/json">')[1].split("</script>")[0]
+    assert json.loads(data)["nodes"][0]["name"] == EVIL  # ...and comes back verbatim

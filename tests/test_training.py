@@ -63,3 +63,20 @@ def test_cuda_request_without_gpu_is_a_user_error():
     with pytest.raises(GatvizError, match="no CUDA"):
         resolve_device("cuda")
     assert resolve_device("auto").type == "cpu"
+
+
+def test_gpu_out_of_memory_falls_back_to_cpu(karate, monkeypatch):
+    t = Trainer(karate, RunConfig(epochs=5, device="cpu"))
+    real_step, calls = t._step, []
+
+    def flaky(epochs):
+        calls.append(t.device.type)
+        if len(calls) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real_step(epochs)
+
+    monkeypatch.setattr(t, "_step", flaky)
+    t.device = torch.device("cuda")          # pretend the run was on a GPU
+    rows = t.step(2)
+    assert calls == ["cuda", "cpu"] and len(rows) == 2
+    assert t.device.type == "cpu" and "out of memory" in t.notice

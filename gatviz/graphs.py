@@ -31,6 +31,8 @@ MAX_NODES = 100_000      # the app and CLI refuse bigger graphs with a message
 MAX_EDGES = 500_000      # undirected edges count once; the app and CLI refuse more with a message
 IDENTITY_FEATURES_UP_TO = 500   # nodes; above this, structural features (see default_features)
 EIGENVECTORS = 8
+LOUVAIN_UP_TO = 10_000   # nodes; Louvain took 7 s at 10k and minutes at 90k on a structureless graph
+SPECTRAL_CLUSTERS = 8    # communities found by k-means on the eigenvectors above that size
 TRAIN_FRACTION, VAL_FRACTION = 0.6, 0.2   # of each class, for graphs without a split
 
 
@@ -213,9 +215,14 @@ def build(edges, names: list[str], *, name: str, report: Report, labels=None, cl
     report.duplicate_edges += duplicates
     report.self_loops += loops
 
-    if labels is None:
+    if labels is None and n <= LOUVAIN_UP_TO:
         labels, class_names = louvain_labels(unique, n, seed)
         report.labels = f"{len(class_names)} Louvain communities (networkx, seed {seed}); no labels were given"
+    elif labels is None:
+        labels, class_names = spectral_labels(unique, n, seed)
+        report.labels = (f"{len(class_names)} spectral communities (k-means on {EIGENVECTORS} Laplacian "
+                         f"eigenvectors, seed {seed}; Louvain is too slow above {LOUVAIN_UP_TO:,} nodes); "
+                         "no labels were given")
     y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
     if features is None:
         x, report.features = default_features(unique, n, seed)
@@ -242,6 +249,18 @@ def louvain_labels(edge_index: torch.Tensor, n: int, seed: int) -> tuple[list[in
     return labels, [f"community {c}" for c in range(len(communities))]
 
 
+def spectral_labels(edge_index: torch.Tensor, n: int, seed: int) -> tuple[list[int], list[str]]:
+    """Labels from seeded k-means on the leading eigenvectors of D^-1/2 A D^-1/2, largest first."""
+    from scipy.cluster.vq import kmeans2
+    vecs = _eigenvectors(edge_index, n, seed)
+    _, assigned = kmeans2(vecs, min(SPECTRAL_CLUSTERS, n), seed=seed, minit="++")
+    by_size = np.argsort(-np.bincount(assigned), kind="stable")
+    relabel = np.empty_like(by_size)
+    relabel[by_size] = np.arange(len(by_size))
+    labels = relabel[assigned]
+    return labels.tolist(), [f"community {c}" for c in range(int(labels.max()) + 1)]
+
+
 def default_features(edge_index: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, str]:
     """Features for a graph that has none.
 
@@ -253,19 +272,25 @@ def default_features(edge_index: torch.Tensor, n: int, seed: int) -> tuple[torch
     """
     if n <= IDENTITY_FEATURES_UP_TO:
         return torch.eye(n), f"one-hot node identity ({n} columns; none were given)"
-    row, col = edge_index.numpy()
-    deg = np.bincount(col, minlength=n).astype(np.float64)
+    deg = np.bincount(edge_index[1].numpy(), minlength=n)
     buckets = np.minimum(np.floor(np.log2(deg + 1)).astype(int), 15)
     deg_onehot = np.eye(16, dtype=np.float32)[buckets]
+    vecs = _eigenvectors(edge_index, n, seed)
+    x = np.hstack([deg_onehot, vecs.astype(np.float32)])
+    return torch.from_numpy(x), f"log-degree one-hot (16) + {vecs.shape[1]} Laplacian eigenvectors; none were given"
+
+
+def _eigenvectors(edge_index: torch.Tensor, n: int, seed: int) -> np.ndarray:
+    """(n, k) leading eigenvectors of the symmetrised D^-1/2 A D^-1/2, unit variance per column."""
+    row, col = edge_index.numpy()
+    deg = np.bincount(col, minlength=n).astype(np.float64)
     inv = 1.0 / np.sqrt(np.maximum(deg, 1))
     adj = sp.csr_matrix((inv[row] * inv[col], (row, col)), shape=(n, n))
     adj = (adj + adj.T) / 2     # symmetric even for directed graphs
     k = min(EIGENVECTORS, n - 2)
     v0 = np.random.default_rng(seed).standard_normal(n)
     _, vecs = sp.linalg.eigsh(adj, k=k, which="LA", v0=v0, tol=1e-4, maxiter=5000)
-    vecs = vecs * np.sqrt(n)   # unit variance per column rather than unit norm
-    x = np.hstack([deg_onehot, vecs.astype(np.float32)])
-    return torch.from_numpy(x), f"log-degree one-hot (16) + {k} Laplacian eigenvectors; none were given"
+    return vecs * np.sqrt(n)
 
 
 def _stratified_split(data: Data, seed: int) -> None:

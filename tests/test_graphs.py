@@ -80,3 +80,14 @@ def test_split_is_stratified_and_seeded():
 def test_empty_graph_is_a_user_error():
     with pytest.raises(GatvizError, match="empty"):
         graphs.build([], [], name="t", report=graphs.Report("t"))
+
+
+def test_large_unlabelled_graph_gets_spectral_communities(monkeypatch):
+    monkeypatch.setattr(graphs, "LOUVAIN_UP_TO", 500)
+    blocks = graphs.sbm(1200, 3, 0.03, 0.0005, seed=2)
+    g = graphs.build(blocks.data.edge_index.t().numpy(), blocks.names, name="t", report=graphs.Report("t"))
+    assert "spectral communities" in g.report.labels
+    # each community lies (almost) inside one planted block: purity, since 8 clusters split 3 blocks
+    table = np.zeros((3, g.num_classes), dtype=int)
+    np.add.at(table, (blocks.data.y.numpy(), g.data.y.numpy()), 1)
+    assert table.max(axis=0).sum() / 1200 > 0.95

@@ -1,0 +1,295 @@
+"""Read a user's edge list (and optional node file) into a :class:`Graph`.
+
+Edge file: ``source<delim>target[<delim>ignored…]`` per row; CSV, TSV, ``;``,
+``|`` or whitespace (any run of spaces/tabs), header optional. Names are kept
+exactly; quote one holding the delimiter, a quote (doubled: ``"a ""q"" b"``)
+or edge spaces. ``#``/``%`` lines are comments. Node file: ``node,label[,f…]``.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import os
+import re
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+from .errors import GatvizError
+from .graphs import MAX_EDGES, Graph, Report, build
+
+MAX_FILE_BYTES = 50_000_000   # per file; bigger uploads are refused with a message
+DELIMITERS = (",", "\t", ";", "|", " ")   # ties go to the earlier one; " " means any run of spaces/tabs
+SNIFF_LINES = 50              # rows the delimiter is chosen from
+HEADER_WORDS = frozenset(
+    "source target src dst dest destination from to u v i j head tail node vertex "
+    "neighbor neighbour start end origin sender receiver parent child id name".split())
+LABEL_WORDS = frozenset("label class y group community category cluster type block club".split())
+MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+         b"%PDF": "a PDF document", b"\x1f\x8b": "a gzip archive",
+         b"PK\x03\x04": "a ZIP archive (an Excel .xlsx is one: save it as CSV)"}
+# C0 control bytes never found in text files (tab, newlines, form feed, DOS EOF excluded)
+_CONTROL = bytes(range(0, 9)) + bytes(range(14, 26)) + bytes(range(28, 32))
+
+
+def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = False, seed: int = 0,
+                 name: str = "upload", source: str = "uploaded edge list") -> Graph:
+    """Build a Graph from the bytes of an edge file and, optionally, a node file.
+
+    Header rule (names are arbitrary strings, so types cannot tell): the
+    first row is a header when its first two cells differ, both are header
+    words, and neither is a node name in any later row (a lone row needs
+    cells longer than one letter). A header word, lowercased and stripped of
+    non-alphanumerics, starts with a letter and, less trailing
+    id/name/node/vertex/digits, is empty or in HEADER_WORDS: ``source,target``,
+    ``src,dst``, ``From,To``, ``u v``, ``node1,node2``, ``source_id,target_id``
+    (but not ``a,b`` or ``v1,v2``). Node file: the first row is a header when
+    its first cell is no edge-file node and either it is a header word or its
+    second cell is in LABEL_WORDS (``node,label``, ``id,class``).
+
+    Unreadable rows go to ``report.bad_rows`` with line numbers. Node order:
+    first appearance in the edge file, then nodes only in the node file
+    (isolated). :func:`graphs.build` drops and counts self-loops and
+    duplicates, and adds Louvain labels, features and a split where missing.
+
+    Args:
+        edges: raw bytes; UTF-8 (BOM or not), UTF-16 with a BOM, else
+            Windows-1252, else latin-1.
+        nodes: ``node,label[,feature…]`` rows or None; every edge-file node
+            needs one. class_names sort numerically when all are numbers;
+            features (finite numbers) become ``x`` (N, F).
+        directed: one edge source -> target per row; else edge_index (2, E)
+            holds both directions.
+
+    Raises:
+        GatvizError: a file too big, not text or without a readable edge; a
+            malformed node-file row, a non-numeric feature, a missing node.
+    """
+    text, encoding = _decode(edges, "edge file")
+    rows, bad = _read_rows(text, "edge file")
+    names, pairs, wide = _edges(rows, bad)
+    notes = [f"edge file read as {encoding}"] * bool(encoding) + ["columns after the second ignored"] * wide
+    report = Report(source, bad_rows=sorted(bad))
+    labels = class_names = features = None
+    if nodes is not None:
+        names, labels, class_names, features = _node_file(nodes, names, report, notes)
+    report.source = source + (f" ({'; '.join(notes)})" if notes else "")
+    return build(pairs, names, name=name, report=report, labels=labels, class_names=class_names,
+                 features=features, directed=directed, seed=seed)
+
+
+def load_files(edges_path, nodes_path=None, *, directed: bool = False, seed: int = 0) -> Graph:
+    """:func:`parse_upload` on files; the graph is named after the edge file."""
+    edges = _read_file(edges_path)
+    nodes = None if nodes_path is None else _read_file(nodes_path)
+    source = Path(edges_path).name + (f" + {Path(nodes_path).name}" if nodes_path is not None else "")
+    return parse_upload(edges, nodes, directed=directed, seed=seed, name=Path(edges_path).stem, source=source)
+
+
+def _read_file(path) -> bytes:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:    # refuse before reading gigabytes into memory
+            raise GatvizError(f"{path} is {_size(size)}; gatviz reads files of at most {_size(MAX_FILE_BYTES)}")
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise GatvizError(f"cannot read {path}: {e.strerror or e}") from None
+
+
+def _decode(raw: bytes, what: str) -> tuple[str, str]:
+    """Text of a file, and the encoding used when it was not UTF-8 ("" for UTF-8)."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise GatvizError(f"the {what} is {_size(len(raw))}; gatviz reads files of at most {_size(MAX_FILE_BYTES)}")
+    if not raw:
+        raise GatvizError(f"the {what} is empty")
+    for magic, kind in MAGIC.items():
+        if raw.startswith(magic):
+            raise GatvizError(f"the {what} does not look like text: it starts like {kind}")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):   # Excel's "Unicode text"
+        try:
+            return raw.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            pass
+    head = raw[:65536]
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if b"\0" in raw or controls > len(head) // 100:
+        raise GatvizError(f"the {what} does not look like text: it holds binary bytes "
+                          f"(save it as CSV or plain text)")
+    # cp1252 before latin-1 gives Windows' curly quotes and €; latin-1 decodes anything
+    for encoding, note in (("utf-8-sig", ""), ("cp1252", "Windows-1252, not valid UTF-8")):
+        try:
+            return raw.decode(encoding), note
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("latin-1"), "latin-1, not valid UTF-8"
+
+
+def _lines(text: str, whitespace: bool):
+    """Lines for csv.reader: comments blanked, not dropped, so line_num stays the file's line.
+
+    Spaces and tabs around a line are trimmed (quote a name to keep them).
+    """
+    for line in io.StringIO(text, newline=""):   # newline="": split on \n, \r\n, \r only, not \x85 etc.
+        body = line.rstrip("\r\n")
+        end = line[len(body):]
+        body = body.strip(" \t")
+        if body.startswith(("#", "%")):
+            body = ""
+        elif whitespace:   # csv's skipinitialspace skips spaces, not tabs
+            body = body.replace("\t", " ")
+        yield body + end
+
+
+def _reader(lines, delimiter: str):
+    return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True,
+                      skipinitialspace=True, strict=False)
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter giving the most rows with two non-empty names in the first lines.
+
+    By trial, not csv.Sniffer: its frequency guess trips on delimiters in quoted names.
+    """
+    sample = list(islice((line for line in _lines(text, whitespace=False) if line.strip()), SNIFF_LINES))
+    best, best_score = DELIMITERS[0], 0
+    for delimiter in DELIMITERS:
+        lines = [s.replace("\t", " ") for s in sample] if delimiter == " " else sample
+        try:
+            score = sum(len(r) >= 2 and r[0] != "" and r[1] != "" for r in _reader(lines, delimiter))
+        except csv.Error:
+            continue
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _read_rows(text: str, what: str) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]]]:
+    """Non-empty rows as (line number, fields), and rows spanning lines as (line, why)."""
+    delimiter = _delimiter(text)
+    reader = _reader(_lines(text, whitespace=delimiter == " "), delimiter)
+    rows, bad, end = [], [], 0
+    try:
+        for fields in reader:
+            start, end = end + 1, reader.line_num
+            if end > start:   # a quoted field swallowed a line break: nearly always an unclosed quote
+                bad.append((start, f"a quote opened on this line closes only on line {end}"))
+            elif fields:
+                rows.append((start, fields))
+    except csv.Error as e:
+        raise GatvizError(f"cannot read the {what} from line {end + 1} on: {e} (an unclosed quote?)") from None
+    return rows, bad
+
+
+def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool]:
+    """Names by first appearance, index pairs, whether rows had extra columns; adds to ``bad``."""
+    if rows and _is_header(rows[0][1], rows[1:]):
+        if len(rows) == 1 and not bad:
+            raise GatvizError(f"the edge file has no edges: its only row, line {rows[0][0]}, looks like a header")
+        rows = rows[1:]
+    index: dict[str, int] = {}
+    pairs, wide = [], False
+    for line, fields in rows:
+        if len(fields) < 2:
+            bad.append((line, "only one field; need source and target"))
+        elif not fields[0] or not fields[1]:
+            bad.append((line, "empty node name"))
+        else:
+            pairs.append((index.setdefault(fields[0], len(index)), index.setdefault(fields[1], len(index))))
+            wide = wide or len(fields) > 2
+            if len(pairs) > MAX_EDGES:   # stop early rather than read a whole oversized file
+                raise GatvizError(f"the edge file has more than {MAX_EDGES:,} edges; gatviz handles at most {MAX_EDGES:,}")
+    if not pairs:
+        if not bad:
+            raise GatvizError("the edge file has no edges (only blank lines, comments or a header)")
+        bad.sort()
+        raise GatvizError(f"no edges could be read from the edge file ({len(bad):,} unreadable row(s), "
+                          f"first at line {bad[0][0]}: {bad[0][1]})")
+    return list(index), pairs, wide
+
+
+def _header_word(cell: str) -> bool:
+    word = re.sub(r"[^a-z0-9]", "", cell.lower())
+    if not word[:1].isalpha():
+        return False
+    base = re.sub(r"(id|name|node|vertex|\d)+$", "", word)
+    # "u" is a header word but "v1" is a node name, not "v" numbered
+    return base == "" or base in HEADER_WORDS and (len(base) > 1 or base == word)
+
+
+def _is_header(first: list[str], rest) -> bool:
+    if len(first) < 2 or first[0] == first[1] or not (_header_word(first[0]) and _header_word(first[1])):
+        return False
+    if not rest:   # a lone "a,b" is more likely a one-edge graph than a header
+        return len(first[0]) > 1 and len(first[1]) > 1
+    head = set(first[:2])
+    return not any(cell in head for _, fields in rest for cell in fields[:2])
+
+
+def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
+    """Names (edge-file ones, then isolated ones), labels (N,), class names, features (N, F) or None."""
+    text, encoding = _decode(raw, "node file")
+    rows, bad = _read_rows(text, "node file")
+    if bad:
+        raise GatvizError(f"node file line {bad[0][0]}: {bad[0][1]}")
+    known = set(names)
+    first = rows[0][1] if rows else []
+    if first and first[0] not in known and (_header_word(first[0]) or len(first) > 1 and
+                                            re.sub(r"[^a-z]", "", first[1].lower()) in LABEL_WORDS):
+        rows = rows[1:]
+    if not rows:
+        raise GatvizError("the node file has no rows (only blank lines, comments or a header)")
+    table: dict[str, tuple[int, str, list[float]]] = {}   # name -> (line, label, features)
+    width = len(rows[0][1])
+    for line, fields in rows:
+        if len(fields) < 2 or not fields[0] or not fields[1]:
+            raise GatvizError(f"node file line {line}: need node,label[,feature…] with a non-empty node and label")
+        if len(fields) != width:
+            raise GatvizError(f"node file line {line} has {len(fields)} columns, line {rows[0][0]} has {width}")
+        if fields[0] in table:
+            raise GatvizError(f"node {_show(fields[0])} has two rows in the node file "
+                              f"(lines {table[fields[0]][0]} and {line})")
+        table[fields[0]] = (line, fields[1], [_number(cell, line, column)
+                                              for column, cell in enumerate(fields[2:], start=3)])
+    missing = [n for n in names if n not in table]
+    if missing:
+        raise GatvizError(f"{len(missing):,} node(s) of the edge file have no row in the node file: "
+                          + ", ".join(_show(m) for m in missing[:3]) + (", …" if len(missing) > 3 else ""))
+    extra = [n for n in table if n not in known]
+    names = names + extra
+    given = [table[n][1] for n in names]
+    try:    # natural order when every label is a number: 2 before 10
+        class_names = sorted(set(given), key=float)
+    except ValueError:
+        class_names = sorted(set(given))
+    position = {c: k for k, c in enumerate(class_names)}
+    report.labels = f"from the node file ({len(class_names)} classes)"
+    features = None
+    if width > 2:
+        features = np.array([table[n][2] for n in names], dtype=np.float32)   # (N, F)
+        report.features = f"{width - 2} column(s) from the node file"
+    notes += [f"node file read as {encoding}"] * bool(encoding)
+    notes += [f"{len(extra):,} node(s) only in the node file, kept as isolated nodes"] * bool(extra)
+    return names, [position[g] for g in given], class_names, features
+
+
+def _number(cell: str, line: int, column: int) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise GatvizError(f"node file line {line}, column {column}: feature {_show(cell)} is not a finite number")
+    return value
+
+
+def _show(name: str) -> str:
+    """A name for a one-line message: quoted, escaped, shortened."""
+    return repr(name if len(name) <= 40 else name[:37] + "...")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 100_000 else f"{n:,} bytes"

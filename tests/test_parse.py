@@ -1,0 +1,234 @@
+"""Edge-list and node-file parsing: formats, exact names, bad rows, refusals."""
+import pytest
+import torch
+
+from gatviz import parse
+from gatviz.errors import GatvizError
+from gatviz.parse import load_files, parse_upload
+
+
+def edge_names(g):
+    """Set of (source name, target name) for every directed edge."""
+    return {(g.names[j], g.names[i]) for j, i in g.data.edge_index.t().tolist()}
+
+
+def test_csv_with_header():
+    g = parse_upload(b"source,target\na,b\nb,c\n")
+    assert g.names == ["a", "b", "c"]
+    assert g.num_edges == 4       # undirected: both directions
+    assert ("b", "a") in edge_names(g)
+    assert g.report.bad_rows == []
+
+
+@pytest.mark.parametrize("header", ["src,dst", "From,To", "node1,node2", "Source Node,Target Node", "u,v"])
+def test_header_words_dropped(header):
+    g = parse_upload(f"{header}\nx,y\ny,z\n".encode())
+    assert g.names == ["x", "y", "z"]
+
+
+def test_single_edge_file():
+    assert parse_upload(b"a,b\n").names == ["a", "b"]
+
+
+def test_no_header():
+    g = parse_upload(b"1,2\n2,3\n3,1\n")
+    assert g.names == ["1", "2", "3"]
+    assert g.num_edges == 6
+
+
+def test_first_edge_that_looks_like_header_is_kept():
+    # "u" and "v" are header words, but "v" is a node of a later row
+    g = parse_upload(b"u,v\nv,w\n")
+    assert g.names == ["u", "v", "w"]
+    assert ("u", "v") in edge_names(g)
+
+
+@pytest.mark.parametrize("text", ["a,b\nc,d\n", "v1,v2\nv3,v4\n", "1,2\n3,4\n"])
+def test_node_names_are_not_header_words(text):
+    assert len(parse_upload(text.encode()).names) == 4
+
+
+def test_tsv_with_weight_column():
+    g = parse_upload(b"from\tto\tweight\nNew York\tBoston\t1.5\nBoston\tChicago, IL\t2\n")
+    assert g.names == ["New York", "Boston", "Chicago, IL"]
+    assert "columns after the second ignored" in g.report.source
+
+
+def test_whitespace_separated_runs_of_spaces_and_tabs():
+    g = parse_upload(b"node1 node2\n  a   b\nb \t c\n\"New York\" a\n")
+    assert g.names == ["a", "b", "c", "New York"]
+    assert g.num_edges == 6
+
+
+def test_utf8_bom_and_crlf():
+    g = parse_upload("\ufeffsource,target\r\nZoë,Åsa\r\nÅsa,李\r\n".encode("utf-8"))
+    assert g.names == ["Zoë", "Åsa", "李"]
+    assert "read as" not in g.report.source
+
+
+def test_latin1_fallback():
+    g = parse_upload("Zoë,Bob\nBob,Ève\n".encode("latin-1"))
+    assert g.names == ["Zoë", "Bob", "Ève"]
+    assert "not valid UTF-8" in g.report.source
+
+
+def test_utf16_with_bom():
+    g = parse_upload("a\tZoë\nZoë\tc\n".encode("utf-16"))
+    assert g.names == ["a", "Zoë", "c"]
+
+
+def test_quoted_names_kept_exactly():
+    text = '"1,2","a ""q"" b"\n"a ""q"" b"," padded "\n" padded ",<b>x</b>\n<b>x</b>,"1,2"\n'
+    g = parse_upload(text.encode())
+    assert g.names == ["1,2", 'a "q" b', " padded ", "<b>x</b>"]
+    assert g.num_edges == 8
+
+
+def test_html_names_verbatim():
+    g = parse_upload(b"<script>alert(1)</script>,&amp;\n&amp;,<b>x</b>\n")
+    assert g.names == ["<script>alert(1)</script>", "&amp;", "<b>x</b>"]
+    assert g.index("<b>x</b>") == 2
+
+
+def test_duplicates_and_self_loops_counted():
+    g = parse_upload(b"a,b\nb,a\na,b\nc,c\nb,c\n")
+    assert g.report.duplicate_edges == 2     # b,a and the second a,b (undirected)
+    assert g.report.self_loops == 1
+    assert g.num_edges == 4
+    assert not bool((g.data.edge_index[0] == g.data.edge_index[1]).any())
+
+
+def test_directed_keeps_one_way_edges():
+    undirected = parse_upload(b"a,b\nb,c\nb,a\n")
+    directed = parse_upload(b"a,b\nb,c\nb,a\n", directed=True)
+    assert undirected.num_edges == 4 and undirected.report.duplicate_edges == 1
+    assert directed.num_edges == 3 and directed.report.duplicate_edges == 0
+    assert edge_names(directed) == {("a", "b"), ("b", "c"), ("b", "a")}
+    assert directed.report.directed
+
+
+def test_bad_rows_reported_with_line_numbers():
+    text = b"# a comment\nsource,target\na,b\nlonely\n\n% another comment\nb,\n,c\nb,c\n\"open,d\ne,f\n"
+    g = parse_upload(text)
+    assert g.report.bad_rows == [(4, "only one field; need source and target"), (7, "empty node name"),
+                                 (8, "empty node name"),
+                                 (10, "a quote opened on this line closes only on line 11")]
+    assert g.names == ["a", "b", "c"]
+    assert any("line 4" in line for line in g.report.lines())
+
+
+def test_comments_and_blank_lines_skipped_silently():
+    g = parse_upload(b"% matrix-market style\n\n# edges\na b\n   \nb c\n")
+    assert g.names == ["a", "b", "c"] and g.report.bad_rows == []
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "the edge file is empty"),
+    (b"\n# only a comment\n\n", "no edges"),
+    (b"source,target\n", "looks like a header"),
+    (b"just\nsome\nwords\n", "no edges could be read from the edge file (3 unreadable row(s), first at line 1"),
+    (b"x\n,y\n", "first at line 1"),
+])
+def test_nothing_readable_is_an_error(raw, message):
+    with pytest.raises(GatvizError, match=None) as err:
+        parse_upload(raw)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("raw", [
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    b"a,b\n\x00\x01\x02\x03c,d\n",
+    bytes(range(1, 9)) * 100,
+    b"PK\x03\x04rest-of-an-xlsx",
+])
+def test_binary_is_refused(raw):
+    with pytest.raises(GatvizError, match="does not look like text"):
+        parse_upload(raw)
+
+
+def test_file_over_cap_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setattr(parse, "MAX_FILE_BYTES", 100)
+    raw = b"a,b\n" * 30
+    with pytest.raises(GatvizError, match="120 bytes; gatviz reads files of at most 100 bytes"):
+        parse_upload(raw)
+    path = tmp_path / "big.csv"
+    path.write_bytes(raw)
+    with pytest.raises(GatvizError, match="big.csv is 120 bytes"):
+        load_files(path)
+
+
+def test_node_file_labels_and_features():
+    edges = b"a,b\nb,c\nc,a\n"
+    nodes = b"node,label,f1,f2\nc,10,0.5,1\na,2,1e-3,-2\nb,2,0,0\nlonely,9,3,3\n"
+    g = parse_upload(edges, nodes)
+    assert g.names == ["a", "b", "c", "lonely"]
+    assert g.class_names == ["2", "9", "10"]          # numeric labels in natural order
+    assert g.data.y.tolist() == [0, 0, 2, 1]
+    assert torch.allclose(g.data.x, torch.tensor([[1e-3, -2], [0, 0], [0.5, 1], [3, 3]]))
+    assert g.report.labels == "from the node file (3 classes)"
+    assert g.report.features == "2 column(s) from the node file"
+    assert "1 node(s) only in the node file" in g.report.source
+    assert int(g.degree[3]) == 0
+
+
+def test_node_file_labels_only_without_header():
+    g = parse_upload(b"a\tb\nb\tc\n", b"a\tred\nb\tblue\nc\tred\n")
+    assert g.class_names == ["blue", "red"]
+    assert g.data.y.tolist() == [1, 0, 1]
+    assert g.data.x.shape == (3, 3)   # default one-hot features: none were given
+
+
+def test_node_file_missing_a_node():
+    with pytest.raises(GatvizError, match=r"1 node\(s\) of the edge file have no row in the node file: 'c'"):
+        parse_upload(b"a,b\nb,c\n", b"a,x\nb,y\n")
+
+
+def test_node_file_non_numeric_feature_names_line_and_column():
+    with pytest.raises(GatvizError, match="node file line 3, column 4: feature 'high' is not a finite number"):
+        parse_upload(b"a,b\n", b"node,label,f1,f2\na,x,1,2\nb,y,1,high\n")
+
+
+def test_load_files_and_unreadable_path(tmp_path):
+    edges = tmp_path / "friends.csv"
+    edges.write_bytes(b"source,target\nann,bob\nbob,cy\n")
+    g = load_files(edges, directed=True)
+    assert g.name == "friends" and g.num_edges == 2
+    assert g.report.source.startswith("friends.csv")
+    with pytest.raises(GatvizError, match=r"cannot read .*missing\.csv: No such file"):
+        load_files(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize("text", ["a;b\nb;c\n", "a|b\nb|c\n", "a, b\nb,  c\n", "a b\nb\tc\n"])
+def test_other_delimiters(text):
+    assert parse_upload(text.encode()).names == ["a", "b", "c"]
+
+
+def test_unquoted_spaces_in_csv_names():
+    g = parse_upload(b"San Jose,New York City\nNew York City,Los Angeles\n")
+    assert g.names == ["San Jose", "New York City", "Los Angeles"]
+
+
+def test_unclosed_quote_at_end_is_a_bad_row():
+    g = parse_upload(b'a,b\n"c,d\ne,f\n')
+    assert g.names == ["a", "b"]
+    assert g.report.bad_rows == [(2, "a quote opened on this line closes only on line 3")]
+
+
+@pytest.mark.parametrize("nodes, message", [
+    (b"a,x\nb\n", "node file line 2: need node,label"),
+    (b"a,x,1\nb,y\n", "node file line 2 has 2 columns, line 1 has 3"),
+    (b"a,x\nb,y\na,z\n", "node 'a' has two rows in the node file (lines 1 and 3)"),
+    (b"a,x,nan\nb,y,1\n", "node file line 1, column 3: feature 'nan' is not a finite number"),
+    (b"node,label\n", "the node file has no rows"),
+])
+def test_node_file_mistakes(nodes, message):
+    with pytest.raises(GatvizError) as err:
+        parse_upload(b"a,b\n", nodes)
+    assert message in str(err.value)
+
+
+def test_too_many_edges_stops_early(monkeypatch):
+    monkeypatch.setattr(parse, "MAX_EDGES", 3)
+    with pytest.raises(GatvizError, match="more than 3 edges"):
+        parse_upload(b"a,b\nb,c\nc,d\nd,e\n")

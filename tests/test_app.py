@@ -1,0 +1,276 @@
+"""The Streamlit app, headless (AppTest): sidebar -> RunConfig -> live training -> the view.
+
+The network view is a components-v2 element, unknown to AppTest: the tests read
+the payload it was given from its proto, and the table and session state beside it.
+"""
+import json
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import ui
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+HOSTILE = ["**bold**", "<img src=x onerror=alert(1)>", "[a](javascript:alert(1))", ":smile: $x$"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)   # what ui.py sets for the app
+
+
+def start(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run(target) -> AppTest:
+    """Rerun the app (``target`` is the AppTest or a widget that was just set)."""
+    at = target.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def view(at) -> dict:
+    """The payload the network component was mounted with."""
+    (element,) = at.get("bidi_component")
+    proto = element.proto
+    text = proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json
+    return json.loads(text)["payload"]
+
+
+def button(at, label):
+    (found,) = [b for b in at.button if b.label == label]
+    return found
+
+
+def train_until_idle(at, limit=60) -> AppTest:
+    for _ in range(limit):
+        if not at.session_state["gv_training"]:
+            return at
+        run(at)
+    raise AssertionError("training did not finish")
+
+
+def table(at):
+    (frame,) = [d.value for d in at.dataframe]
+    return frame
+
+
+def test_config_is_offline_and_quiet():
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["client"]["toolbarMode"] == "minimal"
+    assert cfg["client"]["showErrorDetails"] == "none"
+    assert cfg["server"]["enableStaticServing"] is True and cfg["server"]["headless"] is True
+
+
+def test_first_screen_is_the_karate_view():
+    at = start()
+    at = run(at)   # a second run keeps the sidebar (a pages/ folder would lose it in AppTest)
+    assert [b.label for b in at.sidebar.button] == ["Train", "Stop", "Reset"]
+    graph, trainer = at.session_state["gv_graph"], at.session_state["gv_trainer"]
+    assert graph.name == "karate" and trainer.epoch == 0
+    payload = view(at)
+    center = graph.index(at.session_state["gv_center"])
+    assert payload["center"] == center and payload["layer"] == 0
+    assert [p["head"] for p in payload["panels"]] == [*range(8), "mean"]    # all heads + mean
+    assert {n["name"] for n in payload["nodes"]} <= set(graph.names)
+    # the big scripts are served statically; the inline module stays small
+    (element,) = at.get("bidi_component")
+    assert len(element.proto.js_content) < 4000 and "vis.Network" not in element.proto.js_content
+    assert len(element.proto.json) < 100_000
+    urls = json.loads(element.proto.json)["assets"]["js"]
+    assert [u.split("?")[0] for u in urls] == ["/app/static/vis-network.min.js", "/app/static/gatviz-view.js"]
+    assert (ROOT / "static" / "vis-network.min.js").stat().st_size > 400_000
+    rows = table(at)
+    assert len(rows) == graph.degree[center] + 1
+    assert abs(rows["alpha"].sum() - 1) < 1e-5
+    assert [f"head {h}" for h in range(8)] == [c for c in rows.columns if c.startswith("head ")]
+    assert any(t.value.startswith("Zachary's karate club: 34 nodes") for t in at.text)
+    assert not at.error
+
+
+def test_train_stop_resume_and_extend():
+    at = start(gv_epochs=6, gv_per_update=2)
+    trainer = at.session_state["gv_trainer"]
+    run(button(at, "Train").click())
+    assert trainer.epoch == 2 and at.session_state["gv_training"]
+    assert button(at, "Train").disabled and not button(at, "Stop").disabled
+    run(button(at, "Stop").click())
+    assert trainer.epoch == 2 and not at.session_state["gv_training"]
+    run(at)
+    assert trainer.epoch == 2                   # stopped means stopped
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    assert at.session_state["gv_trainer"] is trainer            # resumed, not restarted
+    assert trainer.epoch == 6 and [r["epoch"] for r in trainer.history] == list(range(1, 7))
+    assert at.get("progress")[0].proto.text == "Epoch 6 of 6 · done"
+    assert len(at.get("vega_lite_chart")) == 2                    # loss and accuracy curves
+    assert view(at)["panels"][0]["edges"]                          # the view follows the model
+    run(button(at, "Train").click())             # budget reached: Train adds Epochs more
+    train_until_idle(at)
+    assert trainer.epoch == 12 and at.session_state["gv_trainer"] is trainer
+    run(button(at, "Reset").click())
+    assert at.session_state["gv_trainer"].epoch == 0 and at.session_state["gv_trainer"] is not trainer
+
+
+def test_chunks_adapt_towards_a_fraction_of_a_second():
+    at = start(gv_epochs=1000)
+    trainer = at.session_state["gv_trainer"]
+    run(button(at, "Train").click())
+    first = at.session_state["gv_chunk"]
+    assert trainer.epoch == 2 and 2 < first <= 8         # karate is fast: grow, at most 4x a chunk
+    run(at)
+    assert trainer.epoch == 2 + first and at.session_state["gv_chunk"] >= first
+    run(button(at, "Stop").click())
+    assert not at.session_state["gv_training"] and trainer.epoch == 2 + first
+
+
+def test_switch_node_head_layer_without_training():
+    at = start(gv_epochs=4, gv_per_update=4)
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    trainer, layouts = at.session_state["gv_trainer"], at.session_state["gv_layouts"]
+    graph = at.session_state["gv_graph"]
+
+    run(at.selectbox(key="gv_center").set_value("0"))
+    assert view(at)["center"] == 0 and len(table(at)) == graph.degree[0] + 1
+    run(at.selectbox(key="gv_head").set_value(3))
+    payload = view(at)
+    assert [p["head"] for p in payload["panels"]] == [3]
+    assert table(at)["alpha"].tolist() == sorted(table(at)["alpha"].tolist(), reverse=True)
+    run(at.selectbox(key="gv_layer").set_value(1))
+    payload = view(at)
+    assert payload["layer"] == 1 and [p["head"] for p in payload["panels"]] == [0]   # one output head
+    run(at.radio(key="gv_hops").set_value(2))
+    assert view(at)["hops"] == 2
+    run(at.slider(key="gv_top_k").set_value(3))
+    assert all(p["shown"] <= 3 < p["total"] for p in view(at)["panels"])
+    run(button(at, "Highest degree").click())
+    assert at.session_state["gv_center"] == "33" and view(at)["center"] == 33
+    run(button(at, "Random").click())
+    assert at.session_state["gv_center"] in graph.names
+    # no retraining, same layouts, same model
+    assert trainer.epoch == 4 and at.session_state["gv_trainer"] is trainer
+    assert at.session_state["gv_layouts"] is layouts
+    assert not at.error
+
+
+def test_click_recentres_and_an_unknown_node_is_one_line():
+    at = start()
+    at.session_state["gv_clicked"] = "5"    # what the component's click callback stores
+    run(at)
+    assert at.session_state["gv_center"] == "5" and view(at)["center"] == 5
+    at.session_state["gv_clicked"] = "[**no** such](javascript:x)"
+    run(at)
+    # one line, escaped so that the name shows verbatim (no bold, no link)
+    message = "unknown node '[**no** such](javascript:x)': the graph has no node of that name"
+    assert [e.value for e in at.error] == [ui.plain(message)]
+    assert r"\*\*no\*\*" in at.error[0].value and r"\(javascript" in at.error[0].value
+    assert at.session_state["gv_center"] == "5" and view(at)["center"] == 5
+
+
+def test_changing_settings_asks_before_discarding_a_trained_model():
+    at = start(gv_epochs=3, gv_per_update=3)
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    trainer = at.session_state["gv_trainer"]
+    assert trainer.epoch == 3
+
+    run(at.number_input(key="gv_heads").set_value(4))
+    assert any("heads 8 → 4" in w.value for w in at.warning)
+    assert at.session_state["gv_trainer"] is trainer and trainer.config.heads == 8
+    assert len(view(at)["panels"]) == 9          # the old model is still shown
+    run(button(at, "Keep current model").click())
+    assert at.number_input(key="gv_heads").value == 8 and not at.warning
+    assert at.session_state["gv_trainer"] is trainer
+
+    run(at.number_input(key="gv_epochs").set_value(10))   # the budget alone never discards
+    assert not at.warning and at.session_state["gv_trainer"] is trainer and trainer.remaining == 7
+    run(at.number_input(key="gv_epochs").set_value(3))
+    assert trainer.remaining == 0 and trainer.epoch == 3
+
+    run(at.number_input(key="gv_heads").set_value(4))      # the same change again asks again
+    assert any("heads 8 → 4" in w.value for w in at.warning)
+    run(button(at, "Discard trained model and apply").click())
+    fresh = at.session_state["gv_trainer"]
+    assert fresh is not trainer and fresh.epoch == 0 and fresh.config.heads == 4
+    assert [p["head"] for p in view(at)["panels"]] == [0, 1, 2, 3, "mean"] and not at.warning
+
+
+def test_untrained_model_follows_the_sidebar_at_once():
+    at = start(gv_dataset="sbm", gv_sbm_nodes=60, gv_sbm_blocks=3)
+    graph = at.session_state["gv_graph"]
+    assert graph.num_nodes == 60 and graph.num_classes == 3
+    run(at.number_input(key="gv_sbm_nodes").set_value(2))     # 3 blocks > 2 nodes: a one-line error
+    assert [e.value for e in at.sidebar.error] == [ui.plain("sbm_blocks (3) cannot exceed sbm_nodes (2)")]
+    assert at.session_state["gv_graph"] is graph and view(at)
+    run(at.selectbox(key="gv_dataset").set_value("karate"))
+    assert at.session_state["gv_graph"].name == "karate"
+
+
+def test_upload_valid_then_broken_keeps_the_app_and_the_model():
+    at = start()
+    run(at.radio(key="gv_source").set_value("Upload"))
+    assert any("Choose an edge file" in i.value for i in at.sidebar.info)
+    rows = [f'"{a}",{b}' for a, b in zip(HOSTILE, ["hub"] * 4)] + ["hub,x", "x,y", "bad row only"]
+    at.file_uploader(key="gv_edges").upload("edges.csv", "\n".join(rows).encode(), "text/csv")
+    run(at)
+    graph = at.session_state["gv_graph"]
+    assert set(HOSTILE) <= set(graph.names) and graph.report.source.startswith("edges.csv")
+    assert any("skipped 1 unreadable row" in t.value for t in at.sidebar.text)
+    # names stay text: verbatim in st.text, the selectbox and the payload; never in markdown
+    run(at.selectbox(key="gv_center").set_value(HOSTILE[1]))
+    assert f"centre: {HOSTILE[1]}" in [t.value for t in at.text]
+    assert HOSTILE[1] in {n["name"] for n in view(at)["nodes"]}
+    assert HOSTILE[1] in at.selectbox(key="gv_center").options
+    markdown = " ".join(m.value for m in at.markdown)
+    assert not any(name in markdown for name in HOSTILE)
+
+    at.session_state["gv_per_update"] = 2
+    run(button(at, "Train").click())
+    run(button(at, "Stop").click())
+    trainer = at.session_state["gv_trainer"]
+    assert trainer.epoch == 2
+
+    at.file_uploader(key="gv_edges").set_value(("empty.csv", b"", "text/csv"))
+    run(at)
+    assert [e.value for e in at.sidebar.error] == [ui.plain("the edge file is empty")]
+    assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    at.file_uploader(key="gv_edges").set_value(("picture.png", png, "image/png"))
+    run(at)
+    errors = [e.value for e in at.sidebar.error]
+    assert errors == [ui.plain("the edge file does not look like text: it starts like a PNG image")]
+    assert "\n" not in errors[0]
+    assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer
+    assert not at.warning and view(at)["nodes"]      # nothing pending, the view still drawn
+
+
+def test_cora_switches_are_fast():
+    at = start(gv_dataset="cora", gv_epochs=2, gv_per_update=2)
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    assert at.session_state["gv_graph"].num_nodes == 2708
+    timings = {}
+    for what, key, value in (("node", "gv_center", "1358"), ("head", "gv_head", 2),
+                             ("layer", "gv_layer", 1), ("node again", "gv_center", "0")):
+        at.selectbox(key=key).set_value(value)
+        start_time = time.perf_counter()
+        run(at)
+        timings[what] = time.perf_counter() - start_time
+    assert view(at)["center"] == 0 and view(at)["layer"] == 1
+    assert len(at.get("bidi_component")[0].proto.json) < 100_000
+    print("AppTest rerun seconds on Cora:", {k: round(v, 3) for k, v in timings.items()})
+    assert max(timings.values()) < 5      # generous: a busy 2-core machine; typical numbers in the README

@@ -1,0 +1,1 @@
+"""Benchmarks of gatviz: run ``python -m bench --help``."""

@@ -1,0 +1,174 @@
+"""Benchmarks 1 and 6: a gatviz training epoch and attention extraction, CPU and GPU.
+
+The reference is a plain loop written the way PyG's ``examples/gat.py``
+trains GAT: two GATConv layers (8 heads x 8 hidden, concatenated; output 1
+head), ELU, dropout 0.6 on the input and on alpha, row-normalised *dense*
+features dropped with ``F.dropout``, Adam (lr 0.005, wd 5e-4), and every
+epoch one train step plus a full eval forward with train/val/test accuracy.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.nn import GATConv
+
+from gatviz import RunConfig, attention, graphs
+from gatviz.training import Trainer
+
+from .common import Bench, interleave, mean_std, pick, sync_for
+
+NO_GPU = "not measured (no GPU lent to this session)"
+
+
+class RefGAT(nn.Module):
+    def __init__(self, in_dim: int, classes: int):
+        super().__init__()
+        self.conv1 = GATConv(in_dim, 8, heads=8, dropout=0.6)
+        self.conv2 = GATConv(8 * 8, classes, heads=1, concat=False, dropout=0.6)
+
+    def forward(self, x, edge_index):
+        x = F.dropout(x, p=0.6, training=self.training)
+        x = F.elu(self.conv1(x, edge_index))
+        x = F.dropout(x, p=0.6, training=self.training)
+        return self.conv2(x, edge_index)
+
+
+class Reference:
+    """PyG example's train() + test() over a gatviz Graph (its x is dense, row-normalised)."""
+
+    def __init__(self, graph: graphs.Graph, device: torch.device, seed: int = 0):
+        torch.manual_seed(seed)
+        d = graph.data
+        self.x, self.edge_index, self.y = d.x.to(device), d.edge_index.to(device), d.y.to(device)
+        self.masks = [m.to(device) for m in (d.train_mask, d.val_mask, d.test_mask)]
+        self.model = RefGAT(d.x.size(1), graph.num_classes).to(device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=0.005, weight_decay=5e-4)
+
+    def epoch(self) -> list[float]:
+        self.model.train()
+        self.optimizer.zero_grad()
+        out = self.model(self.x, self.edge_index)
+        F.cross_entropy(out[self.masks[0]], self.y[self.masks[0]]).backward()
+        self.optimizer.step()
+        with torch.no_grad():
+            self.model.eval()
+            pred = self.model(self.x, self.edge_index).argmax(dim=-1)
+        return [float((pred[m] == self.y[m]).sum() / m.sum()) for m in self.masks]
+
+
+def time_training(dataset: str, device: torch.device, repeats: int) -> dict:
+    """Median seconds per epoch: Trainer.step(1) against the reference, interleaved."""
+    graph = graphs.load(dataset)
+    trainer = Trainer(graph, RunConfig(dataset=dataset, seed=0, device=device.type))
+    ref = Reference(graph, device)
+    t = interleave({"ref": ref.epoch, "ours": lambda: trainer.step(1)}, repeats, warmup=min(5, repeats),
+                   sync=sync_for(device))
+    return {f"{dataset}_ref_ms": 1e3 * t.median("ref"), f"{dataset}_ours_ms": 1e3 * t.median("ours"),
+            f"{dataset}_ratio": t.ratio("ours", "ref")}
+
+
+def time_extract(dataset: str, device: torch.device, repeats: int) -> dict:
+    """Eval forward with attention extraction against the eval forward alone."""
+    trainer = Trainer(graphs.load(dataset), RunConfig(dataset=dataset, seed=0, device=device.type))
+    trainer.step(10)
+    model, x, edge_index = trainer.model, trainer.x, trainer.edge_index
+
+    def forward():
+        model.eval()
+        with torch.no_grad():
+            model(x, edge_index)
+        model.train()
+
+    t = interleave({"forward": forward,
+                    "alpha": lambda: attention.extract(model, x, edge_index, scores=False),
+                    "scores": lambda: attention.extract(model, x, edge_index, scores=True)},
+                   repeats, warmup=min(5, repeats), sync=sync_for(device))
+    return {f"{dataset}_forward_ms": 1e3 * t.median("forward"), f"{dataset}_alpha_ms": 1e3 * t.median("alpha"),
+            f"{dataset}_scores_ms": 1e3 * t.median("scores"),
+            f"{dataset}_alpha_ratio": t.ratio("alpha", "forward"),
+            f"{dataset}_scores_ratio": t.ratio("scores", "forward")}
+
+
+def run_train(mode: str, out: Path) -> dict:
+    out = time_training("cora", torch.device("cpu"), pick(mode, 5, 30, 200))
+    if mode == "full":
+        out |= time_training("citeseer", torch.device("cpu"), 100)
+    return out
+
+
+def run_accuracy(mode: str, out: Path) -> dict:
+    seeds, epochs = pick(mode, 1, 1, 5), pick(mode, 10, 200, 200)
+    out: dict = {"seeds": seeds, "epochs": epochs}
+    for dataset in pick(mode, ["cora"], ["cora"], ["cora", "citeseer"]):
+        graph, final, at_best = graphs.load(dataset), [], []
+        for seed in range(seeds):
+            trainer = Trainer(graph, RunConfig(dataset=dataset, seed=seed, epochs=epochs, device="cpu"))
+            trainer.step(epochs)
+            m = trainer.metrics()
+            final.append(round(100 * m["test_acc"], 2))
+            at_best.append(round(100 * m["test_acc_at_best_val"], 2))
+        out[f"{dataset}_final_mean"], out[f"{dataset}_final_std"] = mean_std(final)
+        out[f"{dataset}_bestval_mean"], out[f"{dataset}_bestval_std"] = mean_std(at_best)
+        out[f"{dataset}_per_seed"] = {"final": final, "at_best_val": at_best}
+    return out
+
+
+def run_extract(mode: str, out: Path) -> dict:
+    return time_extract("cora", torch.device("cpu"), pick(mode, 5, 60, 300))
+
+
+def run_gpu(mode: str, out: Path) -> dict:
+    if not torch.cuda.is_available():
+        return {"measured": 0, "why": NO_GPU}
+    cuda = torch.device("cuda")
+    out = {"measured": 1} | time_training("cora", cuda, pick(mode, 5, 30, 100))
+    return out | time_extract("cora", cuda, pick(mode, 5, 50, 200)) | {"gpu": torch.cuda.get_device_name(0)}
+
+
+_TIMING = {"ref_ms": "reference epoch, ms", "ours_ms": "gatviz Trainer.step(1), ms",
+           "ratio": "gatviz / reference"}
+_EXTRACT = {"forward_ms": "eval forward alone, ms", "alpha_ms": "extract(scores=False), ms",
+            "scores_ms": "extract(scores=True), ms", "alpha_ratio": "extract(scores=False) / forward",
+            "scores_ratio": "extract(scores=True) / forward"}
+
+
+TITLES = {"cora": "Cora", "citeseer": "CiteSeer"}
+
+
+def _labels(datasets, table) -> dict:
+    return {f"{d}_{k}": f"{TITLES[d]}: {v}" for d in datasets for k, v in table.items()}
+
+
+BENCHES = [
+    Bench("train", "1. Training epoch vs PyG's GAT example", run_train,
+          goals={"cora_ratio": ("<=", 0.35)}, labels=_labels(["cora", "citeseer"], _TIMING),
+          notes="One epoch = a train step plus a full eval forward with train/val/test accuracy, "
+                "on CPU. gatviz's epoch also extracts alpha and keeps a float16 snapshot every 5 "
+                "epochs. Reference: PyG `examples/gat.py` style, dense features, `F.dropout` on them."),
+    Bench("accuracy", "1. Test accuracy (gatviz Trainer, 200 epochs per seed)", run_accuracy,
+          goals={"cora_final_mean": (">=", 82.0), "cora_bestval_mean": (">=", 82.0),
+                 "citeseer_final_mean": (">=", 71.0), "citeseer_bestval_mean": (">=", 71.0)},
+          labels=_labels(["cora", "citeseer"], {
+              "final_mean": "final-epoch test_acc, mean %", "final_std": "final-epoch test_acc, std (pp)",
+              "bestval_mean": "test_acc_at_best_val, mean %",
+              "bestval_std": "test_acc_at_best_val, std (pp)"}) | {"seeds": "seeds", "epochs": "epochs per seed"},
+          notes="*final* = `metrics()['test_acc']`, test accuracy after the last epoch. *best val* = "
+                "`metrics()['test_acc_at_best_val']`, test accuracy at the first epoch with the "
+                "highest validation accuracy, as PyG's example reports it (the paper reports the model "
+                "early-stopped on validation loss and accuracy: Cora 83.0 ± 0.7, CiteSeer 72.5 ± 0.7). "
+                "Seeds 0, 1, ...; std is the sample std over seeds; per-seed values are in latest.json. "
+                "Full mode: Cora and CiteSeer, 5 seeds; quick: Cora, 1 seed."),
+    Bench("extract", "1. Attention extraction vs eval forward (Cora)", run_extract,
+          goals={"cora_alpha_ratio": ("<=", 1.2), "cora_scores_ratio": ("<=", 1.2)},
+          labels=_labels(["cora"], _EXTRACT),
+          notes="`attention.extract(model, x, edge_index, scores=...)` against `model(x, edge_index)` "
+                "in eval mode under no_grad, both on the trainer's own x (sparse CSR) after 10 epochs."),
+    Bench("gpu", "6. GPU: training epoch and extraction on CUDA (Cora)", run_gpu,
+          goals={"cora_ratio": ("<=", 0.35), "cora_scores_ratio": ("<=", 1.2)},
+          labels=_labels(["cora"], _TIMING | _EXTRACT),
+          notes="The same comparisons as `train` and `extract`, run on `cuda` when "
+                "`torch.cuda.is_available()`; the clock is read after `torch.cuda.synchronize()`."),
+]

@@ -1,0 +1,92 @@
+"""The benchmark harness runs end to end and its output parses (no timing asserts).
+
+``python -m bench --smoke`` runs every benchmark on tiny sizes into a temp
+folder, so bench/results/latest.json and BENCHMARKS.md are left alone.
+"""
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import BENCHES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NAMES = [b.name for b in BENCHES]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    # timeout only stops a hang; how long it takes is not tested
+    proc = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stderr[-3000:]}"
+    return out, proc.stdout
+
+
+def parse_result(line: str) -> dict[str, float]:
+    pairs = line.split()[1:]
+    assert pairs, f"empty RESULT line: {line!r}"
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        assert sep and key, f"not key=value: {pair!r} in {line!r}"
+        out[key] = float(value)   # raises if not a number
+    return out
+
+
+def test_every_benchmark_prints_a_result_line(smoke):
+    _, stdout = smoke
+    lines = stdout.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("== ")]
+    assert [lines[i].split()[1].rstrip(":") for i in starts] == NAMES
+    for i, end in zip(starts, starts[1:] + [len(lines)]):
+        results = [line for line in lines[i:end] if line.startswith("RESULT ")]
+        assert len(results) == 1, f"{lines[i]}: {len(results)} RESULT lines"
+        figures = parse_result(results[0])
+        assert all(math.isfinite(v) for v in figures.values()), results[0]
+
+
+def test_json_has_machine_and_every_benchmark(smoke):
+    out, stdout = smoke
+    data = json.loads((out / "latest.json").read_text())
+    for key in ("cpu", "cores", "torch", "torch_geometric", "date", "gpu"):
+        assert key in data["machine"], f"machine lacks {key}: {data['machine']}"
+    assert sorted(data["benchmarks"]) == sorted(NAMES)
+    printed = {}
+    for line in stdout.splitlines():
+        if line.startswith("== "):
+            name = line.split()[1].rstrip(":")
+        elif line.startswith("RESULT "):
+            printed[name] = parse_result(line)
+    for name, entry in data["benchmarks"].items():
+        for key in ("title", "mode", "command", "date", "other_cores", "figures", "goals", "met", "details"):
+            assert key in entry, f"{name} lacks {key}"
+        assert entry["mode"] == "smoke"
+        assert entry["figures"].keys() == printed[name].keys()
+        assert set(entry["met"]) <= set(entry["goals"])
+
+
+def test_expected_figures(smoke):
+    out, _ = smoke
+    b = json.loads((out / "latest.json").read_text())["benchmarks"]
+    assert {"cora_ref_ms", "cora_ours_ms", "cora_ratio"} <= b["train"]["figures"].keys()
+    assert {"cora_final_mean", "cora_bestval_mean"} <= b["accuracy"]["figures"].keys()
+    assert {"cora_alpha_ratio", "cora_scores_ratio"} <= b["extract"]["figures"].keys()
+    assert {"epochs", "snapshots", "snapshot_mb"} <= b["snapshots"]["figures"].keys()
+    assert b["scale"]["figures"]["edges_1k"] > 0
+    assert b["view"]["figures"] == {"measured": 0}
+
+
+def test_markdown_and_plot(smoke):
+    out, _ = smoke
+    md = (out / "BENCHMARKS.md").read_text()
+    assert "| figure | goal | measured | met? |" in md
+    assert "not yet measured" in md
+    assert "python -m bench --smoke --out" in md
+    assert "](scale.png)" in md
+    assert (out / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

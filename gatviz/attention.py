@@ -89,24 +89,40 @@ def extract(model, x: Tensor, edge_index: Tensor, epoch: int = 0, scores: bool =
     """
     was_training = model.training
     model.eval()
+    scores_by_layer: list[Tensor] = []
+    # The layers already compute e_ij's two halves; a pre-hook on their edge update
+    # picks them up instead of recomputing W h (1.26x the eval forward when recomputed).
+    hooks = [conv.register_edge_update_forward_pre_hook(
+        lambda conv, inputs: scores_by_layer.append(_score_from_edge_update(conv, *inputs)))
+        for conv in model.convs] if scores else []
     try:
-        logits, attention, inputs = model(x, edge_index, return_attention=True, return_inputs=True)
+        logits, attention = model(x, edge_index, return_attention=True)
     finally:
         model.train(was_training)
+        for hook in hooks:
+            hook.remove()
     loop_index = attention[0][0]
     for other, _ in attention[1:]:
         assert torch.equal(other, loop_index), "layers returned different edge indices"
-    score = None
-    if scores:
-        score = [raw_scores(conv, h, loop_index).float().cpu() for conv, h in zip(model.convs, inputs)]
+    score = [s.float().cpu() for s in scores_by_layer] if scores else None
     table = AttentionTable(loop_index.cpu(), [a.float().cpu() for _, a in attention], score,
                            num_nodes=int(x.size(0)), epoch=epoch)
     return logits, table
 
 
-def raw_scores(conv, x: Tensor, edge_index: Tensor) -> Tensor:
-    """e_ij (E, H) before the softmax, recomputed from the layer's own weights.
+def _score_from_edge_update(conv, edge_index: Tensor, size, kwargs: dict) -> Tensor:
+    """e_ij (E, H) from the per-edge terms a GAT layer hands its edge update (self-loops added)."""
+    if isinstance(conv, GATConv):    # a_src · z_j + a_dst · z_i
+        return F.leaky_relu(kwargs["alpha_j"] + kwargs["alpha_i"], conv.negative_slope)
+    # GATv2: a · LeakyReLU(W_l h_j + W_r h_i)
+    return (F.leaky_relu(kwargs["x_j"] + kwargs["x_i"], conv.negative_slope) * conv.att).sum(-1)
 
+
+def raw_scores(conv, x: Tensor, edge_index: Tensor) -> Tensor:
+    """e_ij (E, H) before the softmax, recomputed from the layer's own weights and input.
+
+    The formula as written in the papers; :func:`extract` takes the same numbers
+    from inside the layer instead (tests check both agree and softmax to alpha).
     GAT:   e_ij = LeakyReLU(a_dst · z_i + a_src · z_j), z = W h  (a^T [z_i || z_j] split in two).
     GATv2: e_ij = a · LeakyReLU(W_r h_i + W_l h_j).
     softmax of these over each target's edges equals PyG's alpha (tested).

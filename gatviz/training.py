@@ -23,7 +23,7 @@ from .graphs import Graph
 from .model import GAT
 
 SPARSE_BELOW = 0.3            # feature density under which x is kept as sparse CSR
-SNAPSHOT_BUDGET = 64 * 2**20  # bytes; past it every other snapshot is dropped
+SNAPSHOT_BUDGET = 50_000_000  # bytes held by snapshots; never exceeded (older ones are thinned)
 # One global RNG is shared by all threads (Streamlit runs a thread per session):
 # holding this lock while a chunk runs keeps every session's run reproducible.
 _RNG_LOCK = threading.Lock()
@@ -144,13 +144,15 @@ class Trainer:
         return row
 
     def _keep(self, table: attention.AttentionTable) -> None:
-        self.snapshots.append(Snapshot(self.epoch, [a.half() for a in table.alpha]))
-        size = sum(a.numel() * 2 for s in self.snapshots for a in s.alpha)
-        if size > SNAPSHOT_BUDGET and len(self.snapshots) > 2:
-            # thin out: keep every other snapshot (the newest always stays), double the interval
-            newest = self.snapshots[-1]
-            self.snapshots = self.snapshots[:-1][::2] + [newest]
+        alpha = [a.half() for a in table.alpha]
+        new = sum(a.numel() * 2 for a in alpha)
+        # thin out before adding, so the budget holds at every moment: keep every other
+        # snapshot and double the interval (a scrubber still spans the whole run)
+        while self.snapshots and self.snapshot_bytes + new > SNAPSHOT_BUDGET:
+            self.snapshots = self.snapshots[::2] if len(self.snapshots) > 1 else []
             self.snapshot_every *= 2
+        if new <= SNAPSHOT_BUDGET:
+            self.snapshots.append(Snapshot(self.epoch, alpha))
 
     @property
     def snapshot_bytes(self) -> int:

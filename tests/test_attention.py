@@ -118,3 +118,18 @@ def test_entropy_is_at_most_uniform(karate_trainer):
     h = attention.entropy(table, 0, 0)
     assert h.shape == (34,)
     assert (h <= np.log(g.degree + 1) + 1e-6).all() and (h >= 0).all()
+
+
+@pytest.mark.parametrize("model", ["gat", "gatv2"])
+def test_scores_from_inside_the_layer_match_the_written_formula(model):
+    torch.manual_seed(4)
+    x, edge_index = _awkward_graph()
+    net = GAT(5, 3, RunConfig(model=model, heads=4, hidden=3))
+    _, table = attention.extract(net, x, edge_index, scores=True)
+    net.eval()
+    with torch.no_grad():
+        _, _, inputs = net(x, edge_index, return_attention=True, return_inputs=True)
+        for layer, (conv, h) in enumerate(zip(net.convs, inputs)):
+            again = attention.raw_scores(conv, h, table.edge_index)
+            assert torch.allclose(again, table.score[layer], atol=1e-5)
+    assert not any(conv._edge_update_forward_pre_hooks for conv in net.convs)   # hooks removed

@@ -132,11 +132,15 @@ def body(start: float) -> None:
     title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {head_label(head)}, "
              f"epoch {trainer.epoch}")   # standalone_html escapes it
     c1, c2, _ = st.columns([1, 1, 2])
-    # callables: the files are built only when clicked (the HTML inlines ~700 KB of vis-network)
+    # callables: the files are built only when clicked (the HTML inlines ~700 KB of vis-network).
+    # Not while training: each tick replaces the view, and with it the file a click would fetch.
+    wait = "Available when training stops." if ss.gv_training else None
     c1.download_button("Download table (CSV)", lambda: frame.to_csv(index=False).encode("utf-8"),
-                       file_name=f"{stem}.csv", mime="text/csv", on_click="ignore")
+                       file_name=f"{stem}.csv", mime="text/csv", on_click="ignore",
+                       disabled=ss.gv_training, help=wait)
     c2.download_button("Download view (HTML)", lambda: render.standalone_html(payload, title).encode("utf-8"),
-                       file_name=f"{stem}.html", mime="text/html", on_click="ignore")
+                       file_name=f"{stem}.html", mime="text/html", on_click="ignore",
+                       disabled=ss.gv_training, help=wait)
     st.caption(f"View of epoch {trainer.epoch}: {render.payload_bytes(payload) / 1000:.1f} KB of payload, "
                f"computed in {1000 * (time.perf_counter() - start):.0f} ms on the server.")
 

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GATv2Conv
+from torch_geometric.utils import add_self_loops, remove_self_loops
 
 from .config import RunConfig
 
@@ -53,7 +54,8 @@ class GAT(nn.Module):
         config: layers, heads, hidden, out_heads, dropout, model ("gat"/"gatv2").
 
     Shapes:
-        x: (|V|, F_in), dense or sparse CSR; edge_index: (2, |E|) source -> target.
+        x: (|V|, F_in), dense or sparse CSR; edge_index: (2, |E|) source -> target, with or
+        without self-loops (each node gets exactly one, appended at the end, as PyG does).
         returns logits (|V|, C) and, with ``return_attention=True``, per layer a pair
         (edge_index (2, |E'|) with one self-loop per node appended, alpha (|E'|, H_l)).
     """
@@ -64,16 +66,29 @@ class GAT(nn.Module):
         self.dropout = config.dropout
         self.convs = nn.ModuleList()
         width = in_dim
+        # add_self_loops=False: forward() does PyG's loop handling once for all layers
         for _ in range(config.layers - 1):
             self.convs.append(conv(width, config.hidden, heads=config.heads, concat=True,
-                                   dropout=config.dropout))
+                                   dropout=config.dropout, add_self_loops=False))
             width = config.heads * config.hidden
         self.convs.append(conv(width, num_classes, heads=config.out_heads, concat=False,
-                               dropout=config.dropout))
+                               dropout=config.dropout, add_self_loops=False))
+        self._loops: tuple[Tensor, int, Tensor] | None = None
+
+    def with_self_loops(self, edge_index: Tensor, num_nodes: int) -> Tensor:
+        """What each PyG GAT layer would do by default: drop existing self-loops, append one
+        per node at the end. Done once per graph rather than in every layer of every forward
+        (5 % of a Cora epoch, 13 % at 20k nodes); the result is cached for the same tensor."""
+        cached = self._loops
+        if cached is None or cached[0] is not edge_index or cached[1] != num_nodes:
+            loops, _ = add_self_loops(remove_self_loops(edge_index)[0], num_nodes=num_nodes)
+            self._loops = cached = (edge_index, num_nodes, loops)
+        return cached[2]
 
     def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False,
                 return_inputs: bool = False):
         attention, inputs = [], []
+        edge_index = self.with_self_loops(edge_index, x.size(0))
         x = feature_dropout(x, self.dropout, self.training)
         for layer, conv in enumerate(self.convs):
             inputs.append(x)

@@ -183,10 +183,10 @@ def test_train_draw_recentre_offline(server):
             page.get_by_role("button", name="Train", exact=True).click()
             page.get_by_text("Epoch 100 of 100 · done").wait_for(timeout=120_000)
             accuracy = page.get_by_text("Accuracy: train").inner_text()
-            before = drawn(page)
+            page.wait_for_timeout(800)   # the run's last rerun settles first
             pick(page, "Centre node", "1358")
-            wait_redrawn(page, before)
-            assert page.evaluate(f"document.querySelector('{VIEW}').dataset.center") == "1358"
+            page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '1358'",
+                                   timeout=20_000)
             assert page.locator(f"{VIEW} canvas").count() >= 1
             cora, server_ms, latency_ms = {}, {}, {}
             for what, act in (("head", lambda: pick(page, "Head", "head 1")),

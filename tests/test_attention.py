@@ -1,6 +1,5 @@
 """alpha sums to 1 per (layer, head, target), matches PyG, and self-loops are tracked."""
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from torch_geometric.nn import GATConv, GATv2Conv

@@ -122,7 +122,7 @@ def body(start: float) -> None:
     center = graph.index(ss.gv_center)
     heads = [*range(att.heads(layer)), "mean"] if head == "all" else [head]
     payload = render.view(graph, att, center, layer, heads, hops=hops, top_k=top_k,
-                          positions=ss.gv_layouts.positions(center, hops),
+                          layouts=ss.gv_layouts,
                           predictions=trainer.predictions().numpy())
     ui.network(payload)
     st.caption("Click a node to centre on it · hover an edge for α, e_ij, its rank and the uniform "

@@ -64,7 +64,7 @@ def switch(trainer, layouts, center: int, hops: int, layer: int, heads: list) ->
 
     att = trainer.attention()            # cached per epoch
     payload = render.view(trainer.graph, att, center, layer, heads, hops=hops, top_k=TOP_K,
-                          positions=layouts.positions(center, hops),
+                          layouts=layouts,
                           predictions=trainer.predictions().numpy())
     return render.to_json(payload)
 
@@ -365,7 +365,7 @@ BENCHES = [
           goals=_VIEW_GOALS, labels=_VIEW_LABELS, extra=view_table,
           notes="The explorer's library path for one view, on Cora with a model trained 20 epochs "
                 "(full mode; accuracy is irrelevant here): `trainer.attention()` and `predictions()` "
-                "(cached), `Layouts.positions(centre, hops)`, `render.view(..., top_k=40)` and "
+                "(cached), `Layouts` (receptive field and positions), `render.view(..., top_k=40)` and "
                 "`render.to_json`. A node switch computes the new centre's positions (a fresh `Layouts`); "
                 "head and layer switches reuse them. 100 seeded random centres (full mode; 3 more warm "
                 "up first), every kind of switch timed for each centre in turn; p50/p95 over centres, "

@@ -59,25 +59,36 @@ def receptive_field(graph: Graph, center: int, hops: int) -> tuple[np.ndarray, n
 
 
 class Layouts:
-    """Seeded positions per (centre, hops), computed once and reused for every head and layer."""
+    """Per (centre, hops): the receptive field and its seeded positions, computed once and
+    reused for every head and layer switch (LRU of ``size`` centres)."""
 
     def __init__(self, graph: Graph, seed: int = 0, size: int = 256):
         self.graph, self.seed, self.size = graph, seed, size
-        self._cache: OrderedDict[tuple[int, int], dict[int, tuple[float, float]]] = OrderedDict()
+        # (centre, hops) -> (nodes, distance, positions)
+        self._cache: OrderedDict[tuple[int, int], tuple[np.ndarray, np.ndarray, dict]] = OrderedDict()
 
-    def positions(self, center: int, hops: int) -> dict[int, tuple[float, float]]:
+    def _entry(self, center: int, hops: int) -> tuple[np.ndarray, np.ndarray, dict]:
         key = (center, hops)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        pos = self._compute(center, hops)
-        self._cache[key] = pos
+        nodes, dist = receptive_field(self.graph, center, hops)
+        entry = (nodes, dist, self._compute(center, hops, nodes, dist))
+        self._cache[key] = entry
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
-        return pos
+        return entry
 
-    def _compute(self, center: int, hops: int) -> dict[int, tuple[float, float]]:
-        nodes, dist = receptive_field(self.graph, center, hops)
+    def field(self, center: int, hops: int) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`receptive_field`, cached."""
+        nodes, dist, _ = self._entry(center, hops)
+        return nodes, dist
+
+    def positions(self, center: int, hops: int) -> dict[int, tuple[float, float]]:
+        return self._entry(center, hops)[2]
+
+    def _compute(self, center: int, hops: int, nodes: np.ndarray, dist: np.ndarray
+                 ) -> dict[int, tuple[float, float]]:
         rings = [r for r in (nodes[dist == d].tolist() for d in range(1, hops + 1)) if r]
         # shells: centre, then each ring; outer nodes sorted by their first inner neighbour
         # so a node sits near the neighbour it reaches the centre through.
@@ -103,7 +114,7 @@ class Layouts:
 
 
 def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list, *,
-         hops: int = 1, top_k: int = 40, positions: dict | None = None,
+         hops: int = 1, top_k: int = 40, layouts: Layouts | None = None,
          predictions: np.ndarray | None = None) -> dict:
     """Payload of one view: shared nodes and one panel per head.
 
@@ -114,7 +125,8 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
 
     Args:
         heads: head indices and/or "mean", one panel each.
-        positions: from :class:`Layouts` (computed here when None).
+        layouts: the graph's :class:`Layouts`, so the receptive field and positions are
+            reused across head and layer switches (computed here when None).
         predictions: (N,) predicted class, to mark wrong predictions.
 
     Returns:
@@ -126,8 +138,9 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
         raise GatvizError("choose at least one head")
     for head in heads:
         _check_layer_head(att, layer, head)
-    positions = positions if positions is not None else Layouts(graph).positions(center, hops)
-    nodes, dist = receptive_field(graph, center, hops)
+    layouts = layouts if layouts is not None else Layouts(graph)
+    nodes, dist = layouts.field(center, hops)
+    positions = layouts.positions(center, hops)
     inner = nodes[dist < hops]
     edge_ids = np.concatenate([att.incoming(int(i)) for i in inner])
     src, dst = att.edge_index[0].numpy()[edge_ids], att.edge_index[1].numpy()[edge_ids]

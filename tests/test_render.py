@@ -55,6 +55,16 @@ def test_layout_is_seeded_cached_and_shared(karate):
     assert layouts.positions(0, 1) is a
     assert render.Layouts(karate, seed=0).positions(0, 1) == a
     assert a[0] == (0.0, 0.0)     # centred on the chosen node
+    assert layouts.field(0, 1)[0] is layouts.field(0, 1)[0]     # receptive field cached too
+    assert set(layouts.field(0, 2)[0].tolist()) == set(layouts.positions(0, 2))
+
+
+def test_view_with_shared_layouts_equals_a_fresh_one(karate_trainer):
+    g, att = karate_trainer.graph, karate_trainer.attention()
+    layouts = render.Layouts(g)
+    for hops in (1, 2):
+        assert render.view(g, att, 5, 0, [0, "mean"], hops=hops, layouts=layouts) == \
+            render.view(g, att, 5, 0, [0, "mean"], hops=hops)
 
 
 def test_wrong_predictions_marked(karate_trainer):

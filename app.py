@@ -1,22 +1,11 @@
 """gatviz: train a small Graph Attention Network live and watch every head attend.
 
-Run with ``streamlit run app.py``. This entrypoint is the picture frame: page
-config, the shared sidebar (graph + model settings, Train / Stop / Reset, all in
-``ui.py``), then ``st.navigation`` runs the page the user is on.
-
-The pages live in ``app_pages/``, not ``pages/``: Streamlit 1.67 still treats a
-``pages/`` folder beside the entrypoint as a v1 multipage app for the first run
-of a server (a session's sidebar widgets reset on its first rerun) and for every
-``AppTest`` run (the second run executes the page without this entrypoint).
+Run with ``streamlit run app.py``. The pages live in ``pages/`` and use Streamlit's
+file-based multipage mode: each page starts with ``ui.frame()`` (page config, the
+shared sidebar, navigation), and the values of shared widgets are carried across page
+switches through Session State (``ui.state.carry_over``). This entrypoint only opens
+the Explorer, keeping the link's query parameters.
 """
 import streamlit as st
 
-import ui
-
-st.set_page_config(page_title="gatviz: graph attention, live", page_icon="🕸️", layout="wide")
-ui.ensure_static()
-ui.page_style()
-ui.sidebar()
-ui.pending_banner()
-page = st.navigation([st.Page("app_pages/explorer.py", title="Attention explorer", icon="🔎", default=True)])
-page.run()
+st.switch_page("pages/explorer.py", query_params=st.query_params.to_dict())

@@ -1,7 +1,7 @@
 """Benchmarks 2 and 3: what a user waits for in the app.
 
 2. ``view``: the library path the explorer page runs when the user switches
-   node, head or layer on Cora (``app_pages/explorer.py``'s ``body``): the
+   node, head or layer on Cora (``pages/explorer.py``'s ``body``): the
    trainer's cached attention and predictions, the centre's positions
    (``Layouts.positions``: computed for a new centre, cached for a head or
    layer switch), ``render.view`` and ``render.to_json``. Seeded random
@@ -111,7 +111,7 @@ def time_switches(trainer, centers, hops: int, warm) -> tuple[dict, dict]:
 
 
 class app_threads:
-    """torch on one intra-op thread, as ``ui.py`` sets it for the app, restored on exit.
+    """torch on one intra-op thread, as the ``ui`` package sets it for the app, restored on exit.
 
     The view's torch calls are tiny: with 2 threads and another process on one of
     the 2 cores, one ``k_hop_subgraph`` on Cora took 16 ms instead of 0.15 ms.

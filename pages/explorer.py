@@ -15,16 +15,13 @@ import streamlit as st
 import ui
 from gatviz import attention, render
 
+ui.frame("attention explorer")
 ss = st.session_state
 st.title("Graph attention, live")
 if ss.gv_trainer is None:
     st.info("Choose a graph in the sidebar to begin.")
     st.stop()
 st.text(ss.gv_graph.report.lines()[0])
-
-
-def head_label(head) -> str:
-    return {"all": "all heads", "mean": "mean of heads"}.get(head, f"head {head}")
 
 
 def curves(trainer) -> None:
@@ -63,7 +60,7 @@ def table(att, graph, center: int, layer: int, head) -> pd.DataFrame:
     st.text(f"centre: {graph.names[center]}")
     st.markdown(f"Self-attention α_ii = **{self_alpha:.4f}**; uniform attention over its "
                 f"{len(frame)} inputs (neighbours + itself) would give **{1 / len(frame):.4f}** each. "
-                f"Rows: {head_label(head if head != 'all' else 'mean')}, layer {layer + 1}.")
+                f"Rows: {ui.head_label(head if head != 'all' else 'mean')}, layer {layer + 1}.")
     shown = frame.drop(columns=["source", "edge"])
     config = {"name": st.column_config.TextColumn("neighbour j"),
               "alpha": st.column_config.ProgressColumn("α_ij", min_value=0.0, max_value=1.0, format="%.4f"),
@@ -80,7 +77,7 @@ def table(att, graph, center: int, layer: int, head) -> pd.DataFrame:
 
 # Two fragments on the same timer while training. Only "progress" trains; a widget of
 # the view reruns only the view, so the curves (~23 KB) are not sent again for it.
-TICK = ui.TICK_S if ss.gv_training else None
+TICK = ui.tick()
 
 
 @st.fragment(run_every=TICK)
@@ -105,21 +102,14 @@ def body(start: float) -> None:
     trainer, graph = ss.gv_trainer, ss.gv_graph
     if trainer.notice:
         st.warning(trainer.notice)
-    ui.center_picker(graph)
+    center = ui.center_picker(graph)
     att = trainer.attention()
-    if ss.get("gv_layer", 0) >= att.layers:
-        ss.gv_layer = 0
     c1, c2, c3, c4 = st.columns([1, 1.2, 1, 1.6])
-    layer = c1.selectbox("Layer", range(att.layers), key="gv_layer",
-                         format_func=lambda i: f"layer {i + 1} of {att.layers}")
-    options = ["all", "mean", *range(att.heads(layer))] if att.heads(layer) > 1 else [0]
-    if ss.get("gv_head", options[0]) not in options:
-        ss.gv_head = options[0]
-    head = c2.selectbox("Head", options, key="gv_head", format_func=head_label)
+    layer = ui.layer_select(att, c1)
+    head = ui.head_select(att, layer, c2)
     hops = c3.radio("Neighbourhood", (1, 2), key="gv_hops", horizontal=True,
                     format_func=lambda h: f"{h}-hop")
-    top_k = c4.slider("Edges shown (highest α)", 1, 200, 40, key="gv_top_k")
-    center = graph.index(ss.gv_center)
+    top_k = c4.slider("Edges shown (highest α)", 1, 200, key="gv_top_k")
     heads = [*range(att.heads(layer)), "mean"] if head == "all" else [head]
     payload = render.view(graph, att, center, layer, heads, hops=hops, top_k=top_k,
                           layouts=ss.gv_layouts,
@@ -129,7 +119,7 @@ def body(start: float) -> None:
                "1/(deg+1) · drag to pan · Ctrl + scroll to zoom")
     frame = table(att, graph, center, layer, head)
     stem = f"gatviz-{re.sub(r'[^A-Za-z0-9_.-]+', '_', graph.name)}-node{center}-layer{layer + 1}"
-    title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {head_label(head)}, "
+    title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {ui.head_label(head)}, "
              f"epoch {trainer.epoch}")   # standalone_html escapes it
     c1, c2, _ = st.columns([1, 1, 2])
     # callables: the files are built only when clicked (the HTML inlines ~700 KB of vis-network).

@@ -21,7 +21,7 @@ HOSTILE = ["**bold**", "<img src=x onerror=alert(1)>", "[a](javascript:alert(1))
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    torch.set_num_threads(1)   # what ui.py sets for the app
+    torch.set_num_threads(1)   # what the ui package sets for the app
 
 
 def start(**state) -> AppTest:
@@ -227,7 +227,7 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     run(at.radio(key="gv_source").set_value("Upload"))
     assert any("Choose an edge file" in i.value for i in at.sidebar.info)
     rows = [f'"{a}",{b}' for a, b in zip(HOSTILE, ["hub"] * 4)] + ["hub,x", "x,y", "bad row only"]
-    at.file_uploader(key="gv_edges").upload("edges.csv", "\n".join(rows).encode(), "text/csv")
+    at.file_uploader(key="gv_edges_0").upload("edges.csv", "\n".join(rows).encode(), "text/csv")
     run(at)
     graph = at.session_state["gv_graph"]
     assert set(HOSTILE) <= set(graph.names) and graph.report.source.startswith("edges.csv")
@@ -246,13 +246,13 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     trainer = at.session_state["gv_trainer"]
     assert trainer.epoch == 2
 
-    at.file_uploader(key="gv_edges").set_value(("empty.csv", b"", "text/csv"))
+    at.file_uploader(key="gv_edges_0").set_value(("empty.csv", b"", "text/csv"))
     run(at)
     assert [e.value for e in at.sidebar.error] == [ui.plain("the edge file is empty")]
     assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer
 
     png = b"\x89PNG\r\n\x1a\n" + bytes(64)
-    at.file_uploader(key="gv_edges").set_value(("picture.png", png, "image/png"))
+    at.file_uploader(key="gv_edges_0").set_value(("picture.png", png, "image/png"))
     run(at)
     errors = [e.value for e in at.sidebar.error]
     assert errors == [ui.plain("the edge file does not look like text: it starts like a PNG image")]

@@ -1,0 +1,291 @@
+"""The sidebar: graph and model settings (one RunConfig), Train / Stop / Reset.
+
+Train resumes where Stop left off. Once the epoch budget is reached, Train adds
+the sidebar's *Epochs* again. Changing *Epochs* never discards the model; any
+other setting does, and asks first (:func:`pending_banner`).
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from gatviz import GatvizError, RunConfig, graphs, render
+from gatviz.parse import parse_upload
+from gatviz.training import Trainer
+
+from .state import Applied, Upload, Wanted, sidebar_values
+from .text import USER_ERRORS, plain
+
+DATASETS = {"karate": "Karate club (34 nodes)", "cora": "Cora (2,708 papers)",
+            "citeseer": "CiteSeer (3,327 papers)", "sbm": "Stochastic block model",
+            "dictionary": "Dictionary lookup (GATv2 paper)"}
+PER_UPDATE = ("auto", 1, 2, 5, 20)
+_D = RunConfig()
+
+
+# ---------------------------------------------------------------- graphs (read-only, cached)
+@st.cache_resource(max_entries=8, show_spinner="Loading the graph…")
+def _builtin(name: str, settings: tuple, seed: int) -> graphs.Graph | str:
+    """A built-in graph, or the one-line reason it could not be made."""
+    try:
+        return graphs.load(name, RunConfig(dataset=name, seed=seed, **dict(settings)))
+    except GatvizError as e:   # the same input fails the same way: cached too
+        return str(e)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading your files…")
+def _uploaded(digest: str, directed: bool, seed: int, name: str, source: str,
+              _edges: bytes, _nodes: bytes | None) -> graphs.Graph | str:
+    """An uploaded graph keyed by its bytes' digest (not the bytes), or why it failed."""
+    try:
+        return parse_upload(_edges, _nodes, directed=directed, seed=seed, name=name, source=source)
+    except GatvizError as e:
+        return str(e)
+
+
+def _graph_settings(name: str, config: RunConfig) -> tuple:
+    """The RunConfig fields a built-in graph depends on (its cache key)."""
+    fields = {"sbm": ("sbm_nodes", "sbm_blocks", "sbm_p_in", "sbm_p_out"),
+              "dictionary": ("dict_size",)}.get(name, ())
+    return tuple((f, getattr(config, f)) for f in fields if hasattr(config, f))
+
+
+def _upload_from_widgets(ss) -> Upload | None:
+    """The files in the uploaders now (digest computed once per upload), else None."""
+    nonce = ss.get("gv_upload_nonce", 0)
+    edges, nodes = ss.get(f"gv_edges_{nonce}"), ss.get(f"gv_nodes_{nonce}")
+    if edges is None:
+        return None
+    files = [edges] + ([nodes] if nodes is not None else [])
+    memo = ss.setdefault("gv_digests", {})
+    ids = tuple(f.file_id for f in files)
+    if ids not in memo:
+        memo.clear()
+        memo[ids] = "+".join(hashlib.sha256(f.getvalue()).hexdigest() for f in files)
+    return Upload(memo[ids], edges.name, edges.getvalue(),
+                  nodes.name if nodes is not None else None, nodes.getvalue() if nodes is not None else None)
+
+
+def _wanted_graph(config: RunConfig, ss) -> tuple[tuple | None, graphs.Graph | str | None, Upload | None]:
+    """(key, graph or error text, upload) for what the sidebar selects; key None without a file."""
+    if ss.gv_source == "Built-in":
+        name = ss.gv_dataset
+        settings = _graph_settings(name, config)
+        seed = config.seed if settings else 0
+        return ("builtin", name, settings, seed), _builtin(name, settings, seed), None
+    upload = _upload_from_widgets(ss) or ss.gv_upload   # another page's uploader starts empty
+    if upload is None:
+        return None, None, None
+    key = ("upload", upload.digest, ss.gv_directed, config.seed)
+    graph = _uploaded(upload.digest, ss.gv_directed, config.seed, Path(upload.edges_name).stem or "upload",
+                      upload.source, upload.edges, upload.nodes)
+    return key, graph, upload
+
+
+# ---------------------------------------------------------------- applying settings
+def _apply(wanted: Wanted) -> None:
+    """Make (graph, config) current with a fresh, untrained model."""
+    ss = st.session_state
+    try:
+        trainer = Trainer(wanted.graph, wanted.config)
+    except USER_ERRORS as e:
+        ss.gv_message = f"The model could not be built: {e}"
+        return
+    if ss.gv_applied is None or ss.gv_applied.key != wanted.key:
+        ss.gv_graph, ss.gv_layouts = wanted.graph, render.Layouts(wanted.graph, seed=0)
+        ss.pop("gv_center", None)   # a new graph starts at its default centre
+    ss.gv_trainer = trainer
+    ss.gv_applied = Applied(wanted.key, wanted.config, wanted.values, wanted.upload)
+    ss.gv_training, ss.gv_pending, ss.gv_chunk = False, None, 2
+
+
+def _sync(wanted: Wanted) -> None:
+    """Apply the sidebar's settings, or ask first when that would discard a trained model."""
+    ss = st.session_state
+    ss.gv_wanted = wanted
+    applied = ss.gv_applied
+    if applied is None:
+        _apply(wanted)
+        return
+    if wanted.key == applied.key and wanted.config.replace(epochs=applied.config.epochs) == applied.config:
+        if wanted.config.epochs != applied.config.epochs:   # only the budget changed: the model stays
+            ss.gv_trainer.config = ss.gv_trainer.config.replace(epochs=wanted.config.epochs)
+            ss.gv_applied = Applied(applied.key, wanted.config, wanted.values, applied.upload)
+        ss.gv_pending = ss.gv_dismissed = None
+    elif ss.gv_trainer.epoch == 0:
+        _apply(wanted)
+    elif ss.gv_dismissed != (wanted.key, wanted.config):   # "Keep current model" on exactly these
+        ss.gv_pending = wanted
+
+
+def changes(pending: Wanted) -> str:
+    """What differs between the applied settings and ``pending``, in words."""
+    applied = st.session_state.gv_applied
+    words = ["the graph"] if pending.key != applied.key else []
+    words += [f"{f} {getattr(applied.config, f)} → {getattr(pending.config, f)}" for f in applied.config.to_dict()
+              if f != "epochs" and getattr(applied.config, f) != getattr(pending.config, f)
+              and not f.startswith(("sbm_", "dict_"))]
+    return ", ".join(words) or "the graph"
+
+
+def _on_discard() -> None:
+    if st.session_state.gv_pending:
+        _apply(st.session_state.gv_pending)
+
+
+def _on_keep() -> None:
+    ss = st.session_state
+    if ss.gv_pending:
+        ss.gv_dismissed = (ss.gv_pending.key, ss.gv_pending.config)
+    ss.gv_pending = None
+    for k, v in ss.gv_applied.values.items():   # the sidebar shows the model's settings again
+        ss[k] = v
+    if ss.gv_upload != ss.gv_applied.upload:
+        # an uploader cannot be set, only renewed: the new one starts empty, and the
+        # sidebar describes the file the model was trained on again
+        ss.gv_upload = ss.gv_applied.upload
+        ss.gv_upload_nonce = ss.get("gv_upload_nonce", 0) + 1
+
+
+def _on_train() -> None:
+    ss = st.session_state
+    trainer = ss.gv_trainer
+    if trainer.remaining == 0:   # budget reached: Train adds the sidebar's epochs again
+        trainer.config = trainer.config.replace(epochs=trainer.epoch + ss.gv_applied.config.epochs)
+    ss.gv_training = True
+
+
+def _on_stop() -> None:
+    st.session_state.gv_training = False
+
+
+def _on_reset() -> None:
+    ss = st.session_state
+    applied = ss.gv_applied
+    _apply(ss.gv_wanted or Wanted(applied.key, ss.gv_graph, applied.config, applied.values, applied.upload))
+
+
+def pending_banner() -> None:
+    """Ask before a settings change throws the trained model away."""
+    ss = st.session_state
+    box = st.container()   # always there, so the page below keeps its place in the tree
+    if ss.gv_message:
+        box.error(plain(ss.gv_message))
+        ss.gv_message = None
+    if ss.gv_pending and ss.gv_trainer is not None:
+        box.warning(f"Settings changed ({changes(ss.gv_pending)}). Applying them discards the model "
+                    f"trained for {ss.gv_trainer.epoch} epochs; until then it stays as it is.")
+        c1, c2, _ = box.columns([2, 1.4, 3])
+        c1.button("Discard trained model and apply", on_click=_on_discard, type="primary")
+        c2.button("Keep current model", on_click=_on_keep)
+
+
+# ---------------------------------------------------------------- the sidebar itself
+def sidebar() -> None:
+    """Train / Stop / Reset first (visible without scrolling on a projector), then settings."""
+    ss = st.session_state
+    with st.sidebar:
+        buttons = st.container()
+        st.header("Graph")
+        st.radio("Source", ("Built-in", "Upload"), key="gv_source", horizontal=True)
+        if ss.gv_source == "Built-in":
+            st.selectbox("Dataset", [d for d in DATASETS if d in graphs.BUILTINS], key="gv_dataset",
+                         format_func=DATASETS.get)
+            if ss.gv_dataset == "sbm":
+                c1, c2 = st.columns(2)
+                c1.number_input("Nodes", 2, 20_000, step=50, key="gv_sbm_nodes")
+                c2.number_input("Blocks", 1, 100, key="gv_sbm_blocks")
+                c1.number_input("p_in", 0.0, 1.0, step=0.01, format="%.3f", key="gv_sbm_p_in")
+                c2.number_input("p_out", 0.0, 1.0, step=0.001, format="%.4f", key="gv_sbm_p_out")
+        else:
+            nonce = ss.get("gv_upload_nonce", 0)
+            st.file_uploader("Edge file", key=f"gv_edges_{nonce}",
+                             help="One edge per row: source,target (CSV, TSV or space-separated).")
+            st.file_uploader("Node file (optional)", key=f"gv_nodes_{nonce}",
+                             help="node,label[,feature…] per row.")
+            st.checkbox("Directed", key="gv_directed")
+        report = st.container()
+
+        st.header("Model")
+        st.radio("Model", ("gat", "gatv2"), key="gv_model", horizontal=True,
+                 format_func={"gat": "GAT", "gatv2": "GATv2"}.get)
+        c1, c2 = st.columns(2)
+        c1.number_input("Layers", 1, 6, key="gv_layers")
+        c2.number_input("Heads", 1, 16, key="gv_heads")
+        c1.number_input("Hidden / head", 1, 256, key="gv_hidden", help="Features per head in hidden layers.")
+        c2.number_input("Dropout", 0.0, 0.95, step=0.05, format="%.2f", key="gv_dropout")
+        c1.number_input("Learn. rate", 0.0001, 1.0, step=0.001, format="%.4f", key="gv_lr",
+                        help="Adam's learning rate.")
+        c2.number_input("Epochs", 1, 100_000, step=10, key="gv_epochs")
+        c1.number_input("Seed", 0, 2**31 - 1, key="gv_seed")
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+        if ss.gv_device not in devices:
+            ss.gv_device = "cpu"
+        c2.selectbox("Device", devices, key="gv_device", format_func={"cpu": "CPU", "cuda": "GPU"}.get)
+        if ss.gv_per_update not in PER_UPDATE:
+            ss.gv_per_update = "auto"
+        st.selectbox("Epochs per update", PER_UPDATE, key="gv_per_update",
+                     format_func=lambda v: "auto (~0.4 s of training)" if v == "auto" else f"{v}",
+                     help="1 shows every epoch: slow enough to watch attention sharpen.")
+        _read_graph(ss, report)
+        _buttons(ss, buttons)
+
+
+def _read_graph(ss, report) -> None:
+    config = _config(ss, report)
+    if config is None:
+        ss.gv_wanted = None
+        return
+    try:
+        key, graph, upload = _wanted_graph(config, ss)
+    except USER_ERRORS as e:   # e.g. out of memory: not cached, the next run tries again
+        key, graph, upload = None, f"The graph could not be loaded: {e}", None
+    if isinstance(graph, str):
+        report.error(plain(graph))
+        if ss.gv_graph is not None:   # say in place what is still on screen
+            report.caption(f"This was not applied: still showing {plain(ss.gv_graph.report.source)}.")
+        ss.gv_wanted = None
+    elif graph is None:
+        report.info("Choose an edge file to upload.")
+        ss.gv_wanted = None
+    else:
+        if upload is not None:
+            ss.gv_upload = upload
+            if _upload_from_widgets(ss) is None:
+                report.caption("Using the file uploaded earlier; choose another to replace it.")
+        lines = graph.report.lines()
+        report.text(lines[0])
+        with report.expander("What was read", expanded=ss.gv_source == "Upload"):
+            for line in lines[1:]:
+                st.text(line)
+        _sync(Wanted(key, graph, config, sidebar_values(), upload))
+
+
+def _buttons(ss, box) -> None:
+    training = ss.gv_training
+    c1, c2, c3 = box.columns(3)
+    c1.button("Train", on_click=_on_train, disabled=training or ss.gv_trainer is None, type="primary",
+              help="Trains up to Epochs; Stop keeps the model and Train resumes. "
+                   "Once Epochs are done, Train adds Epochs more.", width="stretch")
+    c2.button("Stop", on_click=_on_stop, disabled=not training, width="stretch")
+    c3.button("Reset", on_click=_on_reset, disabled=ss.gv_trainer is None, width="stretch",
+              help="A fresh, untrained model from the settings below.")
+
+
+def _config(ss, report) -> RunConfig | None:
+    """The one RunConfig the sidebar describes, or None after showing why it is invalid."""
+    dataset = ss.gv_dataset if ss.gv_source == "Built-in" else "upload"
+    # settings of a hidden widget (SBM sizes, "directed") do not count
+    sbm = (dict(sbm_nodes=int(ss.gv_sbm_nodes), sbm_blocks=int(ss.gv_sbm_blocks),
+                sbm_p_in=float(ss.gv_sbm_p_in), sbm_p_out=float(ss.gv_sbm_p_out)) if dataset == "sbm" else {})
+    try:
+        return RunConfig(dataset=dataset, model=ss.gv_model, layers=int(ss.gv_layers), heads=int(ss.gv_heads),
+                         hidden=int(ss.gv_hidden), dropout=float(ss.gv_dropout), lr=float(ss.gv_lr),
+                         epochs=int(ss.gv_epochs), seed=int(ss.gv_seed), device=ss.gv_device,
+                         directed=dataset == "upload" and bool(ss.gv_directed), **sbm)
+    except GatvizError as e:
+        report.error(plain(e))
+        return None

@@ -1,0 +1,106 @@
+"""Session state: what one browser tab holds, and how it survives page switches.
+
+Per tab, ``st.session_state`` holds:
+
+    gv_graph, gv_layouts  the applied graph (read-only, cached for all sessions) and its
+                          seeded layouts, reused for every head/layer switch
+    gv_trainer            the Trainer: per session, never in cache_resource
+    gv_applied            :class:`Applied`: what the trainer was built from
+    gv_wanted             :class:`Wanted`: what the sidebar selects now (None if invalid)
+    gv_pending            gv_wanted, while it waits for "Discard trained model and apply"
+    gv_training           True while the Explorer's fragment trains on a timer
+    gv_center             the centre node's name, shared by every page
+    gv_clicked            a name clicked in the network view, until the page re-centres
+    gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
+    gv_message            a one-line error from a callback, shown once
+
+Pages are Streamlit's file-based ``pages/`` folder. A widget belongs to the page it is
+drawn on, so a value would be lost on a page switch; every page therefore starts with
+:func:`carry_over`, which re-assigns each shared widget key to itself before the widgets
+are drawn (Streamlit's "Working with widgets in multipage apps").
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import streamlit as st
+
+from gatviz import RunConfig, graphs
+
+_D = RunConfig()
+# Sidebar widgets: key -> default. Their values define the run (see sidebar._config).
+SIDEBAR = {"gv_source": "Built-in", "gv_dataset": "karate", "gv_directed": False,
+           "gv_sbm_nodes": _D.sbm_nodes, "gv_sbm_blocks": _D.sbm_blocks,
+           "gv_sbm_p_in": _D.sbm_p_in, "gv_sbm_p_out": _D.sbm_p_out,
+           "gv_model": _D.model, "gv_layers": _D.layers, "gv_heads": _D.heads,
+           "gv_hidden": _D.hidden, "gv_dropout": _D.dropout, "gv_lr": _D.lr,
+           "gv_epochs": _D.epochs, "gv_seed": _D.seed, "gv_device": "cpu", "gv_per_update": "auto"}
+# View widgets shared by the pages (the centre node is kept by ensure_center).
+VIEW = {"gv_layer": 0, "gv_head": "all", "gv_step_head": 0, "gv_hops": 1, "gv_top_k": 40,
+        "gv_encoding": "uniform"}
+OBJECTS = ("gv_graph", "gv_layouts", "gv_trainer", "gv_applied", "gv_wanted", "gv_pending",
+           "gv_dismissed", "gv_message", "gv_upload", "gv_upload_error")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the current trainer was built from."""
+    key: tuple          # identifies the graph: ("builtin", name, settings, seed) or ("upload", digest, …)
+    config: RunConfig
+    values: dict        # the sidebar's widget values at that moment (to put them back)
+    upload: Upload | None = None   # the files an uploaded graph was read from
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the sidebar selects now."""
+    key: tuple
+    graph: graphs.Graph
+    config: RunConfig
+    values: dict
+    upload: Upload | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The last uploaded files that were read, kept so that other pages (whose uploaders
+    start empty) still know which file the graph came from."""
+    digest: str
+    edges_name: str
+    edges: bytes
+    nodes_name: str | None
+    nodes: bytes | None
+
+    @property
+    def source(self) -> str:
+        return " + ".join(n for n in (self.edges_name, self.nodes_name) if n)
+
+
+def init() -> None:
+    """Defaults for a new tab; then carry widget values over from the previous page."""
+    ss = st.session_state
+    for key, value in {**SIDEBAR, **VIEW}.items():
+        ss.setdefault(key, value)
+    for key in OBJECTS:
+        ss.setdefault(key, None)
+    ss.setdefault("gv_training", False)
+    ss.setdefault("gv_chunk", 2)
+    ss.setdefault("gv_rng", random.Random(0))
+    carry_over()
+
+
+def carry_over() -> None:
+    """Re-assign every shared widget value to itself, before any widget is drawn.
+
+    A value written through the Session State API outlives the widget of the page that
+    drew it, so the same key on the next page starts from it instead of its default.
+    """
+    ss = st.session_state
+    for key in (*SIDEBAR, *VIEW, "gv_center"):
+        if key in ss:
+            ss[key] = ss[key]
+
+
+def sidebar_values() -> dict:
+    return {k: st.session_state[k] for k in SIDEBAR}

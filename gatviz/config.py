@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from .errors import GatvizError
 
 MODELS = ("gat", "gatv2")
+BASELINES = ("gcn",)      # no attention: trained only to compare with (gatviz.compare)
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -40,8 +41,8 @@ class RunConfig:
     sbm_p_out: float = 0.005
 
     def __post_init__(self):
-        if self.model not in MODELS:
-            raise GatvizError(f"model must be gat or gatv2, not {self.model!r}")
+        if self.model not in MODELS + BASELINES:
+            raise GatvizError(f"model must be gat, gatv2 or gcn, not {self.model!r}")
         if self.device not in DEVICES:
             raise GatvizError(f"device must be auto, cpu or cuda, not {self.device!r}")
         for name, lo, hi in (("layers", 1, 6), ("heads", 1, 16), ("hidden", 1, 256),

@@ -21,10 +21,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GATConv, GATv2Conv
+from torch_geometric.nn import GATConv, GATv2Conv, GCNConv
 from torch_geometric.utils import add_self_loops, remove_self_loops
 
 from .config import RunConfig
+from .errors import GatvizError
 
 CONVS = {"gat": GATConv, "gatv2": GATv2Conv}
 
@@ -46,12 +47,14 @@ def feature_dropout(x: Tensor, p: float, training: bool) -> Tensor:
 
 
 class GAT(nn.Module):
-    """GAT or GATv2 for node classification.
+    """GAT or GATv2 for node classification (or, for ``model="gcn"``, the GCN baseline).
 
     Args:
         in_dim: input features F_in.
         num_classes: output logits C.
-        config: layers, heads, hidden, out_heads, dropout, model ("gat"/"gatv2").
+        config: layers, heads, hidden, out_heads, dropout, model ("gat"/"gatv2"/"gcn").
+            GCN (PyG ``GCNConv``, weights 1/sqrt(d_i d_j) with self-loops) has the same depth
+            and hidden width heads * hidden, and no attention (``has_attention`` is False).
 
     Shapes:
         x: (|V|, F_in), dense or sparse CSR; edge_index: (2, |E|) source -> target, with or
@@ -62,9 +65,19 @@ class GAT(nn.Module):
 
     def __init__(self, in_dim: int, num_classes: int, config: RunConfig):
         super().__init__()
-        conv = CONVS[config.model]
         self.dropout = config.dropout
         self.convs = nn.ModuleList()
+        # "gcn": the baseline without attention, same depth and hidden width heads * hidden
+        self.has_attention = config.model in CONVS
+        if not self.has_attention:
+            width = in_dim
+            for _ in range(config.layers - 1):
+                self.convs.append(GCNConv(width, config.heads * config.hidden, add_self_loops=False))
+                width = config.heads * config.hidden
+            self.convs.append(GCNConv(width, num_classes, add_self_loops=False))
+            self._loops = None
+            return
+        conv = CONVS[config.model]
         width = in_dim
         # add_self_loops=False: forward() does PyG's loop handling once for all layers
         for _ in range(config.layers - 1):
@@ -87,6 +100,9 @@ class GAT(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False,
                 return_inputs: bool = False):
+        if return_attention and not self.has_attention:
+            raise GatvizError("GCN has no attention: its weights are fixed, 1/sqrt(d_i d_j) "
+                              "(gatviz.compare.gcn_weights)")
         attention, inputs = [], []
         edge_index = self.with_self_loops(edge_index, x.size(0))
         x = feature_dropout(x, self.dropout, self.training)

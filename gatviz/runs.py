@@ -8,6 +8,9 @@
     RUN_DIR/metrics.json    per-epoch loss and accuracies, final test_acc
     RUN_DIR/attention.csv   layer,head,source,target,alpha (eval mode, after the last epoch)
     RUN_DIR/model.pt        weights + config (loaded with weights_only=True)
+    RUN_DIR/snapshots.pt    the attention snapshots kept while training: {"edge_index": (2, E')
+                            with self-loops, "snapshot_every": k, "alpha": {epoch: [(E', H_l)
+                            float16 per layer]}} (weights_only=True on load; not for GCN)
 """
 from __future__ import annotations
 
@@ -61,8 +64,11 @@ def save(run_dir: str | Path, trainer: Trainer, source: GraphSource) -> Path:
     (run / "config.json").write_text(trainer.config.to_json() + "\n")
     (run / "graph.json").write_text(json.dumps(stored.__dict__, indent=2) + "\n")
     (run / "metrics.json").write_text(json.dumps(_finite(trainer.metrics()), indent=2) + "\n")
-    table = attention.to_frame(trainer.attention(), trainer.graph.names)
-    table.to_csv(run / "attention.csv", index=False)
+    if trainer.model.has_attention:   # the GCN baseline has no attention to write
+        table = attention.to_frame(trainer.attention(), trainer.graph.names)
+        table.to_csv(run / "attention.csv", index=False)
+        torch.save({"edge_index": trainer.attention().edge_index, "snapshot_every": trainer.snapshot_every,
+                    "alpha": {s.epoch: s.alpha for s in trainer.snapshots}}, run / "snapshots.pt")
     torch.save({"state_dict": trainer.model.state_dict(), "config": trainer.config.to_dict(),
                 "epoch": trainer.epoch}, run / "model.pt")
     return run
@@ -87,7 +93,26 @@ def load(run_dir: str | Path) -> Trainer:
         raise GatvizError(f"model.pt does not match config.json in {str(run)!r}") from None
     trainer.epoch = int(state.get("epoch", metrics.get("epochs", 0)))
     trainer.history = metrics.get("history", [])
+    if (run / "snapshots.pt").is_file():
+        _load_snapshots(run, trainer)
     return trainer
+
+
+def _load_snapshots(run: Path, trainer: Trainer) -> None:
+    """Restore ``trainer.snapshots`` from snapshots.pt (runs saved before it existed have none)."""
+    from .training import Snapshot
+    try:
+        saved = torch.load(run / "snapshots.pt", map_location="cpu", weights_only=True)
+        edge_index, alpha = saved["edge_index"], saved["alpha"]
+        ok = all(len(a) == len(trainer.model.convs) and all(t.size(0) == edge_index.size(1) for t in a)
+                 for a in alpha.values())
+    except (OSError, RuntimeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise GatvizError(f"cannot read snapshots.pt in {str(run)!r}: {exc}") from None
+    if not ok:
+        raise GatvizError(f"snapshots.pt does not match config.json in {str(run)!r}")
+    trainer.loop_index = edge_index
+    trainer.snapshot_every = int(saved.get("snapshot_every", trainer.snapshot_every))
+    trainer.snapshots = [Snapshot(int(e), list(a)) for e, a in sorted(alpha.items())]
 
 
 def _finite(value):

@@ -129,11 +129,14 @@ class Trainer:
         self.epoch += 1
         # eval(): dropout would perturb both the accuracy and alpha
         # e_ij comes along at ~3 % of the eval forward, so the app's view needs no second pass
-        logits, table = attention.extract(model, self.x, self.edge_index, self.epoch)
-        self._logits, self._attention = logits, table
-        self.loop_index = table.edge_index
-        if self.epoch % self.snapshot_every == 0 or self.epoch == self.config.epochs:
-            self._keep(table)
+        if model.has_attention:
+            logits, table = attention.extract(model, self.x, self.edge_index, self.epoch)
+            self._logits, self._attention = logits, table
+            self.loop_index = table.edge_index
+            if self.epoch % self.snapshot_every == 0 or self.epoch == self.config.epochs:
+                self._keep(table)
+        else:   # the GCN baseline: no attention to extract or snapshot
+            logits = self._logits = self._eval_logits()
         pred = logits.argmax(dim=1)
         row = {"epoch": self.epoch, "loss": loss.item(),
                "val_loss": F.cross_entropy(logits[self.masks["val"]], self.y[self.masks["val"]]).item()
@@ -166,11 +169,27 @@ class Trainer:
             self._logits = logits
         return self._attention
 
+    def logits(self) -> torch.Tensor:
+        """Eval-mode logits (N, C) of the current model (cached with the attention)."""
+        if self._logits is None:
+            if self.model.has_attention:
+                self.attention()
+            else:
+                self._logits = self._eval_logits()
+        return self._logits
+
+    def _eval_logits(self) -> torch.Tensor:
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                return self.model(self.x, self.edge_index)
+        finally:
+            self.model.train(was_training)
+
     def predictions(self) -> torch.Tensor:
         """Predicted class of every node (N,), eval mode, on CPU."""
-        if self._logits is None:
-            self.attention()
-        return self._logits.argmax(dim=1).cpu()
+        return self.logits().argmax(dim=1).cpu()
 
     def snapshot_table(self, snapshot: Snapshot) -> attention.AttentionTable:
         """A past snapshot as an AttentionTable (no raw scores)."""

@@ -21,7 +21,7 @@ def test_query_round_trip_keeps_only_changes():
     assert RunConfig.from_query({**q, "node": "ignored"}) == c
 
 
-@pytest.mark.parametrize("bad", [{"model": "gcn"}, {"heads": 0}, {"dropout": 1.5}, {"layers": 2.5},
+@pytest.mark.parametrize("bad", [{"model": "gin"}, {"heads": 0}, {"dropout": 1.5}, {"layers": 2.5},
                                  {"seed": -1}, {"device": "tpu"}, {"epochs": True}])
 def test_bad_values_name_the_setting(bad):
     with pytest.raises(GatvizError, match=next(iter(bad))):

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import attention, render, runs
+from . import attention, limits, render, runs
 from .config import RunConfig
 from .errors import GatvizError
 from .graphs import BUILTINS
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     view = sub.add_parser("view", help="write the attention view around a node as standalone HTML")
     _node_args(view)
-    view.add_argument("--hops", type=int, choices=(1, 2), default=1)
+    view.add_argument("--hops", type=int, default=1, help="neighbourhood radius, %s to %s" % limits.INT_RANGES["hops"])
     view.add_argument("--top-k", type=int, default=40, help="at most this many edges per panel")
     view.add_argument("--out", required=True, metavar="FILE.html")
 
@@ -80,16 +80,22 @@ def cmd_train(args) -> None:
     while trainer.remaining:
         row = trainer.step(min(every, trainer.remaining))[-1]
         print(f"epoch {row['epoch']:>4}/{config.epochs}  loss {row['loss']:.3f}  "
-              f"train {row['train_acc']:.3f}  val {row['val_acc']:.3f}  test {row['test_acc']:.3f}",
+              f"train {_acc(row['train_acc'])}  val {_acc(row['val_acc'])}  test {_acc(row['test_acc'])}",
               file=sys.stderr)
         if trainer.notice:
             print(f"note: {trainer.notice}", file=sys.stderr)
             trainer.notice = None
     run = runs.save(args.out, trainer, source)
     metrics = trainer.metrics()
-    print(f"done in {time.perf_counter() - start:.1f} s: test accuracy {metrics['test_acc']:.3f} "
-          f"(at best validation epoch {metrics['best_val_epoch']}: {metrics['test_acc_at_best_val']:.3f}); "
-          f"wrote {run}", file=sys.stderr)
+    best = (f"at best validation epoch {metrics['best_val_epoch']}: {_acc(metrics['test_acc_at_best_val'])}"
+            if metrics["best_val_epoch"] is not None else "no validation nodes, so no best-validation epoch")
+    print(f"done in {time.perf_counter() - start:.1f} s: test accuracy {_acc(metrics['test_acc'])} "
+          f"({best}); wrote {run}", file=sys.stderr)
+
+
+def _acc(value) -> str:
+    """An accuracy for people: None/NaN (a split without nodes) reads "n/a"."""
+    return "n/a" if value is None or value != value else f"{value:.3f}"
 
 
 def _head(value: str, heads: int, allow_all: bool):
@@ -106,6 +112,8 @@ def _head(value: str, heads: int, allow_all: bool):
 
 
 def cmd_view(args) -> None:
+    limits.check("hops", args.hops, label="--hops")
+    limits.check("top_k", args.top_k, label="--top-k")
     trainer = runs.load(args.run_dir)
     graph, att = trainer.graph, trainer.attention()
     node = graph.index(args.node)

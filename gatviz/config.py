@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
+from . import limits
 from .errors import GatvizError
 
 MODELS = ("gat", "gatv2")
@@ -45,21 +46,9 @@ class RunConfig:
             raise GatvizError(f"model must be gat, gatv2 or gcn, not {self.model!r}")
         if self.device not in DEVICES:
             raise GatvizError(f"device must be auto, cpu or cuda, not {self.device!r}")
-        for name, lo, hi in (("layers", 1, 6), ("heads", 1, 16), ("hidden", 1, 256),
-                             ("out_heads", 1, 16), ("epochs", 0, 100_000),
-                             ("snapshot_every", 1, 100_000), ("sbm_nodes", 2, 200_000),
-                             ("sbm_blocks", 1, 100)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise GatvizError(f"{name} must be an integer from {lo} to {hi}, not {value!r}")
-        for name, lo, hi in (("dropout", 0.0, 0.95), ("lr", 1e-6, 1.0),
-                             ("weight_decay", 0.0, 1.0), ("sbm_p_in", 0.0, 1.0),
-                             ("sbm_p_out", 0.0, 1.0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-                raise GatvizError(f"{name} must be a number from {lo} to {hi}, not {value!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise GatvizError(f"seed must be a non-negative integer, not {self.seed!r}")
+        for name in (*limits.INT_RANGES, *limits.FLOAT_RANGES):   # the ranges live in gatviz/limits.py
+            if name in self.__dataclass_fields__:
+                limits.check(name, getattr(self, name))
         if self.sbm_blocks > self.sbm_nodes:
             raise GatvizError(f"sbm_blocks ({self.sbm_blocks}) cannot exceed sbm_nodes ({self.sbm_nodes})")
 

@@ -23,12 +23,11 @@ from torch_geometric.data import Data
 from torch_geometric.io import read_planetoid_data
 from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 
+from . import limits
 from .config import RunConfig
 from .errors import GatvizError
 
 BUILTINS = ("karate", "cora", "citeseer", "sbm")
-MAX_NODES = 100_000      # the app and CLI refuse bigger graphs with a message
-MAX_EDGES = 500_000      # undirected edges count once; the app and CLI refuse more with a message
 IDENTITY_FEATURES_UP_TO = 500   # nodes; above this, structural features (see default_features)
 EIGENVECTORS = 8
 LOUVAIN_UP_TO = 10_000   # nodes; Louvain took 7 s at 10k and minutes at 90k on a structureless graph
@@ -196,21 +195,25 @@ def build(edges, names: list[str], *, name: str, report: Report, labels=None, cl
     n = len(names)
     if n == 0:
         raise GatvizError("the graph is empty: no edges could be read")
-    if n > MAX_NODES:
-        raise GatvizError(f"the graph has {n:,} nodes; gatviz handles at most {MAX_NODES:,}")
+    if n > limits.MAX_NODES:
+        raise limits.over("the graph", n, "nodes", "MAX_NODES")
     edge_index = torch.as_tensor(np.asarray(edges, dtype=np.int64).reshape(-1, 2).T.copy())
-    listed = edge_index.size(1)
-    if listed > MAX_EDGES:
-        raise GatvizError(f"the graph has {listed:,} edges; gatviz handles at most {MAX_EDGES:,}")
+    if edge_index.size(1) > 2 * limits.MAX_EDGES:   # more rows than a graph under the cap lists both ways
+        raise GatvizError(f"the edge list has {edge_index.size(1):,} rows; gatviz reads at most "
+                          f"{2 * limits.MAX_EDGES:,} (twice MAX_EDGES in {limits.WHERE})")
     loops = int((edge_index[0] == edge_index[1]).sum())
     edge_index, _ = remove_self_loops(edge_index)
     if directed:
         unique = coalesce(edge_index, num_nodes=n)
         duplicates = edge_index.size(1) - unique.size(1)
+        counted = unique.size(1)
     else:
-        pairs = torch.stack([edge_index.min(0).values, edge_index.max(0).values])
-        duplicates = edge_index.size(1) - coalesce(pairs, num_nodes=n).size(1)
+        pairs = coalesce(torch.stack([edge_index.min(0).values, edge_index.max(0).values]), num_nodes=n)
+        duplicates = edge_index.size(1) - pairs.size(1)
+        counted = pairs.size(1)   # an undirected edge counts once, however the file lists it
         unique = to_undirected(edge_index, num_nodes=n)
+    if counted > limits.MAX_EDGES:
+        raise limits.over("the graph", counted, "edges", "MAX_EDGES")
     report.nodes, report.edges, report.directed = n, unique.size(1), directed
     report.duplicate_edges += duplicates
     report.self_loops += loops

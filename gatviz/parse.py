@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import limits
 from .errors import GatvizError
-from .graphs import MAX_EDGES, Graph, Report, build
+from .graphs import Graph, Report, build
 
-MAX_FILE_BYTES = 50_000_000   # per file; bigger uploads are refused with a message
 DELIMITERS = (",", "\t", ";", "|", " ")   # ties go to the earlier one; " " means any run of spaces/tabs
 SNIFF_LINES = 50              # rows the delimiter is chosen from
 HEADER_WORDS = frozenset(
@@ -92,8 +92,9 @@ def load_files(edges_path, nodes_path=None, *, directed: bool = False, seed: int
 def _read_file(path) -> bytes:
     try:
         size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:    # refuse before reading gigabytes into memory
-            raise GatvizError(f"{path} is {_size(size)}; gatviz reads files of at most {_size(MAX_FILE_BYTES)}")
+        if size > limits.MAX_FILE_BYTES:    # refuse before reading gigabytes into memory
+            raise GatvizError(f"{path} is {_size(size)}; gatviz reads files of at most "
+                              f"{_size(limits.MAX_FILE_BYTES)} (MAX_FILE_BYTES in {limits.WHERE})")
         with open(path, "rb") as f:
             return f.read()
     except OSError as e:
@@ -102,8 +103,9 @@ def _read_file(path) -> bytes:
 
 def _decode(raw: bytes, what: str) -> tuple[str, str]:
     """Text of a file, and the encoding used when it was not UTF-8 ("" for UTF-8)."""
-    if len(raw) > MAX_FILE_BYTES:
-        raise GatvizError(f"the {what} is {_size(len(raw))}; gatviz reads files of at most {_size(MAX_FILE_BYTES)}")
+    if len(raw) > limits.MAX_FILE_BYTES:
+        raise GatvizError(f"the {what} is {_size(len(raw))}; gatviz reads files of at most "
+                          f"{_size(limits.MAX_FILE_BYTES)} (MAX_FILE_BYTES in {limits.WHERE})")
     if not raw:
         raise GatvizError(f"the {what} is empty")
     for magic, kind in MAGIC.items():
@@ -200,8 +202,10 @@ def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool]:
         else:
             pairs.append((index.setdefault(fields[0], len(index)), index.setdefault(fields[1], len(index))))
             wide = wide or len(fields) > 2
-            if len(pairs) > MAX_EDGES:   # stop early rather than read a whole oversized file
-                raise GatvizError(f"the edge file has more than {MAX_EDGES:,} edges; gatviz handles at most {MAX_EDGES:,}")
+            if len(pairs) > 2 * limits.MAX_EDGES:   # stop early rather than read a whole oversized file
+                raise GatvizError(f"the edge file has more than {2 * limits.MAX_EDGES:,} rows; gatviz handles "
+                                  f"at most {limits.MAX_EDGES:,} edges, an undirected one listed at most "
+                                  f"both ways (MAX_EDGES in {limits.WHERE})")
     if not pairs:
         if not bad:
             raise GatvizError("the edge file has no edges (only blank lines, comments or a header)")

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch_geometric.utils import k_hop_subgraph
 
+from . import limits
 from .attention import AttentionTable, _check_layer_head
 from .errors import GatvizError
 from .graphs import Graph
@@ -134,6 +135,8 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
          "panels": [{"head", "edges": [{from, to, a, e, r, k, w}], "self": {id: alpha},
                      "shown", "total"}], "classes": [{name, color}], "width_at_one", "min_width"}
     """
+    limits.check("hops", hops)
+    limits.check("top_k", top_k)
     if not heads:
         raise GatvizError("choose at least one head")
     for head in heads:

@@ -27,6 +27,8 @@ SNAPSHOT_BUDGET = 50_000_000  # bytes held by snapshots; never exceeded (older o
 # One global RNG is shared by all threads (Streamlit runs a thread per session):
 # holding this lock while a chunk runs keeps every session's run reproducible.
 _RNG_LOCK = threading.Lock()
+NO_VALIDATION = ("the split left no validation nodes (too few nodes per class): "
+                 "validation accuracy and the best-validation epoch are not defined")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -55,7 +57,7 @@ class Trainer:
     def __init__(self, graph: Graph, config: RunConfig):
         self.graph, self.config = graph, config
         self.device = resolve_device(config.device)
-        self.notice: str | None = None
+        self.notice: str | None = NO_VALIDATION if not bool(graph.data.val_mask.any()) else None
         torch.manual_seed(config.seed)
         self.model = GAT(graph.data.x.size(1), graph.num_classes, config)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr,
@@ -201,7 +203,9 @@ class Trainer:
     def metrics(self) -> dict:
         """Summary for metrics.json: final accuracies, best-validation epoch, history."""
         last = self.history[-1] if self.history else {}
-        best = max(self.history, key=lambda r: (r["val_acc"], -r["epoch"]), default={})
+        # without validation nodes val_acc is NaN in every row: no epoch is "best"
+        scored = [r for r in self.history if r["val_acc"] == r["val_acc"]]
+        best = max(scored, key=lambda r: (r["val_acc"], -r["epoch"]), default={})
         return {"epochs": self.epoch, "test_acc": last.get("test_acc"), "val_acc": last.get("val_acc"),
                 "train_acc": last.get("train_acc"), "best_val_epoch": best.get("epoch"),
                 "test_acc_at_best_val": best.get("test_acc"), "device": self.device.type,

@@ -98,3 +98,60 @@ def test_garbage_edge_file(tmp_path):
     result = gatviz("train", "--edges", bad, "--out", tmp_path / "r")
     assert result.returncode == 2 and result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def karate_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("cli") / "k"
+    from gatviz import cli
+    assert cli.main(["train", "--dataset", "karate", "--epochs", "2", "--heads", "2", "--out", str(run)]) == 0
+    return run
+
+
+def one_error_line(capsys, argv):
+    """Runs the CLI in-process; returns its single stderr line after checking exit 2 and no traceback."""
+    from gatviz import cli
+    code = cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: "), err
+    return err[0]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--epochs", "0"], "epochs must be an integer from 1 to 100,000, not 0 (limit epochs in gatviz/limits.py)"),
+    (["--seed", str(2**64)], "seed must be an integer from 0 to"),
+    (["--lr", "nan"], "lr must be a number"),
+    (["--sbm-nodes", "200000", "--sbm-blocks", "1"], "sbm_nodes must be an integer from 2 to 100,000"),
+])
+def test_train_settings_out_of_range(tmp_path, capsys, args, message):
+    line = one_error_line(capsys, ["train", "--dataset", "sbm", *args, "--out", tmp_path / "r"])
+    assert message in line
+    assert not (tmp_path / "r").exists()          # refused before anything is written
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--top-k", "-5"], "--top-k must be an integer from 1 to 1,000, not -5 (limit top_k in gatviz/limits.py)"),
+    (["--top-k", "0"], "--top-k must be an integer from 1 to 1,000, not 0"),
+    (["--hops", "0"], "--hops must be an integer from 1 to 2, not 0"),
+    (["--hops", "3"], "--hops must be an integer from 1 to 2, not 3"),
+])
+def test_view_numbers_out_of_range(karate_run, tmp_path, capsys, args, message):
+    line = one_error_line(capsys, ["view", karate_run, "--node", "1", *args, "--out", tmp_path / "v.html"])
+    assert message in line
+
+
+def test_train_summary_without_validation_nodes_prints(tmp_path, capsys):
+    # every node its own class: the split leaves no validation (or test) nodes, so the
+    # best-validation epoch and its accuracy are unknown; the summary still prints
+    edges = tmp_path / "e.csv"
+    edges.write_text("a,b\nb,c\n")
+    nodes = tmp_path / "n.csv"
+    nodes.write_text("a,x\nb,y\nc,z\n")
+    from gatviz import cli
+    code = cli.main(["train", "--edges", str(edges), "--nodes", str(nodes), "--epochs", "2", "--heads", "1",
+                     "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "no validation nodes" in err
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["best_val_epoch"] is None and metrics["test_acc_at_best_val"] is None

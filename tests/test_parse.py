@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from gatviz import parse
+from gatviz import limits, parse
 from gatviz.errors import GatvizError
 from gatviz.parse import load_files, parse_upload
 
@@ -148,7 +148,7 @@ def test_binary_is_refused(raw):
 
 
 def test_file_over_cap_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setattr(parse, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 100)
     raw = b"a,b\n" * 30
     with pytest.raises(GatvizError, match="120 bytes; gatviz reads files of at most 100 bytes"):
         parse_upload(raw)
@@ -229,6 +229,14 @@ def test_node_file_mistakes(nodes, message):
 
 
 def test_too_many_edges_stops_early(monkeypatch):
-    monkeypatch.setattr(parse, "MAX_EDGES", 3)
-    with pytest.raises(GatvizError, match="more than 3 edges"):
-        parse_upload(b"a,b\nb,c\nc,d\nd,e\n")
+    monkeypatch.setattr(limits, "MAX_EDGES", 3)
+    with pytest.raises(GatvizError, match="more than 6 rows; gatviz handles at most 3 edges"):
+        parse_upload(b"a,b\nb,c\nc,d\nd,e\ne,f\nf,g\ng,h\n")
+
+
+def test_undirected_edges_listed_both_ways_count_once_against_the_cap(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_EDGES", 3)
+    g = parse_upload(b"a,b\nb,a\nb,c\nc,b\nc,d\nd,c\n")
+    assert g.num_edges == 6 and g.report.duplicate_edges == 3
+    with pytest.raises(GatvizError, match=r"4 edges; gatviz handles at most 3 \(MAX_EDGES in gatviz/limits.py\)"):
+        parse_upload(b"a,b\nb,c\nc,d\nd,a\n")

@@ -1,0 +1,82 @@
+"""Every limit gatviz enforces, in one place.
+
+The CLI, the app, :class:`gatviz.config.RunConfig`, the upload parser,
+:func:`gatviz.graphs.build` and :func:`gatviz.render.view` all read these
+numbers and refuse past them with :func:`check` or a message built the same
+way: the bad value, the allowed range, and where the limit lives
+(``gatviz/limits.py``), so a lecturer with a bigger machine knows what to edit.
+
+Edges are counted as the user's file and the report count them: an undirected
+edge once (``a,b`` and ``b,a`` are one edge), a directed edge once per direction.
+"""
+from __future__ import annotations
+
+import math
+
+from .errors import GatvizError
+
+WHERE = "gatviz/limits.py"    # named in every message, so the limit can be found and changed
+
+# Sizes of inputs
+MAX_FILE_BYTES = 50_000_000   # per uploaded file (edge file, node file)
+MAX_LINE_CHARS = 100_000      # one row of a file; a longer one is refused before it is split
+MAX_NAME_CHARS = 100_000      # one node name (csv's own field limit is raised to this)
+MAX_NODES = 100_000
+MAX_EDGES = 500_000           # undirected edges count once, as the report counts them
+
+# Integer settings: (smallest, largest). RunConfig validates every one of its fields
+# named here; the CLI and the app use the same ranges for their own arguments.
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "layers": (1, 6),
+    "heads": (1, 16),
+    "hidden": (1, 256),
+    "out_heads": (1, 16),
+    "epochs": (1, 100_000),
+    "snapshot_every": (1, 100_000),
+    "sbm_nodes": (2, MAX_NODES),
+    "sbm_blocks": (1, 100),
+    "dict_size": (2, 100),        # keys per DictionaryLookup instance
+    "top_k": (1, 1_000),          # edges drawn per panel of a view
+    "hops": (1, 2),               # neighbourhood of a view; beyond 2 it covers most small graphs
+    "seed": (0, 2**32 - 1),       # numpy's and most tools' seed range; torch overflows past 2**64
+}
+
+# Float settings: (smallest, largest).
+FLOAT_RANGES: dict[str, tuple[float, float]] = {
+    "dropout": (0.0, 0.95),
+    "lr": (1e-6, 1.0),
+    "weight_decay": (0.0, 1.0),
+    "sbm_p_in": (0.0, 1.0),
+    "sbm_p_out": (0.0, 1.0),
+}
+
+
+def check(name: str, value, *, label: str | None = None) -> int | float:
+    """``value`` if it lies in the range of setting ``name``, else GatvizError.
+
+    Args:
+        name: a key of INT_RANGES or FLOAT_RANGES.
+        value: what the user gave.
+        label: how the user calls it (``--top-k``); defaults to ``name``.
+    """
+    label = label or name
+    if name in INT_RANGES:
+        lo, hi = INT_RANGES[name]
+        ok = not isinstance(value, bool) and isinstance(value, int) and lo <= value <= hi
+        kind = "an integer"
+    else:
+        lo, hi = FLOAT_RANGES[name]
+        ok = (not isinstance(value, bool) and isinstance(value, (int, float))
+              and math.isfinite(value) and lo <= value <= hi)
+        kind = "a number"
+    if not ok:
+        raise GatvizError(f"{label} must be {kind} from {lo:,} to {hi:,}, not {value!r} "
+                          f"(limit {name} in {WHERE})")
+    return value
+
+
+def over(subject: str, count: int, unit: str, limit_name: str) -> GatvizError:
+    """The error for an input over a size limit: ``over("the graph", n, "nodes", "MAX_NODES")``."""
+    limit = globals()[limit_name]    # read now, so a changed (or monkeypatched) limit is what is named
+    return GatvizError(f"{subject} has {count:,} {unit}; gatviz handles at most {limit:,} "
+                       f"({limit_name} in {WHERE})")

@@ -1,0 +1,194 @@
+"""Does attention point at what matters? alpha next to three importances of the same edges.
+
+For a target node i and each of its incoming edges j -> i (PyG flows source -> target:
+``edge_index[0]`` is j, ``edge_index[1]`` is i; the self-loop cannot be removed, so it is left
+out), in eval mode:
+
+- **GNNExplainer** (PyG's ``torch_geometric.explain``, ``edge_mask_type="object"``): a soft
+  mask over every edge, trained for a bounded number of epochs to keep the model's prediction
+  with as few edges as possible; the edge's mask value.
+- **gradient**: |∂p_c/∂m_e| at m = 1, p_c the predicted class's probability and m_e a
+  multiplier on the edge's message, through PyG's explain masks (``set_masks``). This is
+  Captum's Saliency on PyG's edge mask; Captum itself is used when it is installed.
+- **leave one out**: p_c with the model as trained minus p_c with only the edge j -> i
+  removed (no retraining, same features); positive = the edge supported the prediction.
+
+All three run on the node's L-hop in-neighbourhood (``k_hop_subgraph``), which gives node i
+exactly the output it has on the whole graph and keeps each answer well under a second on
+Cora. Spearman and Kendall rank correlations compare alpha with each.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import kendalltau, spearmanr
+from torch import Tensor
+from torch_geometric.explain import Explainer, ExplainerAlgorithm, Explanation, GNNExplainer
+from torch_geometric.explain.algorithm.utils import clear_masks, set_masks
+from torch_geometric.explain.config import ModelConfig
+from torch_geometric.utils import k_hop_subgraph
+
+from .attention import neighbourhood
+from .heads import no_attention_check
+
+GNN_EXPLAINER_EPOCHS = 30     # ~0.5 s for Cora's largest hub (168 inputs) on 2 cores
+LOO_BATCH_NODES = 200_000     # nodes per batched forward of the leave-one-out copies
+AGREE_TAU = 0.3               # Kendall tau below this: "they disagree"
+MODEL_CONFIG = dict(mode="multiclass_classification", task_level="node", return_type="raw")
+
+
+class EdgeGradient(ExplainerAlgorithm):
+    """|∂ softmax(model(x))[index, target] / ∂ m_e| for an edge mask m = 1 (PyG's set_masks)."""
+
+    def forward(self, model, x: Tensor, edge_index: Tensor, *, target: Tensor, index=None,
+                **kwargs) -> Explanation:
+        # a Parameter, as GNNExplainer's: set_masks would wrap a plain tensor into a new leaf
+        mask = torch.nn.Parameter(torch.ones(edge_index.size(1)))
+        set_masks(model, mask, edge_index, apply_sigmoid=False)
+        try:
+            prob = model(x, edge_index, **kwargs).softmax(dim=-1)
+            (grad,) = torch.autograd.grad(prob[index, target[index]].sum(), mask)
+        finally:
+            clear_masks(model)
+        return Explanation(edge_mask=grad.abs())
+
+    def supports(self) -> bool:
+        return True
+
+
+def _gradient_algorithm() -> ExplainerAlgorithm:
+    try:
+        from torch_geometric.explain import CaptumExplainer
+        import captum  # noqa: F401
+        return CaptumExplainer("Saliency")
+    except ImportError:
+        return EdgeGradient()
+
+
+class _Frozen:
+    """Model weights without gradients while explaining (the explainers train only masks)."""
+
+    def __init__(self, model):
+        self.model, self.flags = model, [p.requires_grad for p in model.parameters()]
+
+    def __enter__(self):
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    def __exit__(self, *exc):
+        for p, flag in zip(self.model.parameters(), self.flags):
+            p.requires_grad_(flag)
+
+
+def neighbourhood_input(trainer, node: int):
+    """The node's L-hop in-neighbourhood: x (n, F) dense, edge_index (2, e), centre index, and
+    the ids of the sub-edges into the centre (self-loops excluded; the graph has none)."""
+    graph = trainer.graph
+    subset, sub_ei, mapping, _ = k_hop_subgraph(node, len(trainer.model.convs), graph.data.edge_index,
+                                                relabel_nodes=True, num_nodes=graph.num_nodes)
+    centre = int(mapping[0])
+    into = torch.nonzero(sub_ei[1] == centre).flatten()
+    return subset, graph.data.x[subset], sub_ei, centre, into
+
+
+@torch.no_grad()
+def leave_one_out(model, x: Tensor, edge_index: Tensor, centre: int, edges: Tensor, cls: int
+                  ) -> np.ndarray:
+    """p_cls(centre) as is minus p_cls(centre) without each one of ``edges``, (len(edges),).
+
+    The copies (one per removed edge) run as one disjoint batch, in chunks of
+    ``LOO_BATCH_NODES`` nodes: one forward instead of one per edge.
+    """
+    model.eval()
+    n, E = x.size(0), edge_index.size(1)
+    base = float(model(x, edge_index).softmax(-1)[centre, cls])
+    out = np.empty(len(edges))
+    per = max(1, LOO_BATCH_NODES // max(n, 1))
+    xs = x.to_sparse()
+    for start in range(0, len(edges), per):
+        chunk = edges[start:start + per]
+        k = len(chunk)
+        offsets = (torch.arange(k) * n).repeat_interleave(E)
+        ei = edge_index.repeat(1, k) + offsets
+        keep = torch.ones(k * E, dtype=torch.bool)
+        keep[torch.arange(k) * E + chunk] = False
+        idx = xs.indices()
+        batch_x = torch.sparse_coo_tensor(
+            torch.cat([idx + torch.tensor([[c * n], [0]]) for c in range(k)], dim=1),
+            xs.values().repeat(k), (k * n, x.size(1)), check_invariants=False).to_sparse_csr()
+        prob = model(batch_x, ei[:, keep]).softmax(-1)
+        out[start:start + k] = base - prob[torch.arange(k) * n + centre, cls].numpy()
+    return out
+
+
+def _rank_corr(a: np.ndarray, b: np.ndarray) -> dict:
+    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return {"spearman": None, "kendall": None}
+    return {"spearman": round(float(spearmanr(a, b).statistic), 4),
+            "kendall": round(float(kendalltau(a, b).statistic), 4)}
+
+
+def edge_importance(trainer, node: int, layer: int | None = None, head="mean", *,
+                    epochs: int = GNN_EXPLAINER_EPOCHS) -> dict:
+    """alpha of ``node``'s incoming edges next to GNNExplainer, gradient and leave-one-out.
+
+    Args:
+        node: target i. layer: 0-based, the last layer by default. head: index or "mean".
+        epochs: GNNExplainer's optimisation steps.
+
+    Returns:
+        {"table": DataFrame (source, name, alpha, gnnexplainer, gradient, leave_one_out),
+         "predicted": class index, "probability": p_c, "correlation": {method: {spearman,
+         kendall}}, "epochs": GNNExplainer epochs run, "gradient_method", "verdict": text}.
+    """
+    no_attention_check(trainer)
+    model, graph = trainer.model, trainer.graph
+    layer = len(model.convs) - 1 if layer is None else layer
+    frame = neighbourhood(trainer.attention(), node, layer, head, graph.degree, graph.names)
+    subset, x, sub_ei, centre, into = neighbourhood_input(trainer, node)
+    cls = int(trainer.predictions()[node])
+    probability = float(trainer.logits()[node].softmax(-1)[cls])
+    sources = subset[sub_ei[0, into]].numpy()
+    was_training = model.training
+    with _Frozen(model), torch.random.fork_rng():
+        torch.manual_seed(trainer.config.seed)   # GNNExplainer starts from a random mask
+        try:
+            explain = {}
+            for name, algorithm in (("gnnexplainer", GNNExplainer(epochs=epochs)),
+                                    ("gradient", _gradient_algorithm())):
+                explainer = Explainer(model, algorithm, explanation_type="model", edge_mask_type="object",
+                                      node_mask_type=None, model_config=ModelConfig(**MODEL_CONFIG))
+                with torch.enable_grad():
+                    result = explainer(x, sub_ei, index=centre)
+                explain[name] = result.edge_mask[into].detach().numpy().astype(np.float64)
+            explain["leave_one_out"] = leave_one_out(model, x, sub_ei, centre, into, cls)
+        finally:
+            model.train(was_training)
+    table = frame[~frame["self"]][["source", "name", "alpha"]].copy()
+    where = {int(j): k for k, j in enumerate(sources)}
+    for name, values in explain.items():
+        table[name] = [values[where[int(j)]] for j in table["source"]]
+    table = table.reset_index(drop=True)
+    correlation = {name: _rank_corr(table["alpha"].to_numpy(), table[name].to_numpy()) for name in explain}
+    return {"table": table, "predicted": cls, "probability": probability, "correlation": correlation,
+            "epochs": epochs, "gradient_method": type(_gradient_algorithm()).__name__,
+            "verdict": verdict(correlation, len(table))}
+
+
+def verdict(correlation: dict, inputs: int) -> str:
+    """Plain words: does the ranking by alpha agree with the rankings by importance?"""
+    if inputs < 3:
+        return f"With {inputs} neighbour(s) there is too little to rank; compare the numbers directly."
+    taus = {k: v["kendall"] for k, v in correlation.items() if v["kendall"] is not None}
+    if not taus:
+        return "alpha or the importances are all equal here, so there is no ranking to compare."
+    names = {"gnnexplainer": "GNNExplainer", "gradient": "the gradient", "leave_one_out": "leaving each edge out"}
+    low = [f"{names[k]} (τ = {t:.2f})" for k, t in taus.items() if t < AGREE_TAU]
+    if not low:
+        return ("Attention agrees with what changes the prediction: alpha ranks the neighbours much like "
+                + ", ".join(f"{names[k]} (τ = {t:.2f})" for k, t in taus.items()) + ".")
+    return ("Attention does not point at what matters here: the neighbours with the highest alpha are not "
+            "the ones that most change the prediction according to " + ", ".join(low) + ". This is the known "
+            "\"attention is not explanation\" result: alpha weighs messages, but the prediction also depends "
+            "on what those messages carry.")

@@ -159,8 +159,10 @@ def neighbourhood(att: AttentionTable, node: int, layer: int, head: int | str,
 
     Returns:
         One row per j in N(i) ∪ {i}, highest alpha first: ``source`` (index j),
-        ``name``, ``alpha``, ``score`` (e_ij; head mean for "mean"; NaN if not
-        extracted), ``rank`` (1 = most attended), ``degree`` (of j), ``uniform``
+        ``name``, ``alpha``, ``score`` (e_ij; NaN for "mean", whose alpha is
+        no softmax of mean scores, or if not extracted), ``rank`` among the
+        neighbours (1..deg(i), 1 = most attended; <NA> on the self-loop, whose
+        alpha is shown apart), ``degree`` (of j), ``uniform``
         (1 / (deg(i) + 1), what alpha would be with no preference), ``self``.
         alpha sums to 1.
     """
@@ -171,10 +173,9 @@ def neighbourhood(att: AttentionTable, node: int, layer: int, head: int | str,
     sources = att.edge_index[0].numpy()[edges]
     alpha = att.alpha[layer][edges]
     alpha = alpha.mean(dim=1) if head == "mean" else alpha[:, head]
-    if att.score is not None:
-        score = att.score[layer][edges]
-        score = (score.mean(dim=1) if head == "mean" else score[:, head]).numpy()
-    else:
+    if att.score is not None and head != "mean":
+        score = att.score[layer][edges][:, head].numpy()
+    else:   # the head mean has no e_ij: the mean alpha is not a softmax of the mean e_ij
         score = np.full(len(edges), np.nan)
     frame = pd.DataFrame({
         "source": sources,
@@ -187,7 +188,10 @@ def neighbourhood(att: AttentionTable, node: int, layer: int, head: int | str,
         "edge": edges,
     })
     frame = frame.sort_values(["alpha", "source"], ascending=[False, True], kind="stable")
-    frame.insert(3, "rank", np.arange(1, len(frame) + 1))
+    # ranks count neighbours only: a self-loop ranked among them made the numbers skip one
+    rank = pd.array(np.cumsum(~frame["self"].to_numpy()), dtype="Int64")
+    rank[frame["self"].to_numpy()] = pd.NA
+    frame.insert(3, "rank", rank)
     return frame.reset_index(drop=True)
 
 
@@ -204,6 +208,7 @@ def entropy(att: AttentionTable, layer: int, head: int | str) -> np.ndarray:
 def to_frame(att: AttentionTable, names: list[str]) -> pd.DataFrame:
     """Long table ``layer,head,source,target,alpha`` of every layer, head and edge.
 
+    ``layer`` is numbered from 1 (the table is for people: CSV, downloads); ``head`` from 0.
     Self-attention rows have ``source == target``; alpha sums to 1 per
     (layer, head, target).
     """
@@ -212,6 +217,6 @@ def to_frame(att: AttentionTable, names: list[str]) -> pd.DataFrame:
     parts = []
     for layer, a in enumerate(att.alpha):
         for head in range(a.size(1)):
-            parts.append(pd.DataFrame({"layer": layer, "head": head, "source": name[src],
+            parts.append(pd.DataFrame({"layer": layer + 1, "head": head, "source": name[src],
                                        "target": name[dst], "alpha": a[:, head].numpy()}))
     return pd.concat(parts, ignore_index=True)

@@ -91,6 +91,7 @@ def test_trained_karate_sums_every_layer_and_head(karate_trainer):
         assert torch.allclose(sums, torch.ones_like(sums), atol=1e-5)
     frame = attention.to_frame(table, karate_trainer.graph.names)
     assert list(frame.columns) == ["layer", "head", "source", "target", "alpha"]
+    assert sorted(frame["layer"].unique()) == [1, 2]     # numbered from 1, for people
     assert len(frame) == (156 + 34) * (8 + 1)
     sums = frame.groupby(["layer", "head", "target"])["alpha"].sum()
     assert np.allclose(sums.to_numpy(), 1.0, atol=1e-5)
@@ -102,7 +103,7 @@ def test_neighbourhood_rows(karate_trainer):
     rows = attention.neighbourhood(table, 0, 0, 2, g.degree, g.names)
     assert len(rows) == g.degree[0] + 1 and rows["self"].sum() == 1
     assert abs(rows["alpha"].sum() - 1) < 1e-5
-    assert list(rows["rank"]) == list(range(1, len(rows) + 1))
+    assert list(rows.loc[~rows["self"], "rank"]) == list(range(1, len(rows)))
     assert rows["alpha"].is_monotonic_decreasing
     assert np.allclose(rows["uniform"], 1 / (g.degree[0] + 1))
     assert set(rows.loc[~rows["self"], "name"]) == {g.names[j] for j in g.data.edge_index[0][g.data.edge_index[1] == 0].tolist()}
@@ -113,6 +114,18 @@ def test_neighbourhood_rows(karate_trainer):
         attention.neighbourhood(table, 0, 1, 3, g.degree)   # output layer has one head
     with pytest.raises(GatvizError, match="layer"):
         attention.neighbourhood(table, 0, 5, 0, g.degree)
+
+
+def test_neighbour_ranks_count_neighbours_only(karate_trainer):
+    # the self-loop's alpha is shown apart; ranked among the neighbours it made their ranks skip one
+    g, table = karate_trainer.graph, karate_trainer.attention()
+    self_not_last = 0
+    for node in range(g.num_nodes):
+        rows = attention.neighbourhood(table, node, 0, 0, g.degree, g.names)
+        assert rows.loc[~rows["self"], "rank"].tolist() == list(range(1, g.degree[node] + 1))
+        assert rows.loc[rows["self"], "rank"].isna().all()
+        self_not_last += int(rows.index[rows["self"]][0] < len(rows) - 1)
+    assert self_not_last > 0     # where the old ranking skipped a number
 
 
 def test_entropy_is_at_most_uniform(karate_trainer):

@@ -2,6 +2,7 @@
 
 Progress goes to stderr, results to files (train, view) or stdout (explain).
 A user's mistake prints one line ``error: …`` on stderr and exits 2.
+``--layer`` is numbered from 1, as in the app and attention.csv (the library is 0-based).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import attention, limits, render, runs
+from . import attention, explain, limits, render, runs
 from .config import RunConfig
 from .errors import GatvizError
 from .graphs import BUILTINS
@@ -49,16 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--top-k", type=int, default=40, help="at most this many edges per panel")
     view.add_argument("--out", required=True, metavar="FILE.html")
 
-    explain = sub.add_parser("explain", help="print what a node attends to")
+    explain = sub.add_parser("explain", help="print what a node attends to, or (--steps) how one head computes it")
     _node_args(explain)
     explain.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    explain.add_argument("--steps", action="store_true",
+                         help="replay the four steps (z = W h, e_ij, softmax, aggregation) for one head")
     return parser
 
 
 def _node_args(parser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--node", required=True, help="node name, exactly as in the edge list")
-    parser.add_argument("--layer", type=int, default=0, help="0-based layer (default 0)")
+    parser.add_argument("--layer", type=int, default=1, help="layer, numbered from 1 (default 1)")
     parser.add_argument("--head", default="0", help="head index, 'mean', or (view only) 'all'")
 
 
@@ -111,16 +114,22 @@ def _head(value: str, heads: int, allow_all: bool):
         raise GatvizError(f"--head must be a number, 'mean' or 'all', not {value!r}") from None
 
 
+def _layer(value: int, layers: int) -> int:
+    """--layer (numbered from 1, as in the app) to the library's 0-based index."""
+    if not 1 <= value <= layers:
+        raise GatvizError(f"--layer must be from 1 to {layers}, not {value}")
+    return value - 1
+
+
 def cmd_view(args) -> None:
     limits.check("hops", args.hops, label="--hops")
     limits.check("top_k", args.top_k, label="--top-k")
     trainer = runs.load(args.run_dir)
     graph, att = trainer.graph, trainer.attention()
     node = graph.index(args.node)
-    if not 0 <= args.layer < att.layers:
-        raise GatvizError(f"--layer must be from 0 to {att.layers - 1}, not {args.layer}")
-    heads = _head(args.head, att.heads(args.layer), allow_all=True)
-    payload = render.view(graph, att, node, args.layer, heads, hops=args.hops, top_k=args.top_k,
+    layer = _layer(args.layer, att.layers)
+    heads = _head(args.head, att.heads(layer), allow_all=True)
+    payload = render.view(graph, att, node, layer, heads, hops=args.hops, top_k=args.top_k,
                           predictions=trainer.predictions().numpy())
     title = f"gatviz: {graph.name}, node {args.node}, layer {args.layer}"
     try:
@@ -132,22 +141,82 @@ def cmd_view(args) -> None:
 
 def cmd_explain(args) -> None:
     trainer = runs.load(args.run_dir)
-    graph, att = trainer.graph, trainer.attention()
+    graph = trainer.graph
     node = graph.index(args.node)
-    [head] = _head(args.head, att.heads(args.layer) if 0 <= args.layer < att.layers else 1, allow_all=False)
-    table = attention.neighbourhood(att, node, args.layer, head, graph.degree, graph.names)
+    layer = _layer(args.layer, len(trainer.model.convs))
+    if args.steps:
+        if not args.head.isdigit():
+            raise GatvizError(f"--steps replays one head: give --head a number, not {args.head!r}")
+        steps = explain.steps_of(trainer, node, layer, int(args.head))
+        print(json.dumps(steps.to_dict(), indent=2) if args.json else _steps_text(steps))
+        return
+    att = trainer.attention()
+    [head] = _head(args.head, att.heads(layer), allow_all=False)
+    table = attention.neighbourhood(att, node, layer, head, graph.degree, graph.names)
     own = table[table["self"]].iloc[0]
+    self_rank = int(table.index[table["self"]][0]) + 1     # among all inputs; rows are sorted by alpha
     rest = table[~table["self"]].drop(columns=["self", "edge"])
     if args.json:
         print(json.dumps({"node": graph.names[node], "layer": args.layer, "head": head,
                           "self_alpha": float(own["alpha"]), "self_score": float(own["score"]),
+                          "self_rank": self_rank,
                           "neighbours": rest.drop(columns=["source"]).to_dict(orient="records")},
                          indent=2))
         return
     print(f"node {graph.names[node]!r}, layer {args.layer}, head {head}: "
           f"{len(rest)} neighbour(s), uniform 1/(deg+1) = {own['uniform']:.4f}")
-    print(f"self-attention alpha_ii = {own['alpha']:.4f}  (e_ii = {own['score']:.3f})")
+    print(f"self-attention alpha_ii = {own['alpha']:.4f}  (e_ii = {own['score']:.3f}; "
+          f"rank {self_rank} of {len(table)} inputs)")
     print(rest.drop(columns=["source", "uniform"]).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def _vec(v, n: int = 4) -> str:
+    """First n entries and the norm of a vector, for people."""
+    head = ", ".join(f"{x:.3f}" for x in v[:n]) + (", ..." if len(v) > n else "")
+    return f"[{head}] (|.| = {float((v ** 2).sum()) ** 0.5:.3f}, {len(v)} entries)"
+
+
+def _steps_text(s) -> str:
+    """The four steps of explain.Steps as a readable walk-through (rounded; --json is exact)."""
+    gat = s.model == "gat"
+    frame = s.frame().drop(columns=["self"])
+    frame["name"] = [f"{n} (self)" if own else n for n, own in zip(s.names, s.is_self)]
+    frame["rank"] = [str(r) if r else "-" for r in frame["rank"]]   # ranks count neighbours only
+    fmt = {"float_format": lambda v: f"{v:.4f}", "index": False}
+    lines = [f"{s.model.upper()}, node {s.names[-1]!r}, layer {s.layer + 1} of {s.layers}, head {s.head} "
+             f"of {s.heads}: {s.degree} neighbour(s) + the self-loop",
+             "", f"1. z = W h   W is {s.weight_shape[0]} x {s.weight_shape[1]} (heads·F' x F_in); "
+             f"head {s.head} uses {len(s.z_target)} rows of it"]
+    if not gat:
+        lines.append(f"   W_r h_i (target side) = {_vec(s.z_target)}")
+    shown = [*range(min(s.degree, 10)), s.degree]      # a hub's first 10 neighbours and itself
+    lines += [f"   {'z_j = W h_j' if gat else 'W_l h_j (message)'} of {frame['name'][r]}: {_vec(s.z[r])}"
+              for r in shown]
+    if s.degree > 10:
+        lines.append(f"   ... and {s.degree - 10} more neighbours (--json has every vector)")
+    if gat:
+        lines += ["", f"2. e_ij = LeakyReLU(a_dst·z_i + a_src·z_j), slope {s.negative_slope:g}; "
+                      f"a_dst·z_i = {s.a_dst_z:.4f}"]
+        cols = ["name", "a_src_z", "pre", "e"]
+    else:
+        lines += ["", f"2. e_ij = a · LeakyReLU(s_ij), s_ij = W_r h_i + W_l h_j, slope {s.negative_slope:g}"]
+        cols = ["name", "s_norm", "e"]
+    lines += ["   " + row for row in frame[cols].to_string(**fmt).splitlines()]
+    lines += ["", f"3. softmax: exp(e_ij - max e) sums to {s.exp_sum:.4f}; alpha_ij = exp / sum; "
+                  f"uniform 1/(deg_i+1) = {s.uniform:.4f}"]
+    lines += ["   " + row for row in frame[["name", "exp", "alpha", "rank"]].to_string(**fmt).splitlines()]
+    lines.append(f"   self-loop: alpha_ii = {s.self_alpha:.4f}, rank {s.self_rank} of {len(s.alpha)} inputs "
+                 "(neighbour ranks count neighbours only)")
+    how = (f"{s.heads} heads concatenated ({len(s.combined)} entries)" if s.concat
+           else f"mean of {s.heads} head(s)")
+    lines += ["", f"4. sum_j alpha_ij z_j (head {s.head}) = {_vec(s.head_output)}",
+              f"   {how}: {_vec(s.combined)}",
+              f"   + bias = layer output (before ELU) {_vec(s.layer_output)}"]
+    if s.logits is not None:
+        label = f" ({s.predicted_label})" if s.predicted_label is not None else ""
+        lines.append(f"   last layer: logits {_vec(s.logits)}; predicted class {s.predicted}{label}, "
+                     f"p = {s.probabilities[s.predicted]:.4f}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -137,6 +138,16 @@ class Steps:
     def self_rank(self) -> int:
         """Rank of the self-loop's alpha among all n inputs (1 = most attended)."""
         return int((self.alpha > self.alpha[-1]).sum()) + 1
+
+    def frame(self) -> pd.DataFrame:
+        """One row per input j (self-loop last): name, self, |z_j|, the score's parts, e, exp,
+        alpha, rank among neighbours (0 on the self-loop). GAT: a_src_z and ``pre`` (the sum);
+        GATv2: s_norm = |W_r h_i + W_l h_j|."""
+        parts = ({"a_src_z": self.a_src_z, "pre": self.pre} if self.model == "gat"
+                 else {"s_norm": self.pre_norm})
+        return pd.DataFrame({"name": self.names, "self": self.is_self,
+                             "z_norm": np.linalg.norm(self.z, axis=1), **parts, "e": self.e,
+                             "exp": self.exp, "alpha": self.alpha, "rank": self.neighbour_rank()})
 
     def to_dict(self) -> dict:
         """JSON-ready: the keys ``explain --steps --json`` prints (layer 1-based there).

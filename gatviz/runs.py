@@ -6,7 +6,7 @@
     RUN_DIR/graph.json      where the graph came from (built-in name, or the copied input files)
     RUN_DIR/input/          copies of an uploaded edge file and node file
     RUN_DIR/metrics.json    per-epoch loss and accuracies, final test_acc
-    RUN_DIR/attention.csv   layer,head,source,target,alpha (eval mode, after the last epoch)
+    RUN_DIR/attention.csv   layer,head,source,target,alpha (layer from 1; eval mode, after the last epoch)
     RUN_DIR/model.pt        weights + config (loaded with weights_only=True)
     RUN_DIR/snapshots.pt    the attention snapshots kept while training: {"edge_index": (2, E')
                             with self-loops, "snapshot_every": k, "alpha": {epoch: [(E', H_l)

@@ -23,6 +23,7 @@ def check_run_dir(run):
     metrics = json.loads((run / "metrics.json").read_text())
     table = pd.read_csv(run / "attention.csv", dtype={"source": str, "target": str}, keep_default_na=False)
     assert list(table.columns) == ["layer", "head", "source", "target", "alpha"]
+    assert table["layer"].min() == 1                  # layers are numbered from 1, as in the app
     sums = table.groupby(["layer", "head", "target"])["alpha"].sum()
     assert ((sums - 1).abs() < 1e-5).all()
     return metrics, table
@@ -65,6 +66,10 @@ def test_quoted_names_with_commas_train_end_to_end(tmp_path):
     data = json.loads(result.stdout)
     assert data["node"] == 'O"Brien, Pat'
     assert abs(sum(r["alpha"] for r in data["neighbours"]) + data["self_alpha"] - 1) < 1e-5
+    assert data["layer"] == 1                         # the default layer is the first, numbered 1
+    # neighbour ranks count neighbours only; the self-loop's rank among all inputs is apart
+    assert sorted(r["rank"] for r in data["neighbours"]) == list(range(1, len(data["neighbours"]) + 1))
+    assert 1 <= data["self_rank"] <= len(data["neighbours"]) + 1
 
 
 @pytest.mark.parametrize("args,message", [
@@ -85,7 +90,8 @@ def test_unknown_node_and_head_on_a_real_run(tmp_path):
     run = tmp_path / "k"
     assert gatviz("train", "--dataset", "karate", "--epochs", 3, "--out", run).returncode == 0
     for args, message in ((["--node", "99"], "unknown node"), (["--node", "1", "--head", "8"], "head"),
-                          (["--node", "1", "--layer", "2"], "layer")):
+                          (["--node", "1", "--layer", "3"], "from 1 to 2"),
+                          (["--node", "1", "--layer", "0"], "from 1 to 2")):
         result = gatviz("explain", run, *args)
         assert result.returncode == 2 and result.stderr.startswith("error: ") and message in result.stderr
     result = gatviz("explain", run, "--node", "1")

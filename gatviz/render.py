@@ -6,9 +6,9 @@ script in ``static/gatviz-view.js`` only draws the payload with vis-network
 payload feeds the app (sent once per view, script served once) and the
 standalone HTML export (script inlined, works from ``file://`` offline).
 
-Edge width is proportional to alpha on a fixed 0..1 scale (``WIDTH_AT_ONE``
-pixels at alpha = 1), never normalised by the maximum, so heads and layers
-compare at a glance. Names are text, never HTML: the script puts them in the
+Edges encode alpha relative to uniform attention by default, or on a fixed
+0..1 scale (:mod:`gatviz.encoding`); never normalised by the maximum, so heads
+and layers compare at a glance. Names are text, never HTML: the script puts them in the
 page with ``textContent``/vis-network's plain-text tooltips, and JSON
 inlined into the export escapes ``<``, ``>`` and ``&``.
 """
@@ -23,13 +23,12 @@ import numpy as np
 import torch
 from torch_geometric.utils import k_hop_subgraph
 
+from . import encoding as encoding_mod
 from . import limits
 from .attention import AttentionTable, _check_layer_head
 from .errors import GatvizError
 from .graphs import Graph
 
-WIDTH_AT_ONE = 16.0      # px at alpha = 1
-MIN_WIDTH = 0.6          # px, so that a tiny alpha stays visible
 SPRING_UP_TO = 150       # nodes; bigger neighbourhoods get concentric shells
 # Colour-blind-safe palette (Okabe-Ito + Tableau extras), cycled past 10 classes.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
@@ -116,24 +115,33 @@ class Layouts:
 
 def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list, *,
          hops: int = 1, top_k: int = 40, layouts: Layouts | None = None,
-         predictions: np.ndarray | None = None) -> dict:
+         predictions: np.ndarray | None = None, encoding: str = "uniform") -> dict:
     """Payload of one view: shared nodes and one panel per head.
 
     The edges are those of the receptive field: j -> i where i is within
     ``hops - 1`` of the centre and j within ``hops``. Per panel at most
-    ``top_k`` of them, highest alpha first; self-loops are not drawn as
-    edges, their alpha goes on the node (``self``).
+    ``top_k`` of them: the centre's own inputs first, then the rest, each
+    highest alpha first; self-loops are not drawn as edges, their alpha goes on
+    the node (``self``). Width and colour follow ``encoding`` (see
+    :mod:`gatviz.encoding`); an edge whose reverse is drawn too is marked
+    ``b`` so the two are drawn apart.
 
     Args:
         heads: head indices and/or "mean", one panel each.
         layouts: the graph's :class:`Layouts`, so the receptive field and positions are
             reused across head and layer switches (computed here when None).
-        predictions: (N,) predicted class, to mark wrong predictions.
+        predictions: (N,) predicted class, to mark wrong predictions (None before training).
+        encoding: "uniform" (alpha relative to 1/(deg_i + 1)) or "absolute" (0..1 scale).
 
     Returns:
-        {"center", "nodes": [{id, name, x, y, color, cls, wrong, deg}],
-         "panels": [{"head", "edges": [{from, to, a, e, r, k, w}], "self": {id: alpha},
-                     "shown", "total"}], "classes": [{name, color}], "width_at_one", "min_width"}
+        {"center", "layer", "hops", "nodes": [{id, name, x, y, color, cls, wrong, deg}],
+         "panels": [{"head", "edges": [{from, to, a, e, u, r, k, w, c, b}], "self": {id: alpha},
+                     "entropy", "shown", "total"}], "classes": [{name, color}],
+         "encoding", "legend": {title, items}, "note"}. Per edge j -> i: ``a`` alpha_ij,
+        ``e`` e_ij (None for the head mean: the mean of e_ij is not what the mean alpha is
+        a softmax of), ``u`` alpha_ij * (deg_i + 1), ``r`` its rank among i's deg_i
+        neighbours, ``k`` = deg_i + 1 inputs of i. ``entropy``: the centre's
+        H(alpha_i) / log(deg_i + 1) in that panel (1 = uniform).
     """
     limits.check("hops", hops)
     limits.check("top_k", top_k)
@@ -150,29 +158,39 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
     in_field = np.isin(src, nodes)
     edge_ids, src, dst = edge_ids[in_field], src[in_field], dst[in_field]
     loops = src == dst
+    encoding_ = encoding_mod.check(encoding)
     score_all = att.score[layer] if att.score is not None else None
     y = graph.data.y.numpy()
+    inputs = np.bincount(dst, minlength=graph.num_nodes)[dst]          # deg_i + 1 of each edge's target
+    # drawing order: the centre's inputs first (a hub's must not be crowded out by the
+    # second ring), then by alpha; ties keep edge order
     panels, used = [], {center}
     for head in heads:
         alpha = att.weights(layer, head)[edge_ids]
-        score = (None if score_all is None else
-                 (score_all.mean(dim=1) if head == "mean" else score_all[:, head]).numpy()[edge_ids])
-        # rank of each edge among the incoming edges of its target (self-loop included), 1 = highest
-        order = np.lexsort((-alpha, dst))
-        rank = np.empty(len(alpha), dtype=np.int64)
+        score = (None if score_all is None or head == "mean" else score_all[:, head].numpy()[edge_ids])
+        # rank among the target's neighbours (self-loop apart), 1 = highest alpha
+        rank = np.zeros(len(alpha), dtype=np.int64)
+        nl = np.flatnonzero(~loops)
+        order = nl[np.lexsort((-alpha[nl], dst[nl]))]
         starts = np.searchsorted(dst[order], dst[order], side="left")
         rank[order] = np.arange(len(order)) - starts + 1
-        count = np.bincount(dst, minlength=graph.num_nodes)[dst]
-        drawn = np.flatnonzero(~loops)
-        drawn = drawn[np.argsort(-alpha[drawn], kind="stable")][:top_k]
+        drawn = nl[np.lexsort((-alpha[nl], dst[nl] != center))][:top_k]
         used.update(src[drawn].tolist())
         used.update(dst[drawn].tolist())
+        width = encoding_mod.widths(alpha[drawn], inputs[drawn], encoding_)
+        colour = encoding_mod.colours(alpha[drawn], inputs[drawn], encoding_)
+        shown_pairs = set(zip(src[drawn].tolist(), dst[drawn].tolist()))
         edges = [{"from": int(src[i]), "to": int(dst[i]), "a": round(float(alpha[i]), 4),
                   "e": None if score is None else round(float(score[i]), 4),
-                  "r": int(rank[i]), "k": int(count[i]),
-                  "w": round(max(MIN_WIDTH, WIDTH_AT_ONE * float(alpha[i])), 2)} for i in drawn]
+                  "u": round(float(alpha[i] * inputs[i]), 3), "r": int(rank[i]), "k": int(inputs[i]),
+                  "w": round(float(w), 2), "c": c, "b": (int(dst[i]), int(src[i])) in shown_pairs}
+                 for i, w, c in zip(drawn, width, colour)]
+        mine = dst == center
+        p = np.clip(alpha[mine].astype(np.float64), 1e-12, 1.0)
+        entropy = float(-(p * np.log(p)).sum() / np.log(len(p))) if len(p) > 1 else None
         self_alpha = {int(dst[i]): round(float(alpha[i]), 4) for i in np.flatnonzero(loops)}
         panels.append({"head": head, "edges": edges, "self": self_alpha,
+                       "entropy": None if entropy is None else round(entropy, 3),
                        "shown": len(edges), "total": int((~loops).sum())})
     node_list = []
     for v in sorted(used, key=lambda v: (v != center, v)):
@@ -184,9 +202,26 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
         node_list.append(node)
     classes = sorted({int(y[v]) for v in used})
     return {"center": int(center), "layer": int(layer), "hops": int(hops), "nodes": node_list,
-            "panels": panels, "width_at_one": WIDTH_AT_ONE, "min_width": MIN_WIDTH,
+            "panels": panels, "encoding": encoding_, "legend": encoding_mod.legend(encoding_),
+            "note": ring_note(layer, att.layers, hops),
             "classes": [{"id": c, "name": graph.class_names[c], "color": PALETTE[c % len(PALETTE)]}
                         for c in classes]}
+
+
+def ring_note(layer: int, layers: int, hops: int) -> str:
+    """Which layer's alpha each ring of a 2-hop view shows, and what reaches the centre."""
+    if hops < 2:
+        return ""
+    text = (f"Both rings show layer {layer + 1}'s α: edges into the centre and edges into its "
+            f"neighbours.")
+    if layers > 1 and layer == layers - 1:
+        text += (f" Layer {layer + 1} is the last: only its edges into the centre feed the centre's "
+                 f"prediction; the second ring reaches the centre through layer {layer}'s α, "
+                 f"not through the outer edges drawn here.")
+    elif layer < layers - 1:
+        text += (f" The outer edges reach the centre's prediction through its neighbours in the "
+                 f"layers after layer {layer + 1}.")
+    return text
 
 
 def payload_bytes(payload: dict) -> int:

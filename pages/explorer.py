@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from gatviz import attention, render
+from gatviz import attention, render, uniformity
+from gatviz import encoding as encoding_mod
 
 ui.frame("attention explorer")
 ss = st.session_state
@@ -51,28 +52,46 @@ def table(att, graph, center: int, layer: int, head) -> pd.DataFrame:
     """The view's numbers for the centre node, sortable, with CSV and HTML downloads."""
     frame = attention.neighbourhood(att, center, layer, "mean" if head == "all" else head,
                                     graph.degree, graph.names)
+    frame.insert(frame.columns.get_loc("alpha") + 1, "ratio", frame["alpha"] / frame["uniform"])
     if head == "all" and att.heads(layer) > 1:
         per_head = att.alpha[layer].numpy()[frame["edge"].to_numpy()]   # (rows, H)
         for h in range(per_head.shape[1]):
             frame[f"head {h}"] = per_head[:, h]
     self_alpha = float(frame.loc[frame["self"], "alpha"].iloc[0])
     st.subheader("What the centre node attends to")
-    st.text(f"centre: {graph.names[center]}")
-    st.markdown(f"Self-attention α_ii = **{self_alpha:.4f}**; uniform attention over its "
-                f"{len(frame)} inputs (neighbours + itself) would give **{1 / len(frame):.4f}** each. "
+    st.text(f"centre i: {graph.names[center]}")
+    st.markdown(f"Self-attention α_ii = **{self_alpha:.4f}**. The centre has {len(frame) - 1} neighbours, "
+                f"so uniform attention over its {len(frame)} inputs (neighbours + itself) would give each "
+                f"**1/(deg_i+1) = {1 / len(frame):.4f}**: the centre's degree, the same for every row. "
                 f"Rows: {ui.head_label(head if head != 'all' else 'mean')}, layer {layer + 1}.")
-    shown = frame.drop(columns=["source", "edge"])
+    shown = frame.drop(columns=["source", "edge", "uniform"])
     config = {"name": st.column_config.TextColumn("neighbour j"),
               "alpha": st.column_config.ProgressColumn("α_ij", min_value=0.0, max_value=1.0, format="%.4f"),
-              "score": st.column_config.NumberColumn("e_ij (raw score)", format="%.3f"),
-              "rank": st.column_config.NumberColumn("rank"),
+              "ratio": st.column_config.NumberColumn("α_ij·(deg_i+1)", format="%.2f×",
+                                                     help="1 = uniform for the centre i; 2 = twice uniform"),
+              "score": st.column_config.NumberColumn("e_ij (raw score)", format="%.3f",
+                                                     help="None for the mean of heads: the mean α is "
+                                                          "not a softmax of the mean e_ij."),
+              "rank": st.column_config.NumberColumn("rank among neighbours"),
               "degree": st.column_config.NumberColumn("degree of j"),
-              "uniform": st.column_config.NumberColumn("uniform 1/(deg+1)", format="%.4f"),
               "self": st.column_config.CheckboxColumn("self-loop")}
     config.update({c: st.column_config.NumberColumn(c, format="%.3f") for c in shown.columns
                    if c.startswith("head ")})
     st.dataframe(shown, hide_index=True, column_config=config, height=min(40 + 35 * len(shown), 460))
     return frame
+
+
+def heads_verdict(att, graph, layer: int) -> None:
+    """How far each head of the layer is from uniform, in one line each."""
+    summary = uniformity.head_summary(att, graph.data.y.numpy())
+    mine = summary[summary["layer"] == layer]
+    st.caption(uniformity.graph_verdict(summary))
+    with st.expander(f"Each head of layer {layer + 1} against uniform attention"):
+        for line in mine["verdict"]:
+            st.text(line)
+        st.caption("Normalised entropy H(α_i)/log(deg_i+1) per node, median over nodes with a neighbour: "
+                   "1 = uniform, 0 = one input takes all. Same-class share: α on neighbours of the "
+                   "node's own class, against what uniform attention would give them.")
 
 
 # Two fragments on the same timer while training. Only "progress" trains; a widget of
@@ -104,19 +123,25 @@ def body(start: float) -> None:
         st.warning(trainer.notice)
     center = ui.center_picker(graph)
     att = trainer.attention()
-    c1, c2, c3, c4 = st.columns([1, 1.2, 1, 1.6])
+    c1, c2, c3, c4, c5 = st.columns([1, 1.1, 1, 1.5, 1.2])
     layer = ui.layer_select(att, c1)
     head = ui.head_select(att, layer, c2)
     hops = c3.radio("Neighbourhood", (1, 2), key="gv_hops", horizontal=True,
                     format_func=lambda h: f"{h}-hop")
-    top_k = c4.slider("Edges shown (highest α)", 1, 200, key="gv_top_k")
+    encoding = c4.radio("Edges show", encoding_mod.ENCODINGS, key="gv_encoding", horizontal=True,
+                        format_func={"uniform": "α vs uniform", "absolute": "α (0..1)"}.get,
+                        help="α vs uniform: width and colour by α·(deg_i+1), 1 = uniform. "
+                             "α (0..1): width by α on a fixed scale.")
+    top_k = c5.slider("Edges shown", 1, 200, key="gv_top_k", help="The centre's inputs first, then highest α.")
     heads = [*range(att.heads(layer)), "mean"] if head == "all" else [head]
     payload = render.view(graph, att, center, layer, heads, hops=hops, top_k=top_k,
-                          layouts=ss.gv_layouts,
-                          predictions=trainer.predictions().numpy())
+                          layouts=ss.gv_layouts, encoding=encoding,
+                          # before training every node would wear the "wrong" ring
+                          predictions=trainer.predictions().numpy() if trainer.epoch else None)
     ui.network(payload)
-    st.caption("Click a node to centre on it · hover an edge for α, e_ij, its rank and the uniform "
-               "1/(deg+1) · drag to pan · Ctrl + scroll to zoom")
+    st.caption("Click a node to centre on it · hover an edge for α, e_ij, its rank and the centre's "
+               "uniform 1/(deg_i+1) · drag to pan · Ctrl + scroll to zoom")
+    heads_verdict(att, graph, layer)
     frame = table(att, graph, center, layer, head)
     stem = f"gatviz-{re.sub(r'[^A-Za-z0-9_.-]+', '_', graph.name)}-node{center}-layer{layer + 1}"
     title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {ui.head_label(head)}, "

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import numpy as np
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -85,6 +86,8 @@ def test_first_screen_is_the_karate_view():
     assert payload["center"] == center and payload["layer"] == 0
     assert [p["head"] for p in payload["panels"]] == [*range(8), "mean"]    # all heads + mean
     assert {n["name"] for n in payload["nodes"]} <= set(graph.names)
+    assert not any("wrong" in n for n in payload["nodes"])    # no "wrong prediction" before training
+    assert payload["encoding"] == "uniform" and "uniform" in payload["legend"]["title"]
     # the big scripts are served statically; the inline module stays small
     (element,) = at.get("bidi_component")
     assert len(element.proto.js_content) < 4000 and "vis.Network" not in element.proto.js_content
@@ -234,7 +237,7 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     assert any("skipped 1 unreadable row" in t.value for t in at.sidebar.text)
     # names stay text: verbatim in st.text, the selectbox and the payload; never in markdown
     run(at.selectbox(key="gv_center").set_value(HOSTILE[1]))
-    assert f"centre: {HOSTILE[1]}" in [t.value for t in at.text]
+    assert f"centre i: {HOSTILE[1]}" in [t.value for t in at.text]
     assert HOSTILE[1] in {n["name"] for n in view(at)["nodes"]}
     assert HOSTILE[1] in at.selectbox(key="gv_center").options
     markdown = " ".join(m.value for m in at.markdown)
@@ -277,3 +280,61 @@ def test_cora_switches_are_fast():
     assert len(at.get("bidi_component")[0].proto.json) < 100_000
     print("AppTest rerun seconds on Cora:", {k: round(v, 3) for k, v in timings.items()})
     assert max(timings.values()) < 5      # generous: a busy 2-core machine; typical numbers in the README
+
+
+def test_switching_pages_keeps_graph_settings_model_and_node():
+    at = start(gv_epochs=3, gv_per_update=3)
+    run(at.number_input(key="gv_heads").set_value(4))
+    run(at.number_input(key="gv_hidden").set_value(5))
+    run(at.radio(key="gv_model").set_value("gatv2"))
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    trainer, graph = at.session_state["gv_trainer"], at.session_state["gv_graph"]
+    assert trainer.epoch == 3 and trainer.config.heads == 4 and trainer.config.model == "gatv2"
+    run(at.selectbox(key="gv_center").set_value("5"))
+    run(at.selectbox(key="gv_layer").set_value(1))
+
+    at.switch_page("pages/explain.py")
+    run(at)
+    assert at.session_state["gv_trainer"] is trainer and at.session_state["gv_graph"] is graph
+    assert at.number_input(key="gv_heads").value == 4 and at.number_input(key="gv_hidden").value == 5
+    assert at.radio(key="gv_model").value == "gatv2" and at.number_input(key="gv_epochs").value == 3
+    assert at.selectbox(key="gv_center").value == "5" and at.selectbox(key="gv_layer").value == 1
+    assert not at.warning and not at.error and not at.exception
+    assert any(t.value.startswith("centre i: 5  ·  layer 2 of 2") for t in at.text)
+    assert len(at.latex) >= 4
+    run(at)   # a second run on the page keeps everything too
+    assert at.number_input(key="gv_heads").value == 4 and at.session_state["gv_trainer"] is trainer
+
+    at.switch_page("pages/explorer.py")
+    run(at)
+    assert at.session_state["gv_trainer"] is trainer and trainer.epoch == 3
+    assert at.number_input(key="gv_heads").value == 4 and at.radio(key="gv_model").value == "gatv2"
+    assert at.session_state["gv_center"] == "5" and view(at)["center"] == 5 and view(at)["layer"] == 1
+    assert not at.warning
+
+
+@pytest.mark.parametrize("model", ["gat", "gatv2"])
+def test_explain_page_numbers_are_the_models(model):
+    at = start(gv_epochs=4, gv_per_update=4, gv_model=model)
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    trainer, graph = at.session_state["gv_trainer"], at.session_state["gv_graph"]
+    at.switch_page("pages/explain.py")
+    run(at)
+    run(at.selectbox(key="gv_center").set_value("0"))
+    run(at.selectbox(key="gv_step_head").set_value(2))
+    frames = [d.value for d in at.dataframe]
+    softmax = next(f for f in frames if "alpha" in f.columns)
+    att = trainer.attention()
+    edges = att.incoming(0)
+    expected = dict(zip((graph.names[j] for j in att.edge_index[0].numpy()[edges]),
+                        att.alpha[0][edges, 2].numpy()))
+    assert len(softmax) == graph.degree[0] + 1 and abs(softmax["alpha"].sum() - 1) < 1e-5
+    for name, alpha in zip(softmax["name"], softmax["alpha"]):
+        assert abs(alpha - expected[name]) < 1e-6
+    run(at.selectbox(key="gv_layer").set_value(1))       # the output layer: logits and a prediction
+    logits = next(f for f in (d.value for d in at.dataframe) if "logit" in f.columns)
+    model_logits = trainer._logits[0].numpy()
+    assert np.allclose(logits["logit"].to_numpy(), model_logits, atol=1e-5)
+    assert any(t.value.startswith("predicted: ") for t in at.text) and not at.error

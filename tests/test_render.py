@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from gatviz import graphs, render, RunConfig
+from gatviz import encoding, graphs, render, RunConfig
 from gatviz.training import Trainer
 
 EVIL = '</script><img src=x onerror="alert(1)">&amp;'
@@ -30,10 +30,18 @@ def test_view_payload_numbers(karate_trainer):
     assert all(e["to"] == 0 for e in panel["edges"])
     alphas = [e["a"] for e in panel["edges"]]
     assert abs(sum(alphas) + panel["self"][0] - 1) < 1e-3       # neighbours + self = 1
-    for e in panel["edges"]:   # width on a fixed scale, never normalised by the max
-        assert e["w"] == pytest.approx(max(render.MIN_WIDTH, render.WIDTH_AT_ONE * e["a"]), abs=0.02)
-        assert e["k"] == g.degree[0] + 1 and 1 <= e["r"] <= e["k"]
-    assert sorted(e["r"] for e in panel["edges"]) == sorted(set(e["r"] for e in panel["edges"]))
+    for e in panel["edges"]:   # default: width by alpha relative to the centre's uniform 1/(deg_i+1)
+        assert e["k"] == g.degree[0] + 1 and 1 <= e["r"] <= e["k"] - 1
+        assert e["u"] == pytest.approx(e["a"] * e["k"], abs=2e-3)
+        assert e["w"] == pytest.approx(np.clip(encoding.UNIFORM_WIDTH * e["a"] * e["k"], encoding.MIN_WIDTH,
+                                               encoding.MAX_WIDTH), abs=0.02)
+    # neighbour ranks are 1..deg: the self-loop does not take a rank
+    assert sorted(e["r"] for e in panel["edges"]) == list(range(1, g.degree[0] + 1))
+    assert p["panels"][1]["head"] == "mean" and all(e["e"] is None for e in p["panels"][1]["edges"])
+    absolute = render.view(g, att, 0, 0, [0], hops=1, top_k=100, encoding="absolute")
+    for e in absolute["panels"][0]["edges"]:   # width on a fixed scale, never normalised by the max
+        assert e["w"] == pytest.approx(max(encoding.MIN_WIDTH, encoding.WIDTH_AT_ONE * e["a"]), abs=0.02)
+    assert absolute["legend"]["title"].startswith("edge width ∝ α") and "uniform" in p["legend"]["title"]
 
 
 def test_top_k_and_two_hops(karate_trainer):
@@ -44,9 +52,36 @@ def test_top_k_and_two_hops(karate_trainer):
     nodes, dist = render.receptive_field(g, 0, 2)
     inner = set(nodes[dist < 2].tolist())
     assert all(e["to"] in inner for e in panel["edges"])
-    all_alpha = sorted((e["a"] for e in render.view(g, att, 0, 0, [1], hops=2, top_k=10_000)["panels"][0]["edges"]),
-                       reverse=True)
-    assert [e["a"] for e in panel["edges"]] == all_alpha[:5]
+    everything = render.view(g, att, 0, 0, [1], hops=2, top_k=1000)["panels"][0]["edges"]
+    centre_alpha = sorted((e["a"] for e in everything if e["to"] == 0), reverse=True)
+    assert [e["a"] for e in panel["edges"]] == centre_alpha[:5]     # node 0 has 16 inputs: all its own
+
+
+def test_two_hops_shows_the_hubs_own_edges_first(karate_trainer):
+    # karate 33 has 17 neighbours; at k = 40 over all 2-hop edges none of its own were shown
+    g, att = karate_trainer.graph, karate_trainer.attention()
+    hub = int(np.argmax(g.degree))
+    panel = render.view(g, att, hub, 0, ["mean"], hops=2, top_k=40)["panels"][0]
+    into_hub = [e for e in panel["edges"] if e["to"] == hub]
+    assert len(into_hub) == g.degree[hub]
+    assert panel["edges"][:len(into_hub)] == into_hub       # the centre's inputs come first
+    small = render.view(g, att, hub, 0, ["mean"], hops=2, top_k=5)["panels"][0]["edges"]
+    assert all(e["to"] == hub for e in small)
+    assert [e["a"] for e in small] == sorted((e["a"] for e in into_hub), reverse=True)[:5]
+
+
+def test_two_hops_draws_both_directions_apart_and_says_which_layer(karate_trainer):
+    g, att = karate_trainer.graph, karate_trainer.attention()
+    p = render.view(g, att, 0, 1, [0], hops=2, top_k=1000)
+    edges = p["panels"][0]["edges"]
+    drawn = {(e["from"], e["to"]) for e in edges}
+    both = [e for e in edges if (e["to"], e["from"]) in drawn]
+    assert both and all(e["b"] for e in both)                   # drawn as two curves, not one line
+    assert not any(e["b"] for e in edges if (e["to"], e["from"]) not in drawn)
+    assert "layer 2" in p["note"] and "last" in p["note"]      # layer 2 of 2: the outer ring's caveat
+    first = render.view(g, att, 0, 0, [0], hops=2)["note"]
+    assert "layer 1" in first and "last" not in first
+    assert render.view(g, att, 0, 0, [0], hops=1)["note"] == ""
 
 
 def test_layout_is_seeded_cached_and_shared(karate):

@@ -1,10 +1,13 @@
 // gatviz network view: draws a payload built by gatviz/render.py with vis-network.
-// Python decides everything; this file only draws. Names are text, never HTML:
-// they go into the page through textContent and vis-network's plain-text tooltips.
+// Python decides everything (edges, widths, colours, positions); this file only draws.
+// Names are text, never HTML: they go into the page through textContent and
+// vis-network's plain-text tooltips.
 (function () {
   "use strict";
-  var EDGE = "#3B6EA8", WRONG = "#D62728", CENTER_BORDER = "#111111";
+  var WRONG = "#D62728", CENTER_BORDER = "#111111";
   var LABEL_CHARS = 24;
+  var LABEL_PX = 14, NODE_PX = 9, CENTER_PX = 17;   // on screen, whatever the zoom
+  var GRID_LABELS = 3;   // in the all-heads grid: the centre and its top inputs are labelled
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -18,19 +21,22 @@
   function fmt(v, d) { return v === null || v === undefined ? "n/a" : Number(v).toFixed(d); }
   function headTitle(h) { return h === "mean" ? "mean of heads" : "head " + h; }
 
-  function nodeTitle(n, payload, panel, classes) {
+  function nodeTitle(n, panel, classes) {
     var lines = [n.name, "class: " + classes[n.cls]];
     if (n.wrong !== undefined) lines.push("predicted: " + n.wrong + "  \u2717 wrong");
     lines.push("degree: " + n.deg);
     if (panel.self[n.id] !== undefined) lines.push("self-attention \u03b1_ii = " + fmt(panel.self[n.id], 4));
     return lines.join("\n");
   }
-  function edgeTitle(e, byId) {
-    return [byId[e.from].name + " \u2192 " + byId[e.to].name,
-            "\u03b1_ij = " + fmt(e.a, 4) + "  (rank " + e.r + " of " + e.k + ")",
-            "e_ij = " + fmt(e.e, 3) + "  (raw score before softmax)",
-            "degree of neighbour: " + byId[e.from].deg,
-            "uniform 1/(deg+1) = " + fmt(1 / e.k, 4)].join("\n");
+  function edgeTitle(e, byId, layer) {
+    var i = byId[e.to].name, j = byId[e.from].name;
+    return [j + " \u2192 " + i + "   (layer " + (layer + 1) + ")",
+            "\u03b1_ij = " + fmt(e.a, 4) + "   rank " + e.r + " of " + (e.k - 1) + " neighbours of i",
+            "uniform for i: 1/(deg_i+1) = 1/" + e.k + " = " + fmt(1 / e.k, 4),
+            "\u03b1_ij \u00b7 (deg_i+1) = " + fmt(e.u, 2) + "\u00d7 uniform",
+            e.e === null || e.e === undefined ? "e_ij: none for the mean of heads"
+                                              : "e_ij = " + fmt(e.e, 3) + "  (raw score before softmax)",
+            "i = " + i + " (attends), j = " + j + " (degree " + byId[e.from].deg + ")"].join("\n");
   }
 
   function legend(payload) {
@@ -41,71 +47,106 @@
       item.appendChild(dot); item.appendChild(document.createTextNode(c.name));
       box.appendChild(item);
     });
-    var wrong = el("span", "gatviz-legend-item");
-    var ring = el("span", "gatviz-dot gatviz-wrong"); wrong.appendChild(ring);
-    wrong.appendChild(document.createTextNode("wrong prediction"));
-    box.appendChild(wrong);
-    var widths = el("span", "gatviz-legend-item", "edge width \u221d \u03b1:");
-    [0.1, 0.25, 0.5, 1].forEach(function (a) {
+    if (payload.nodes.some(function (n) { return n.wrong !== undefined; })) {
+      var wrong = el("span", "gatviz-legend-item");
+      wrong.appendChild(el("span", "gatviz-dot gatviz-wrong"));
+      wrong.appendChild(document.createTextNode("wrong prediction"));
+      box.appendChild(wrong);
+    }
+    var edges = el("span", "gatviz-legend-item gatviz-legend-edges", payload.legend.title);
+    payload.legend.items.forEach(function (it) {
       var line = el("span", "gatviz-line");
-      line.style.height = Math.max(payload.min_width, payload.width_at_one * a) + "px";
-      widths.appendChild(line);
-      widths.appendChild(document.createTextNode(String(a)));
+      line.style.height = it.width + "px"; line.style.background = it.color;
+      edges.appendChild(line);
+      edges.appendChild(document.createTextNode(it.label));
     });
-    box.appendChild(widths);
+    box.appendChild(edges);
     return box;
   }
 
-  function drawPanel(container, payload, panel, onNodeClick) {
+  // Labels and nodes keep their size on screen when the view is fitted or zoomed.
+  function keepScreenSize(network, nodes) {
+    function adjust() {
+      var k = 1 / Math.max(network.getScale(), 1e-3);
+      network.__labelPx = LABEL_PX;
+      network.setOptions({ nodes: { font: { size: LABEL_PX * k } } });
+      nodes.update(nodes.get().map(function (n) { return { id: n.id, size: (n.isCenter ? CENTER_PX : NODE_PX) * k }; }));
+    }
+    network.once("afterDrawing", adjust);
+    network.on("zoom", adjust);
+  }
+
+  function drawPanel(container, payload, panel, many, onNodeClick) {
     var byId = {}, classes = {};
     payload.classes.forEach(function (c) { classes[c.id] = c.name; });
     payload.nodes.forEach(function (n) { byId[n.id] = n; });
     var touched = {}; touched[payload.center] = true;
     panel.edges.forEach(function (e) { touched[e.from] = true; touched[e.to] = true; });
+    var labelled = {}; labelled[payload.center] = true;
+    if (many) {   // small panels: only the centre and its strongest inputs carry a label
+      panel.edges.filter(function (e) { return e.to === payload.center; }).slice(0, GRID_LABELS)
+        .forEach(function (e) { labelled[e.from] = true; });
+    }
     var nodes = payload.nodes.map(function (n) {
       var isCenter = n.id === payload.center;
-      var label = short(n.name);
+      var label = (!many || labelled[n.id]) ? short(n.name) : undefined;
       if (isCenter && panel.self[n.id] !== undefined) label += "\nself \u03b1 " + fmt(panel.self[n.id], 2);
+      var wrong = n.wrong !== undefined;
       return {
-        id: n.id, x: n.x, y: n.y, label: label, title: nodeTitle(n, payload, panel, classes),
-        size: isCenter ? 24 : 12, borderWidth: isCenter ? 4 : (n.wrong !== undefined ? 3 : 1),
-        color: { background: n.color, border: isCenter ? CENTER_BORDER : (n.wrong !== undefined ? WRONG : "#555555") },
-        shapeProperties: { borderDashes: n.wrong !== undefined && !isCenter ? [4, 3] : false },
+        id: n.id, x: n.x, y: n.y, label: label, title: nodeTitle(n, panel, classes), isCenter: isCenter,
+        size: isCenter ? CENTER_PX : NODE_PX, borderWidth: isCenter ? 4 : (wrong ? 3 : 1),
+        color: { background: n.color, border: isCenter ? CENTER_BORDER : (wrong ? WRONG : "#555555") },
+        shapeProperties: { borderDashes: wrong && !isCenter ? [4, 3] : false },
         opacity: touched[n.id] ? 1 : 0.25
       };
     });
+    var relative = payload.encoding === "uniform";
     var edges = panel.edges.map(function (e, i) {
-      return { id: i, from: e.from, to: e.to, width: e.w, title: edgeTitle(e, byId),
-               color: { color: EDGE, opacity: 0.35 + 0.65 * e.a }, arrows: { to: { enabled: true, scaleFactor: 0.5 } } };
+      return { id: i, from: e.from, to: e.to, width: e.w, title: edgeTitle(e, byId, payload.layer),
+               color: { color: e.c, opacity: relative ? 0.9 : 0.35 + 0.65 * e.a },
+               smooth: e.b ? { enabled: true, type: "curvedCW", roundness: 0.22 } : false,
+               arrows: { to: { enabled: true, scaleFactor: 0.5 } } };
     });
-    var network = new vis.Network(container, { nodes: new vis.DataSet(nodes), edges: new vis.DataSet(edges) }, {
+    var data = new vis.DataSet(nodes);
+    var network = new vis.Network(container, { nodes: data, edges: new vis.DataSet(edges) }, {
       physics: false, layout: { improvedLayout: false },
       interaction: { hover: true, tooltipDelay: 60, navigationButtons: false },
-      nodes: { shape: "dot", font: { size: 14, face: "sans-serif" } },
+      nodes: { shape: "dot", font: { size: LABEL_PX, face: "sans-serif", strokeWidth: 3, strokeColor: "#ffffff" } },
       edges: { smooth: false, selectionWidth: 0, hoverWidth: 0 }
     });
+    keepScreenSize(network, data);
     network.on("click", function (p) {
       if (p.nodes.length && onNodeClick) onNodeClick(p.nodes[0], byId[p.nodes[0]].name);
     });
     return network;
   }
 
+  function panelTitle(panel) {
+    var text = headTitle(panel.head);
+    if (panel.entropy !== null && panel.entropy !== undefined) {
+      text += " \u00b7 centre's entropy " + fmt(panel.entropy, 2) + " of uniform";
+    }
+    return text;
+  }
+
   // Draw every panel of a payload into `root`; onNodeClick(id, name) re-centres (optional).
   window.gatvizRender = function (root, payload, onNodeClick) {
     while (root.firstChild) root.removeChild(root.firstChild);
     root.appendChild(legend(payload));
-    var grid = el("div", "gatviz-grid" + (payload.panels.length > 1 ? " gatviz-many" : ""));
+    var many = payload.panels.length > 1;
+    var grid = el("div", "gatviz-grid" + (many ? " gatviz-many" : ""));
     root.appendChild(grid);
     var networks = payload.panels.map(function (panel) {
       var cell = el("div", "gatviz-panel");
-      cell.appendChild(el("div", "gatviz-panel-title", headTitle(panel.head)));
+      cell.appendChild(el("div", "gatviz-panel-title", panelTitle(panel)));
       var canvas = el("div", "gatviz-canvas");
       cell.appendChild(canvas);
       cell.appendChild(el("div", "gatviz-note", "showing " + panel.shown + " of " + panel.total + " edges"
-        + (panel.shown < panel.total ? " (highest \u03b1)" : "")));
+        + (panel.shown < panel.total ? " (the centre's inputs first, then highest \u03b1)" : "")));
       grid.appendChild(cell);
-      return drawPanel(canvas, payload, panel, onNodeClick);
+      return drawPanel(canvas, payload, panel, many, onNodeClick);
     });
+    if (payload.note) root.appendChild(el("div", "gatviz-note gatviz-ring-note", payload.note));
     return networks;
   };
 })();

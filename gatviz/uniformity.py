@@ -1,0 +1,87 @@
+"""How far each head's attention departs from uniform, in numbers and in one line.
+
+Uniform attention gives each of target i's deg_i + 1 inputs 1/(deg_i + 1). Per layer and
+head, over every node with at least one neighbour:
+
+- normalised entropy H(alpha_i) / log(deg_i + 1): 1 for uniform, 0 for all weight on one
+  input (its median over nodes is the head's headline number);
+- where the graph has labels: the share of alpha_i on same-class neighbours (self-loop
+  excluded), against the share uniform attention would give them, both averaged over nodes.
+
+Trained GAT attention on karate and Cora stays close to uniform (median normalised
+entropy ~0.95-1.0); the ``dictionary`` task is where a head must select one input.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .attention import AttentionTable
+from .timeline import normalised_entropy
+
+CLOSE = 0.95        # median normalised entropy at or above: "close to uniform"
+SELECTIVE = 0.80    # below: "selective"; in between: "mildly selective"
+
+
+def head_summary(att: AttentionTable, labels: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per (layer, head): ``layer`` (0-based), ``head``, ``median_entropy``,
+    ``same_class`` and ``same_class_uniform`` (NaN without labels), ``nodes`` (targets with
+    a neighbour) and ``verdict`` (one line, layers numbered from 1)."""
+    src, dst = att.edge_index.numpy()
+    inputs = np.bincount(dst, minlength=att.num_nodes)              # deg_i + 1
+    has_neighbour = inputs > 1
+    same = None
+    if labels is not None:
+        same = (labels[src] == labels[dst]) & (src != dst)
+        uniform_same = np.bincount(dst, weights=same / inputs[dst], minlength=att.num_nodes)
+    rows = []
+    for layer in range(att.layers):
+        entropy = normalised_entropy(att, layer)                      # (N, H), NaN without neighbours
+        alpha = att.alpha[layer].numpy().astype(np.float64)
+        for head in range(alpha.shape[1]):
+            row = {"layer": layer, "head": head, "nodes": int(has_neighbour.sum()),
+                   "median_entropy": float(np.nanmedian(entropy[:, head])) if has_neighbour.any() else np.nan,
+                   "same_class": np.nan, "same_class_uniform": np.nan}
+            if same is not None and has_neighbour.any():
+                share = np.bincount(dst, weights=alpha[:, head] * same, minlength=att.num_nodes)
+                row["same_class"] = float(share[has_neighbour].mean())
+                row["same_class_uniform"] = float(uniform_same[has_neighbour].mean())
+            row["verdict"] = verdict(row)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["layer", "head", "median_entropy", "same_class",
+                                       "same_class_uniform", "nodes", "verdict"])
+
+
+def closeness(median_entropy: float) -> str:
+    if not np.isfinite(median_entropy):
+        return "no node has a neighbour"
+    if median_entropy >= CLOSE:
+        return "close to uniform"
+    return "mildly selective" if median_entropy >= SELECTIVE else "selective"
+
+
+def verdict(row: dict) -> str:
+    """"layer 1, head 3: close to uniform, median 0.97; 81 % of α on same-class neighbours (80 % if uniform)"."""
+    text = f"layer {row['layer'] + 1}, head {row['head']}: {closeness(row['median_entropy'])}"
+    if np.isfinite(row["median_entropy"]):
+        text += f", median normalised entropy {row['median_entropy']:.2f}"
+    if np.isfinite(row["same_class"]):
+        text += (f"; {row['same_class']:.0%} of α on same-class neighbours "
+                 f"({row['same_class_uniform']:.0%} if uniform)")
+    return text
+
+
+def graph_verdict(summary: pd.DataFrame) -> str:
+    """One sentence about all heads together, plain about near-uniform attention."""
+    finite = summary["median_entropy"].dropna()
+    if finite.empty:
+        return "No node has a neighbour: every node attends only to itself."
+    lo, hi = float(finite.min()), float(finite.max())
+    close = int((finite >= CLOSE).sum())
+    if close == len(finite):
+        return (f"Attention on this graph is close to uniform in every head (median normalised entropy "
+                f"{lo:.2f}–{hi:.2f}; 1 = uniform). That is a known result for GAT on citation graphs "
+                f"such as Cora: the model works, but its heads barely choose. Read the edges as "
+                f"departures from uniform, or try the dictionary graph.")
+    return (f"{len(finite) - close} of {len(finite)} heads depart from uniform "
+            f"(median normalised entropy {lo:.2f}–{hi:.2f}; 1 = uniform).")

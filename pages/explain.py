@@ -1,0 +1,133 @@
+"""Explain: how one GAT layer computes α for the chosen node, with the trained model's tensors.
+
+The four steps (z = W h, e_ij, softmax, aggregation) are replayed by ``gatviz.explain``
+from the layer's real input and parameters in eval mode; the page checks its α against
+PyG's ``return_attention_weights`` and shows the difference. Node names are text: they go
+into tables and ``st.text`` only, never into markdown or ``st.latex``.
+"""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import ui
+from gatviz import explain
+
+ui.frame("explain α step by step")
+ss = st.session_state
+st.title("How GAT computes α, on your model")
+if ss.gv_trainer is None:
+    st.info("Choose a graph in the sidebar to begin.")
+    st.stop()
+trainer, graph = ss.gv_trainer, ss.gv_graph
+if ss.gv_training:
+    st.info("Training runs on the Explorer page; it waits while you read this one.")
+st.text(f"{graph.report.lines()[0]} · {trainer.config.model.upper()}, {trainer.config.layers} layer(s), "
+        f"epoch {trainer.epoch}" + ("" if trainer.epoch else " (untrained: train it on the Explorer page)"))
+
+center = ui.center_picker(graph)
+att = trainer.attention()
+c1, c2, c3 = st.columns([1, 1, 1.2])
+layer = ui.layer_select(att, c1)
+head = ui.head_select(att, layer, c2, allow=(), key="gv_step_head")
+exact = c3.toggle("Exact numbers", key="gv_exact", help="All digits of float32 instead of 4 decimals.")
+NUM = None if exact else "%.4f"
+
+
+def numbers(frame: pd.DataFrame, **labels) -> None:
+    """A table of numbers: names as text, values rounded unless 'Exact numbers' is on."""
+    config = {c: st.column_config.NumberColumn(labels.get(c, c), format=NUM) for c in frame.columns
+              if c != "name" and frame[c].dtype.kind == "f"}
+    config["name"] = st.column_config.TextColumn(labels.get("name", "input j"))
+    st.dataframe(frame, hide_index=True, column_config=config, height=min(40 + 35 * len(frame), 400))
+
+
+def vector(values: np.ndarray, first: int = 6) -> str:
+    shown = ", ".join(f"{v:.9g}" if exact else f"{v:.4f}" for v in values[:first])
+    return f"[{shown}{', …' if len(values) > first else ''}]  ({len(values)} entries, norm {np.linalg.norm(values):.4f})"
+
+
+try:
+    s = explain.steps_of(trainer, center, layer, head)
+except ui.USER_ERRORS as e:   # e.g. a model without attention
+    st.error(ui.plain(e))
+    st.stop()
+
+gat = s.model == "gat"
+rows = pd.DataFrame({"name": s.names, "self-loop": s.is_self})
+st.text(f"centre i: {s.names[-1]}  ·  layer {layer + 1} of {s.layers}  ·  head {head} of {s.heads}  ·  "
+        f"{s.degree} neighbour(s) + itself = {s.degree + 1} inputs")
+
+st.header("1 · Shared linear map: z = W h")
+if gat:
+    st.latex(r"z_j = W h_j \qquad W \in \mathbb{R}^{%d \times %d}\ \text{(all %d heads; head %d uses %d rows)}"
+             % (*s.weight_shape, s.heads, head, s.z.shape[1]))
+else:
+    st.latex(r"z_j = W_l h_j \ \text{(message)}, \qquad W_r h_i \ \text{(target side)}, \qquad "
+             r"W_l, W_r \in \mathbb{R}^{%d \times %d}" % s.weight_shape)
+st.markdown("Every input j of the centre (its neighbours and the centre itself, through the self-loop) "
+            "goes through the same W. Layer input h: "
+            + ("the node features" if layer == 0 else f"the output of layer {layer} after ELU") + ".")
+first = min(4, s.z.shape[1])
+step1 = rows.assign(h_norm=np.linalg.norm(s.h, axis=1), z_norm=np.linalg.norm(s.z, axis=1),
+                    **{f"z[{c}]": s.z[:, c] for c in range(first)})
+numbers(step1, h_norm="|h_j|", z_norm="|z_j|")
+with st.expander(f"Full vectors z_j ({s.z.shape[1]} entries each)"):
+    numbers(rows.assign(**{f"z[{c}]": s.z[:, c] for c in range(s.z.shape[1])}))
+if not gat:
+    st.text(f"W_r h_i = {vector(s.z_target)}")
+
+st.header("2 · Score every input: e_ij")
+if gat:
+    st.latex(r"e_{ij} = \mathrm{LeakyReLU}\big(a^\top [z_i \,\|\, z_j]\big)"
+             r" = \mathrm{LeakyReLU}\big(a_{dst}^\top z_i + a_{src}^\top z_j\big),\quad \text{slope } %g"
+             % s.negative_slope)
+    st.markdown(f"The centre's half is one number for all its inputs: a_dstᵀ z_i = **{s.a_dst_z:.4f}**. "
+                "Only a_srcᵀ z_j differs between inputs, so GAT ranks the inputs the same way for every "
+                "centre (static attention).")
+    numbers(rows.assign(a_src_z=s.a_src_z, a_dst_z=s.a_dst_z, pre=s.pre, e=s.e),
+            a_src_z="a_srcᵀ z_j", a_dst_z="a_dstᵀ z_i", pre="sum", e="e_ij = LeakyReLU(sum)")
+else:
+    st.latex(r"e_{ij} = a^\top \mathrm{LeakyReLU}\big(W_r h_i + W_l h_j\big),\quad \text{slope } %g"
+             % s.negative_slope)
+    st.markdown("The LeakyReLU sits between W and a, so the ranking of the inputs can depend on the "
+                "centre (dynamic attention, GATv2).")
+    numbers(rows.assign(s_norm=s.pre_norm, e=s.e), s_norm="|W_r h_i + W_l h_j|", e="e_ij")
+
+st.header("3 · Softmax over the inputs: α_ij")
+st.latex(r"\alpha_{ij} = \frac{\exp(e_{ij} - m)}{\sum_{k \in \mathcal{N}(i) \cup \{i\}} \exp(e_{ik} - m)},"
+         r"\quad m = \max_k e_{ik} = %.4f" % float(s.e.max()))
+step3 = rows.assign(e=s.e, exp=s.exp, alpha=s.alpha, ratio=s.alpha * len(s.alpha),
+                    rank=np.where(s.is_self, 0, s.neighbour_rank()))
+numbers(step3, e="e_ij", exp="exp(e_ij − m)", alpha="α_ij", ratio="α_ij·(deg_i+1)",
+        rank="rank (0 = self)")
+pyg = att.alpha[layer][att.incoming(center), head].numpy()
+order = np.argsort(att.edge_index[0].numpy()[att.incoming(center)], kind="stable")
+mine = np.argsort(s.sources, kind="stable")
+st.markdown(f"Σ exp = **{s.exp_sum:.4f}**; Σ α = **{s.alpha.sum():.6f}**. Uniform attention would give "
+            f"each input **1/(deg_i+1) = {s.uniform:.4f}** (deg_i = {s.degree}, the centre's degree). "
+            f"Self-attention α_ii = **{s.self_alpha:.4f}**.")
+st.caption(f"Checked against PyG's return_attention_weights for this node and head: largest difference "
+           f"{float(np.abs(pyg[order] - s.alpha[mine]).max()):.1e}.")
+
+st.header("4 · Aggregate, then combine the heads")
+st.latex(r"h'_i = \sum_{j \in \mathcal{N}(i) \cup \{i\}} \alpha_{ij}\, z_j")
+st.text(f"head {head}: Σ α_ij z_j = {vector(s.head_output)}")
+if s.concat:
+    st.latex(r"h'_i = \mathrm{ELU}\Big(\big\Vert_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b\Big)"
+             % s.heads)
+    st.markdown(f"A hidden layer **concatenates** its {s.heads} heads ({s.heads} × {s.z.shape[1]} = "
+                f"{len(s.combined)} entries), adds the bias, and ELU follows before the next layer.")
+else:
+    st.latex(r"\text{logits}_i = \frac{1}{%d} \sum_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b"
+             % (s.heads, s.heads))
+    st.markdown(f"The output layer **averages** its {s.heads} head(s) and adds the bias: the result "
+                "is the node's logits.")
+st.text(f"heads combined = {vector(s.combined)}\n"
+        f"+ bias          = {vector(s.layer_output)}   ← the layer's output for the centre")
+if s.logits is not None:
+    probs = pd.DataFrame({"name": graph.class_names, "logit": s.logits, "probability": s.probabilities})
+    numbers(probs, name="class", logit="logit", probability="softmax")
+    true = graph.class_names[int(graph.data.y[center])]
+    verdict = "correct" if s.predicted_label == true else "wrong"
+    st.text(f"predicted: {s.predicted_label}   ·   label: {true}   ·   {verdict}"
+            + ("" if trainer.epoch else "   (untrained model)"))

@@ -42,6 +42,12 @@ class RunConfig:
     sbm_p_out: float = 0.005
 
     def __post_init__(self):
+        for f in fields(self):   # types first: config.json and URLs carry any JSON value
+            value, default = getattr(self, f.name), f.default
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise GatvizError(f"{f.name} must be true or false, not {value!r}")
+            if isinstance(default, str) and not (isinstance(value, str) and value):
+                raise GatvizError(f"{f.name} must be a name, not {value!r}")
         if self.model not in MODELS + BASELINES:
             raise GatvizError(f"model must be gat, gatv2 or gcn, not {self.model!r}")
         if self.device not in DEVICES:

@@ -3,10 +3,15 @@
 ::
 
     RUN_DIR/config.json     the RunConfig
-    RUN_DIR/graph.json      where the graph came from (built-in name, or the copied input files)
+    RUN_DIR/graph.json      {"format": 1, "dataset", "edges", "nodes"}: the run-directory format
+                            version (FORMAT; a run without it is read as format 1, a newer one is
+                            refused) and where the graph came from: a built-in name, or the copied
+                            input files as paths inside the run directory (nothing else is read)
     RUN_DIR/input/          copies of an uploaded edge file and node file
     RUN_DIR/metrics.json    per-epoch loss and accuracies, final test_acc
-    RUN_DIR/attention.csv   layer,head,source,target,alpha (layer from 1; eval mode, after the last epoch)
+    RUN_DIR/attention.csv   layer,head,source,target,alpha (layer from 1; eval mode, after the last epoch);
+                            names safe for spreadsheets (gatviz.exports), context in metrics.json
+                            under "attention_csv"
     RUN_DIR/model.pt        weights + config (loaded with weights_only=True)
     RUN_DIR/snapshots.pt    the attention snapshots kept while training: {"edge_index": (2, E')
                             with self-loops, "snapshot_every": k, "alpha": {epoch: [(E', H_l)
@@ -16,16 +21,20 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from . import attention, graphs
+from . import attention, exports, graphs
 from .config import RunConfig
 from .errors import GatvizError
 from .training import Trainer
+
+FORMAT = 1   # run-directory format, "format" in graph.json; a run without it is format 1
 
 
 @dataclass
@@ -51,6 +60,14 @@ def save(run_dir: str | Path, trainer: Trainer, source: GraphSource) -> Path:
         run.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise GatvizError(f"cannot create run directory {str(run)!r}: {exc.strerror}") from None
+    try:
+        _write(run, trainer, source)
+    except OSError as exc:   # disk full, read-only folder, a file where a folder should be
+        raise GatvizError(f"cannot write the run in {str(run)!r}: {exc.strerror or exc}") from None
+    return run
+
+
+def _write(run: Path, trainer: Trainer, source: GraphSource) -> None:
     stored = GraphSource(source.dataset)
     if source.edges:
         (run / "input").mkdir(exist_ok=True)
@@ -62,52 +79,163 @@ def save(run_dir: str | Path, trainer: Trainer, source: GraphSource) -> Path:
                     shutil.copyfile(path, target)
                 setattr(stored, attr, str(target.relative_to(run)))
     (run / "config.json").write_text(trainer.config.to_json() + "\n")
-    (run / "graph.json").write_text(json.dumps(stored.__dict__, indent=2) + "\n")
-    (run / "metrics.json").write_text(json.dumps(_finite(trainer.metrics()), indent=2) + "\n")
+    (run / "graph.json").write_text(json.dumps({"format": FORMAT, **stored.__dict__}, indent=2) + "\n")
+    metrics = trainer.metrics()
     if trainer.model.has_attention:   # the GCN baseline has no attention to write
+        metrics["attention_csv"] = exports.attention_context(trainer.graph.name, trainer.config.model.upper(),
+                                                             trainer.epoch)
         table = attention.to_frame(trainer.attention(), trainer.graph.names)
-        table.to_csv(run / "attention.csv", index=False)
+        (run / "attention.csv").write_text(exports.safe_csv(table), encoding="utf-8")
         torch.save({"edge_index": trainer.attention().edge_index, "snapshot_every": trainer.snapshot_every,
                     "alpha": {s.epoch: s.alpha for s in trainer.snapshots}}, run / "snapshots.pt")
     torch.save({"state_dict": trainer.model.state_dict(), "config": trainer.config.to_dict(),
                 "epoch": trainer.epoch}, run / "model.pt")
-    return run
+    (run / "metrics.json").write_text(json.dumps(_finite(metrics), indent=2) + "\n")
 
 
 def load(run_dir: str | Path) -> Trainer:
-    """Rebuild a trained run: graph, config, weights and history."""
+    """Rebuild a trained run: graph, config, weights and history.
+
+    Every file is checked before use; whatever is wrong with one becomes a
+    one-line GatvizError naming the file (never torch's own message).
+    """
     run = Path(run_dir)
     if not (run / "config.json").is_file():
         raise GatvizError(f"{str(run)!r} is not a gatviz run directory (no config.json)")
+    config = _config(run)
+    source = _source(run)
+    history = _history(run)
+    state = _weights(run)
     try:
-        config = RunConfig.from_json((run / "config.json").read_text())
-        source = GraphSource(**json.loads((run / "graph.json").read_text()))
-        metrics = json.loads((run / "metrics.json").read_text())
-        state = torch.load(run / "model.pt", map_location="cpu", weights_only=True)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise GatvizError(f"cannot read the run in {str(run)!r}: {exc}") from None
-    trainer = Trainer(source.load(config, run), config.replace(device="cpu"))
+        graph = source.load(config, run)
+    except GatvizError as exc:
+        raise _bad(run, "graph.json", f"names a graph that cannot be loaded: {exc}") from None
+    trainer = Trainer(graph, config.replace(device="cpu"))
     try:
         trainer.model.load_state_dict(state["state_dict"])
-    except (RuntimeError, KeyError):
+    except (RuntimeError, KeyError, TypeError, AttributeError, ValueError):
         raise GatvizError(f"model.pt does not match config.json in {str(run)!r}") from None
-    trainer.epoch = int(state.get("epoch", metrics.get("epochs", 0)))
-    trainer.history = metrics.get("history", [])
+    trainer.epoch = state["epoch"] if "epoch" in state else len(history)
+    trainer.history = history
     if (run / "snapshots.pt").is_file():
         _load_snapshots(run, trainer)
     return trainer
 
 
+def _bad(run: Path, name: str, what: str) -> GatvizError:
+    return GatvizError(f"cannot load the run in {str(run)!r}: {name} {what}")
+
+
+def _json(run: Path, name: str, kind: type = dict):
+    try:
+        data = json.loads((run / name).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _bad(run, name, f"cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise _bad(run, name, "is not valid JSON (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise _bad(run, name, f"is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise _bad(run, name, "is not valid JSON (nested too deeply)") from None
+    if not isinstance(data, kind):
+        raise _bad(run, name, f"must be a JSON object, not {type(data).__name__}")
+    return data
+
+
+def _config(run: Path) -> RunConfig:
+    try:
+        return RunConfig.from_dict(_json(run, "config.json"))
+    except GatvizError as exc:
+        if str(exc).startswith("cannot load the run"):
+            raise
+        raise _bad(run, "config.json", f"is wrong: {exc}") from None
+
+
+def _source(run: Path) -> GraphSource:
+    """graph.json: format version and where the graph came from, inside the run directory only."""
+    data = _json(run, "graph.json")
+    version = data.pop("format", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _bad(run, "graph.json", f"has format {version!r}; formats are whole numbers from 1")
+    if version > FORMAT:
+        raise _bad(run, "graph.json", f"has format {version}, newer than this gatviz reads "
+                                      f"(up to {FORMAT}): update gatviz to load it")
+    unknown = sorted(set(data) - {"dataset", "edges", "nodes"})
+    if unknown:
+        raise _bad(run, "graph.json", f"has unknown key(s): {', '.join(unknown)[:80]}")
+    if not isinstance(data.get("dataset"), str):
+        raise _bad(run, "graph.json", f"dataset must be a name, not {data.get('dataset')!r:.40}")
+    inside = run.resolve()
+    for key in ("edges", "nodes"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value:
+            raise _bad(run, "graph.json", f"{key} must be a path relative to the run directory, not {value!r:.40}")
+        # only files inside the run: a run from a stranger must not read /etc/passwd or ../secret
+        if Path(value).is_absolute() or not (run / value).resolve().is_relative_to(inside):
+            raise _bad(run, "graph.json", f"{key} {value!r:.60} points outside the run directory")
+    return GraphSource(**data)
+
+
+HISTORY_KEYS = ("epoch", "loss", "val_loss", "train_acc", "val_acc", "test_acc")
+
+
+def _history(run: Path) -> list[dict]:
+    """metrics.json's per-epoch rows; null (NaN when written, e.g. no validation nodes) back to NaN."""
+    history = _json(run, "metrics.json").get("history", [])
+    if not isinstance(history, list):
+        raise _bad(run, "metrics.json", f"history must be a list, not {type(history).__name__}")
+    rows = []
+    for n, row in enumerate(history, start=1):
+        ok = isinstance(row, dict) and all(
+            k in row and (row[k] is None or isinstance(row[k], (int, float)) and not isinstance(row[k], bool))
+            for k in HISTORY_KEYS) and isinstance(row["epoch"], int)
+        if not ok:
+            raise _bad(run, "metrics.json", f"history row {n} is not an epoch's numbers "
+                                            f"({', '.join(HISTORY_KEYS)})")
+        rows.append({k: math.nan if v is None and k != "epoch" else v for k, v in row.items()})
+    return rows
+
+
+def _torch_load(run: Path, name: str):
+    """torch.load with weights_only=True; any failure is one line that never suggests turning it off."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(run / name, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # torch's text here tells the user to retry with weights_only=False: never pass that on
+        raise _bad(run, name, "is damaged or holds Python objects beyond tensors and numbers; "
+                              "gatviz does not load those (loading them could run code)") from None
+    except OSError as exc:
+        raise _bad(run, name, f"cannot be read ({exc.strerror or exc})") from None
+    except Exception:   # a damaged file: torch raises RuntimeError, EOFError, KeyError, ...
+        raise _bad(run, name, "is truncated or not a PyTorch checkpoint") from None
+
+
+def _weights(run: Path) -> dict:
+    state = _torch_load(run, "model.pt")
+    if not isinstance(state, dict) or not isinstance(state.get("state_dict"), dict):
+        raise _bad(run, "model.pt", "is not a gatviz checkpoint (no state_dict of tensors)")
+    if not all(isinstance(k, str) and torch.is_tensor(v) for k, v in state["state_dict"].items()):
+        raise _bad(run, "model.pt", "has a state_dict holding something other than named tensors")
+    epoch = state.get("epoch", 0)
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise _bad(run, "model.pt", f"has epoch {epoch!r:.40}; expected a whole number")
+    return state
+
+
 def _load_snapshots(run: Path, trainer: Trainer) -> None:
     """Restore ``trainer.snapshots`` from snapshots.pt (runs saved before it existed have none)."""
     from .training import Snapshot
+    saved = _torch_load(run, "snapshots.pt")
     try:
-        saved = torch.load(run / "snapshots.pt", map_location="cpu", weights_only=True)
         edge_index, alpha = saved["edge_index"], saved["alpha"]
         ok = all(len(a) == len(trainer.model.convs) and all(t.size(0) == edge_index.size(1) for t in a)
                  for a in alpha.values())
-    except (OSError, RuntimeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise GatvizError(f"cannot read snapshots.pt in {str(run)!r}: {exc}") from None
+    except (RuntimeError, ValueError, TypeError, KeyError, AttributeError):
+        raise _bad(run, "snapshots.pt", "is not a gatviz snapshot file") from None
     if not ok:
         raise GatvizError(f"snapshots.pt does not match config.json in {str(run)!r}")
     trainer.loop_index = edge_index

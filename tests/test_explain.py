@@ -104,6 +104,19 @@ def test_gat_parts_and_gatv2_formula():
     assert np.allclose(v2.pre_norm, np.linalg.norm(v2.pre, axis=1))
 
 
+def test_later_layers_run_on_the_receptive_field_and_leave_the_model_as_it_was():
+    trainer = _trainer("gat", 3)
+    model = trainer.model
+    model.train()
+    before = model.with_self_loops(trainer.edge_index, len(NAMES))
+    s = explain.steps_of(trainer, "l0", 2, 0)     # 3-hop in-neighbourhood of l0 leaves out c0 and iso
+    assert model.training and model.with_self_loops(trainer.edge_index, len(NAMES)) is before
+    model.eval()
+    with torch.no_grad():
+        logits = model(trainer.x, trainer.edge_index)
+    assert np.abs(s.logits - logits[1].numpy()).max() < TOL
+
+
 def test_bad_layer_head_and_node_are_user_errors():
     trainer = _trainer("gat", 2)
     for kwargs, message in (({"layer": 2}, "layer"), ({"head": 2, "layer": 1}, "head"),
@@ -142,6 +155,7 @@ def test_cli_explain_steps_json(run_dir, capsys):
     assert set(data["alpha"]) == {"hub", "l0", "l1", "l2", "l3", "l4", "c2"}   # self under its own name
     assert abs(sum(data["alpha"].values()) - 1) < 1e-6 and data["uniform"] == pytest.approx(1 / 7)
     assert sorted(data["rank"].values()) == list(range(1, 7)) and "hub" not in data["rank"]
+    assert data["self_rank"] == 1 + sum(a > data["alpha"]["hub"] for a in data["alpha"].values())
     trainer = runs.load(run_dir)
     logits, att, inputs, outputs, _ = _pyg(trainer)
     node = trainer.graph.index("hub")

@@ -32,6 +32,7 @@ IDENTITY_FEATURES_UP_TO = 500   # nodes; above this, structural features (see de
 EIGENVECTORS = 8
 LOUVAIN_UP_TO = 10_000   # nodes; Louvain took 7 s at 10k and minutes at 90k on a structureless graph
 SPECTRAL_CLUSTERS = 8    # communities found by k-means on the eigenvectors above that size
+DENSE_FRACTION = 0.25    # SBM block pairs with more of their pairs as edges are sampled by index
 TRAIN_FRACTION, VAL_FRACTION = 0.6, 0.2   # of each class, for graphs without a split
 
 
@@ -151,19 +152,38 @@ def sbm(nodes: int, blocks: int, p_in: float, p_out: float, seed: int = 0) -> Gr
     """A seeded stochastic block model; labels are the blocks.
 
     Each node pair inside a block is an edge with probability ``p_in``, across
-    blocks ``p_out``. Sampled per block pair as a binomial edge count, then that
-    many distinct pairs uniformly: the same distribution as a coin per pair, in
+    blocks ``p_out``. Sampled per block pair as a binomial edge count m, then m
+    distinct pairs uniformly: the same distribution as a coin per pair, in
     O(E) rather than networkx's O(N^2)-ish generator (13 s at 50k nodes).
+    Sparse block pairs draw random pairs and drop repeats; dense ones (more
+    than DENSE_FRACTION of their pairs) choose m pair indices without
+    replacement, since drawing at random would almost never hit the last pairs.
+    The node and edge caps are checked first, from the expected edge count,
+    then per block pair before anything is drawn.
     """
+    if nodes > limits.MAX_NODES:
+        raise limits.over("the SBM", nodes, "nodes", "MAX_NODES")
+    sizes = np.array([nodes // blocks + (1 if b < nodes % blocks else 0) for b in range(blocks)], dtype=np.int64)
+    inside = int((sizes * (sizes - 1) // 2).sum())
+    across = (nodes * (nodes - 1) // 2) - inside
+    expected = p_in * inside + p_out * across
+    if expected > limits.MAX_EDGES:
+        raise GatvizError(f"the SBM would have about {round(expected):,} edges; gatviz handles at most "
+                          f"{limits.MAX_EDGES:,} (MAX_EDGES in {limits.WHERE}): lower p_in, p_out or the nodes")
     rng = np.random.default_rng(seed)
-    sizes = np.array([nodes // blocks + (1 if b < nodes % blocks else 0) for b in range(blocks)])
     starts = np.concatenate([[0], np.cumsum(sizes)])
-    chunks = []
+    chunks, total = [], 0
     for a in range(blocks):
         for b in range(a, blocks):
             same = a == b
-            pairs = sizes[a] * (sizes[a] - 1) // 2 if same else sizes[a] * sizes[b]
-            m = rng.binomial(pairs, p_in if same else p_out) if pairs else 0
+            pairs = int(sizes[a] * (sizes[a] - 1) // 2 if same else sizes[a] * sizes[b])
+            m = int(rng.binomial(pairs, p_in if same else p_out)) if pairs else 0
+            total += m
+            if total > limits.MAX_EDGES:   # a draw above the expectation: stop before sampling it
+                raise limits.over("the SBM", total, "edges", "MAX_EDGES")
+            if m > DENSE_FRACTION * pairs:
+                chunks.append(_dense_pairs(rng, pairs, m, starts[a], sizes[a], starts[b], sizes[b], same))
+                continue
             chosen = np.empty((0, 2), dtype=np.int64)
             while len(chosen) < m:
                 want = int((m - len(chosen)) * 1.1) + 8
@@ -182,6 +202,21 @@ def sbm(nodes: int, blocks: int, p_in: float, p_out: float, seed: int = 0) -> Gr
                     labels="block of each node")
     return build(edges, [str(i) for i in range(nodes)], name="sbm", labels=y,
                  class_names=[f"block {b}" for b in range(blocks)], report=report, seed=seed)
+
+
+def _dense_pairs(rng, pairs: int, m: int, start_a: int, size_a: int, start_b: int, size_b: int,
+                 same: bool) -> np.ndarray:
+    """m distinct pairs (m, 2) of a block pair, chosen by index: k -> (u, v).
+
+    Inside a block, pair k is the k-th (u, v) with u < v in row order (np.triu_indices);
+    across blocks, u = k // size_b, v = k % size_b. ``pairs`` is below MAX_EDGES / DENSE_FRACTION
+    here (m is at most MAX_EDGES), so the index arrays stay small.
+    """
+    k = np.sort(rng.choice(pairs, size=m, replace=False))
+    if same:
+        u, v = np.triu_indices(size_a, 1)
+        return np.stack([start_a + u[k], start_a + v[k]], axis=1)
+    return np.stack([start_a + k // size_b, start_b + k % size_b], axis=1)
 
 
 def build(edges, names: list[str], *, name: str, report: Report, labels=None, class_names=None,

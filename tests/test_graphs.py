@@ -91,3 +91,30 @@ def test_large_unlabelled_graph_gets_spectral_communities(monkeypatch):
     table = np.zeros((3, g.num_classes), dtype=int)
     np.add.at(table, (blocks.data.y.numpy(), g.data.y.numpy()), 1)
     assert table.max(axis=0).sum() / 1200 > 0.95
+
+
+def test_dense_sbm_is_generated_directly():
+    # one block with p_in = 1: every pair is an edge (a rejection sampler never collects the last ones)
+    g = graphs.sbm(1000, 1, 1.0, 0.0)
+    assert g.report.edges == 1000 * 999          # directed message-passing edges, both ways
+    assert g.report.duplicate_edges == 0 and g.report.self_loops == 0
+    two = graphs.sbm(60, 2, 1.0, 1.0, seed=3)     # dense across blocks too: the complete graph
+    assert two.num_edges == 60 * 59
+
+
+def test_dense_sbm_pairs_are_uniform_and_seeded():
+    a, b = graphs.sbm(40, 1, 0.7, 0.0, seed=5), graphs.sbm(40, 1, 0.7, 0.0, seed=5)
+    assert torch.equal(a.data.edge_index, b.data.edge_index)
+    assert abs(a.num_edges / 2 - 0.7 * 40 * 39 / 2) < 4 * (0.7 * 0.3 * 780) ** 0.5   # binomial count
+    deg = a.degree
+    assert deg.min() > 15 and deg.max() < 40      # no node left out, none over-chosen
+
+
+@pytest.mark.parametrize("nodes,blocks,p_in,p_out,message", [
+    (100_000, 1, 0.5, 0.0, r"about 2,499,975,000 edges"),   # 2.5e9 expected: refused before sampling
+    (5_000, 2, 0.1, 0.1, r"about 1,249,750 edges"),
+    (200_000, 4, 0.0001, 0.0, r"200,000 nodes"),             # node cap, before any allocation
+])
+def test_sbm_over_the_caps_is_refused_before_generating(nodes, blocks, p_in, p_out, message):
+    with pytest.raises(GatvizError, match=message):
+        graphs.sbm(nodes, blocks, p_in, p_out)

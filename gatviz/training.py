@@ -31,6 +31,11 @@ NO_VALIDATION = ("the split left no validation nodes (too few nodes per class): 
                  "validation accuracy and the best-validation epoch are not defined")
 
 
+def _cuda_devices() -> list[int]:
+    """CUDA devices whose RNG torch.manual_seed also reseeds (none without CUDA)."""
+    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -58,11 +63,15 @@ class Trainer:
         self.graph, self.config = graph, config
         self.device = resolve_device(config.device)
         self.notice: str | None = NO_VALIDATION if not bool(graph.data.val_mask.any()) else None
-        torch.manual_seed(config.seed)
-        self.model = GAT(graph.data.x.size(1), graph.num_classes, config)
+        # Seed and build under the lock, inside fork_rng: another session's chunk keeps its
+        # stream, and the caller's global RNG (a notebook's) is as it was. Same weights as
+        # torch.manual_seed(seed) followed by building the model.
+        with _RNG_LOCK, torch.random.fork_rng(devices=_cuda_devices()):
+            torch.manual_seed(config.seed)
+            self.model = GAT(graph.data.x.size(1), graph.num_classes, config)
+            self._rng = torch.get_rng_state()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr,
                                           weight_decay=config.weight_decay)
-        self._rng = torch.get_rng_state()
         self.epoch = 0
         self.history: list[dict] = []
         self.snapshots: list[Snapshot] = []

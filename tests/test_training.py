@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from gatviz import GatvizError, RunConfig, graphs
+from gatviz import GatvizError, RunConfig, graphs, training
+from gatviz.model import GAT
 from gatviz.training import Trainer, resolve_device
 
 
@@ -81,3 +82,59 @@ def test_gpu_out_of_memory_falls_back_to_cpu(karate, monkeypatch):
     rows = t.step(2)
     assert calls == ["cuda", "cpu"] and len(rows) == 2
     assert t.device.type == "cpu" and "out of memory" in t.notice
+
+
+def test_building_a_trainer_leaves_the_global_rng_alone(karate):
+    torch.manual_seed(1234)
+    before = torch.get_rng_state()
+    expected_next = torch.rand(3)
+    torch.set_rng_state(before)
+    Trainer(karate, RunConfig(epochs=2, seed=7, device="cpu"))
+    assert torch.equal(torch.get_rng_state(), before)      # a notebook's own stream goes on
+    assert torch.equal(torch.rand(3), expected_next)
+
+
+def test_seeded_weights_are_those_of_torch_manual_seed(karate):
+    # the same weights as seeding the global RNG and building the model (what Trainer did before)
+    config = RunConfig(epochs=2, seed=3, device="cpu")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        reference = GAT(karate.data.x.size(1), karate.num_classes, config)
+    a, b = Trainer(karate, config), Trainer(karate, config)
+    for (name, w), ref in zip(a.model.state_dict().items(), reference.state_dict().values()):
+        assert torch.equal(w, ref) and torch.equal(w, b.model.state_dict()[name]), name
+    a.step(3)
+    b.step(3)
+    assert _same_but_seconds(a.history, b.history)
+
+
+def _same_but_seconds(x, y):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in x] == \
+           [{k: v for k, v in r.items() if k != "seconds"} for r in y]
+
+
+def test_the_model_is_built_under_the_rng_lock(karate, monkeypatch):
+    # Streamlit runs one thread per session: building a model (which seeds and draws from
+    # torch's one global RNG) must wait while another session's chunk holds the lock
+    seen = []
+    real = training.GAT
+
+    def spy(*args, **kwargs):
+        seen.append(training._RNG_LOCK.locked())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "GAT", spy)
+    Trainer(karate, RunConfig(epochs=1, device="cpu"))
+    assert seen == [True]
+
+
+def test_a_trainer_built_between_chunks_does_not_change_another_run(karate):
+    config = RunConfig(epochs=6, seed=0, device="cpu")
+    alone = Trainer(karate, config)
+    alone.step(6)
+    mixed = Trainer(karate, config)
+    mixed.step(3)
+    Trainer(karate, config.replace(seed=9))                # another session starts
+    torch.rand(100)                                        # and a notebook draws numbers
+    mixed.step(3)
+    assert _same_but_seconds(alone.history, mixed.history)

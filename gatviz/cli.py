@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import attention, explain, limits, render, runs
-from .config import RunConfig
+from . import attention, cli_compare, explain, limits, render, runs
+from .config import RunConfig, recommended
 from .errors import GatvizError
 from .graphs import BUILTINS
 from .training import Trainer
@@ -35,12 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--nodes", metavar="FILE", help="optional node file: node,label[,feature...]")
     train.add_argument("--directed", action="store_true", help="keep the edge list's edges one-way")
     defaults = RunConfig()
-    train.add_argument("--model", choices=("gat", "gatv2"), default=defaults.model)
+    train.add_argument("--model", choices=("gat", "gatv2", "gcn"), default=defaults.model,
+                       help="gcn: the baseline without attention, to compare with")
+    # default None: a flag left out takes the dataset's recommended value, else RunConfig's
     for name in ("layers", "heads", "hidden", "out_heads", "epochs", "seed", "snapshot_every",
-                 "sbm_nodes", "sbm_blocks"):
-        train.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
+                 "sbm_nodes", "sbm_blocks", "dict_size"):
+        train.add_argument(f"--{name.replace('_', '-')}", type=int, default=None,
+                           help=f"(default {getattr(defaults, name)})")
     for name in ("dropout", "lr", "weight_decay", "sbm_p_in", "sbm_p_out"):
-        train.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
+        train.add_argument(f"--{name.replace('_', '-')}", type=float, default=None,
+                           help=f"(default {getattr(defaults, name)})")
     train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     train.add_argument("--out", required=True, metavar="RUN_DIR")
 
@@ -55,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print JSON instead of a table")
     explain.add_argument("--steps", action="store_true",
                          help="replay the four steps (z = W h, e_ij, softmax, aggregation) for one head")
+    cli_compare.add_arguments(sub, explain)   # heads; explain --epoch/--rollout/--drop-edge/--add-edge
     return parser
 
 
@@ -66,9 +71,14 @@ def _node_args(parser) -> None:
 
 
 def cmd_train(args) -> None:
-    settings = {k: getattr(args, k) for k in RunConfig.__dataclass_fields__ if hasattr(args, k)
-                and k != "dataset"}
-    config = RunConfig(dataset=args.dataset or "upload", **settings)
+    settings = {k: getattr(args, k) for k in RunConfig.__dataclass_fields__
+                if getattr(args, k, None) is not None and k != "dataset"}
+    dataset = args.dataset or "upload"
+    advised = {k: v for k, v in recommended(dataset).items() if k not in settings}
+    config = RunConfig(dataset=dataset, **advised, **settings)
+    if advised:
+        shown = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in advised.items())
+        print(f"recommended for {dataset}: {shown} (a flag you give wins)", file=sys.stderr)
     source = runs.GraphSource(config.dataset, args.edges, args.nodes)
     if args.nodes and not args.edges:
         raise GatvizError("--nodes needs --edges")
@@ -144,23 +154,25 @@ def cmd_explain(args) -> None:
     graph = trainer.graph
     node = graph.index(args.node)
     layer = _layer(args.layer, len(trainer.model.convs))
+    if cli_compare.handle_explain(args, trainer, node, layer):
+        return
     if args.steps:
         if not args.head.isdigit():
             raise GatvizError(f"--steps replays one head: give --head a number, not {args.head!r}")
         steps = explain.steps_of(trainer, node, layer, int(args.head))
         print(json.dumps(steps.to_dict(), indent=2) if args.json else _steps_text(steps))
         return
-    att = trainer.attention()
+    att = cli_compare.attention_at(args, trainer)    # --epoch: a kept snapshot (no e_ij)
     [head] = _head(args.head, att.heads(layer), allow_all=False)
     table = attention.neighbourhood(att, node, layer, head, graph.degree, graph.names)
     own = table[table["self"]].iloc[0]
     self_rank = int(table.index[table["self"]][0]) + 1     # among all inputs; rows are sorted by alpha
     rest = table[~table["self"]].drop(columns=["self", "edge"])
     if args.json:
-        print(json.dumps({"node": graph.names[node], "layer": args.layer, "head": head,
-                          "self_alpha": float(own["alpha"]), "self_score": float(own["score"]),
+        print(json.dumps(runs._finite({"node": graph.names[node], "layer": args.layer, "head": head,
+                          "epoch": att.epoch, "self_alpha": float(own["alpha"]), "self_score": float(own["score"]),
                           "self_rank": self_rank,
-                          "neighbours": rest.drop(columns=["source"]).to_dict(orient="records")},
+                          "neighbours": rest.drop(columns=["source"]).to_dict(orient="records")}),
                          indent=2))
         return
     print(f"node {graph.names[node]!r}, layer {args.layer}, head {head}: "
@@ -222,7 +234,8 @@ def _steps_text(s) -> str:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        {"train": cmd_train, "view": cmd_view, "explain": cmd_explain}[args.command](args)
+        {"train": cmd_train, "view": cmd_view, "explain": cmd_explain,
+         "heads": cli_compare.cmd_heads}[args.command](args)
     except GatvizError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -134,7 +134,8 @@ def ablation(trainer) -> pd.DataFrame:
 
 
 def report(trainer) -> dict:
-    """Similarity and ablation of every layer, for JSON: layers and heads numbered from 1."""
+    """Similarity and ablation of every layer, for JSON: layers numbered from 1 (as in the app and
+    the CLI), heads from 0 (as ``--head`` and the app's head picker)."""
     no_attention_check(trainer)
     att = trainer.attention()
     frame = ablation(trainer)
@@ -146,9 +147,9 @@ def report(trainer) -> dict:
         one = lambda r: {"val_acc": _num(r["val_acc"]), "test_acc": _num(r["test_acc"])}   # noqa: E731
         layers.append({
             "layer": layer + 1, "heads": att.heads(layer),
-            "order": [h + 1 for h in order],
+            "order": order,
             "js_divergence": [[round(float(v), 6) for v in row] for row in js],
-            "ablate_head": {str(int(r["head"]) + 1): one(r) for _, r in rows.iterrows() if r["head"] != "all"},
+            "ablate_head": {str(int(r["head"])): one(r) for _, r in rows.iterrows() if r["head"] != "all"},
             "ablate_all": one(rows[rows["head"] == "all"].iloc[0]),
         })
     return {"epoch": trainer.epoch, "model": trainer.config.model,

@@ -146,7 +146,7 @@ def scrub_gif(trainer, node: int, layer: int, head, path: str | Path, *, hops: i
                                    width=[0.5 * e["w"] for e in panel["edges"]], alpha=0.7,
                                    arrowsize=8, edge_color="#555555", ax=ax)
             nx.draw_networkx_labels(g, pos, labels=labels, font_size=7, ax=ax)
-            head_text = "mean of heads" if head == "mean" else f"head {head + 1}"
+            head_text = "mean of heads" if head == "mean" else f"head {head}"   # heads from 0, as in the app
             ax.set_title(f"{_plain(graph.name)}: node {_plain(graph.names[node])}, layer {layer + 1}, "
                          f"{head_text}, epoch {snapshot.epoch}", fontsize=9)
             writer.grab_frame()

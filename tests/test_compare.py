@@ -114,7 +114,7 @@ def test_ablation_covers_every_head_and_layer_and_starts_from_the_model(small):
     assert frame.iloc[0]["test_acc"] == pytest.approx(float((pred[test] == small.y[test]).float().mean()))
     report = heads.report(small)
     assert [l["layer"] for l in report["layers"]] == [1, 2]
-    assert set(report["layers"][0]["ablate_head"]) == {"1", "2", "3"}
+    assert set(report["layers"][0]["ablate_head"]) == {"0", "1", "2"}
 
 
 # 3. rollout -------------------------------------------------------------------------------

@@ -142,3 +142,20 @@ def test_standalone_html_is_offline_and_escapes_names(evil_run):
     assert "img" not in parser.tags                   # the name did not become markup
     data = html.split('<script id="gatviz-data" type="application/json">')[1].split("</script>")[0]
     assert json.loads(data)["nodes"][0]["name"] == EVIL  # ...and comes back verbatim
+
+
+def test_default_encoding_tells_a_trained_cora_head_from_an_untrained_one():
+    # Cora's trained attention is close to uniform; alpha vs uniform must still show training.
+    g = graphs.load("cora")
+    t = Trainer(g, RunConfig(dataset="cora", epochs=100, device="cpu"))
+    hub = int(np.argmax(g.degree))                       # node 1358, 168 neighbours
+    before = render.view(g, t.attention(), hub, 0, [0], top_k=200)["panels"][0]["edges"]
+    t.step(100)
+    after = render.view(g, t.attention(), hub, 0, [0], top_k=200)["panels"][0]["edges"]
+    absolute = render.view(g, t.attention(), hub, 0, [0], top_k=200, encoding="absolute")["panels"][0]["edges"]
+    assert max(e["w"] for e in absolute) < 1.0          # the fixed 0..1 scale: every edge a hairline
+    assert max(e["w"] for e in after) > 2 * max(e["w"] for e in before)
+    assert max(e["u"] for e in before) < 1.1 < 2.0 < max(e["u"] for e in after)
+    # colour: untrained edges stay near grey, trained ones reach the saturated ends
+    assert encoding.colour(2.0) in {e["c"] for e in after}
+    assert not {e["c"] for e in before} & {encoding.colour(0.5), encoding.colour(2.0)}

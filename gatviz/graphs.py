@@ -27,7 +27,7 @@ from . import limits
 from .config import RunConfig
 from .errors import GatvizError
 
-BUILTINS = ("karate", "cora", "citeseer", "sbm")
+BUILTINS = ("karate", "cora", "citeseer", "sbm", "dictionary")
 IDENTITY_FEATURES_UP_TO = 500   # nodes; above this, structural features (see default_features)
 EIGENVECTORS = 8
 LOUVAIN_UP_TO = 10_000   # nodes; Louvain took 7 s at 10k and minutes at 90k on a structureless graph
@@ -111,7 +111,7 @@ class Graph:
 
 
 def load(name: str, config: RunConfig | None = None) -> Graph:
-    """Load a built-in graph by name (all offline): karate, cora, citeseer, sbm."""
+    """Load a built-in graph by name (all offline): karate, cora, citeseer, sbm, dictionary."""
     config = config or RunConfig()
     key = str(name).lower()
     if key == "karate":
@@ -120,6 +120,9 @@ def load(name: str, config: RunConfig | None = None) -> Graph:
         return _planetoid(key)
     if key == "sbm":
         return sbm(config.sbm_nodes, config.sbm_blocks, config.sbm_p_in, config.sbm_p_out, config.seed)
+    if key == "dictionary":
+        from .synthetic import dictionary   # imported here: synthetic builds on this module
+        return dictionary(config.dict_size, seed=config.seed)
     raise GatvizError(f"unknown dataset {name!r}: choose one of {', '.join(BUILTINS)}")
 
 

@@ -31,9 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import GATConv, GATv2Conv
-from torch_geometric.utils import k_hop_subgraph
 
 from .errors import GatvizError
+from .subgraph import forward_on, rows
 
 # PyG's softmax divides by (sum + 1e-16); the same here so alpha matches to the last bit it can
 _EPS = 1e-16
@@ -186,34 +186,20 @@ class Steps:
         return out
 
 
-def _rows(x: Tensor, index: Tensor) -> Tensor:
-    """Dense rows of x (N, F); a sparse CSR x has no index_select, its COO view has."""
-    if x.layout == torch.sparse_csr:
-        return x.to_sparse_coo().index_select(0, index).to_dense()
-    return x.index_select(0, index)
-
-
 def _layer_input(model, x: Tensor, loops: Tensor, node: int, layer: int, sources: Tensor) -> Tensor:
     """Rows ``sources`` of layer ``layer``'s input, as the model computes it in eval mode.
 
     Layer 0's input is x itself. For a later layer the model runs on the (layer + 1)-hop
-    in-neighbourhood of the node only: nothing farther reaches the sources' rows after
-    ``layer`` layers, so the rows are the full forward's (to float rounding), at a fraction
-    of the cost on a large graph (Cora's hub: 2-hop subgraph instead of 2708 nodes).
+    in-neighbourhood of the node only (:func:`gatviz.subgraph.forward_on`): nothing farther
+    reaches the sources' rows after ``layer`` layers, so the rows are the full forward's (to
+    float rounding), at a fraction of the cost on a large graph (Cora's hub: 2-hop subgraph
+    instead of 2708 nodes).
     """
     if layer == 0:   # eval mode: feature dropout is the identity
-        return _rows(x, sources).float()
-    subset, sub_edges, _, _ = k_hop_subgraph(node, layer + 1, loops, relabel_nodes=True,
-                                             num_nodes=int(x.size(0)))
+        return rows(x, sources).float()
+    subset, _, (_, _, inputs) = forward_on(model, x, loops, node, layer + 1, return_inputs=True)
     local = torch.full((int(x.size(0)),), -1, dtype=torch.long, device=subset.device)
     local[subset] = torch.arange(subset.numel(), device=subset.device)
-    was_training, cached = model.training, model._loops
-    model.eval()   # eval(): dropout would perturb h and alpha
-    try:
-        _, _, inputs = model(_rows(x, subset), sub_edges, return_inputs=True)
-    finally:   # keep the graph's cached self-loops for the next full forward
-        model.train(was_training)
-        model._loops = cached
     return inputs[layer][local[sources]].float()
 
 

@@ -207,6 +207,21 @@ def test_edge_importance_ranks_every_input_with_three_methods(small):
         assert row["leave_one_out"] == pytest.approx(out["probability"] - float(p), abs=1e-5)
 
 
+@pytest.mark.parametrize("layers, node", [(1, 0), (3, 33)])
+def test_leave_one_out_equals_removing_each_edge_from_the_whole_graph(karate, layers, node):
+    trainer = Trainer(karate, RunConfig(epochs=3, layers=layers, heads=2, hidden=4, device="cpu"))
+    trainer.step(3)
+    subset, x, sub_ei, centre, into = importance.neighbourhood_input(trainer, node)
+    cls = int(trainer.predictions()[node])
+    got = importance.leave_one_out(trainer.model, x, sub_ei, centre, into, cls)
+    ei = trainer.edge_index
+    base = float(trainer.logits()[node].softmax(-1)[cls])
+    with torch.no_grad():
+        for value, j in zip(got, subset[sub_ei[0, into]].tolist()):
+            p = trainer.model(trainer.x, ei[:, ~((ei[0] == j) & (ei[1] == node))]).softmax(-1)[node, cls]
+            assert value == pytest.approx(base - float(p), abs=1e-5)
+
+
 def test_verdict_says_when_attention_and_importance_disagree():
     low = importance.verdict({"leave_one_out": {"spearman": -0.2, "kendall": -0.1}}, 10)
     assert "attention is not explanation" in low

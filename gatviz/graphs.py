@@ -32,6 +32,8 @@ IDENTITY_FEATURES_UP_TO = 500   # nodes; above this, structural features (see de
 EIGENVECTORS = 8
 LOUVAIN_UP_TO = 10_000   # nodes; Louvain took 7 s at 10k and minutes at 90k on a structureless graph
 SPECTRAL_CLUSTERS = 8    # communities found by k-means on the eigenvectors above that size
+NO_VALIDATION = ("the split left no validation nodes (too few nodes per class): "
+                 "validation accuracy and the best-validation epoch are not defined")
 DENSE_FRACTION = 0.25    # SBM block pairs with more of their pairs as edges are sampled by index
 TRAIN_FRACTION, VAL_FRACTION = 0.6, 0.2   # of each class, for graphs without a split
 
@@ -49,10 +51,16 @@ class Report:
     labels: str = ""
     features: str = ""
     split: str = ""
+    warnings: list[str] = field(default_factory=list)   # said to the user, each on its own line
 
     def lines(self) -> list[str]:
-        kind = "directed" if self.directed else "undirected"
-        out = [f"{self.source}: {self.nodes:,} nodes, {self.edges:,} directed edges ({kind})"]
+        # people count an undirected edge once, as their file lists it; message passing
+        # runs along both directions, so that count comes second
+        if self.directed:
+            counts = f"{self.edges:,} directed edges"
+        else:
+            counts = f"{self.edges // 2:,} undirected edges ({self.edges:,} directed message-passing edges)"
+        out = [f"{self.source}: {self.nodes:,} nodes, {counts}"]
         if self.duplicate_edges or self.self_loops:
             out.append(f"dropped {self.duplicate_edges:,} duplicate edge(s) and {self.self_loops:,} self-loop(s)")
         if self.bad_rows:
@@ -60,7 +68,7 @@ class Report:
             more = f" and {len(self.bad_rows) - 5:,} more" if len(self.bad_rows) > 5 else ""
             out.append(f"skipped {len(self.bad_rows):,} unreadable row(s): {shown}{more}")
         out += [f"labels: {self.labels}", f"features: {self.features}", f"split: {self.split}"]
-        return out
+        return out + [f"warning: {w}" for w in self.warnings]
 
 
 @dataclass
@@ -274,6 +282,8 @@ def build(edges, names: list[str], *, name: str, report: Report, labels=None, cl
     _stratified_split(data, seed)
     report.split = _split_text(data, f"seeded stratified split (seed {seed}), "
                                      f"{TRAIN_FRACTION:.0%}/{VAL_FRACTION:.0%}/{1 - TRAIN_FRACTION - VAL_FRACTION:.0%} per class")
+    if not bool(data.val_mask.any()):
+        report.warnings.append(NO_VALIDATION)
     return Graph(name, data, list(names), list(class_names), report)
 
 

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from . import attention
 from .config import RunConfig
 from .errors import GatvizError
-from .graphs import Graph
+from .graphs import NO_VALIDATION, Graph
 from .model import GAT
 
 SPARSE_BELOW = 0.3            # feature density under which x is kept as sparse CSR
@@ -27,8 +27,6 @@ SNAPSHOT_BUDGET = 50_000_000  # bytes held by snapshots; never exceeded (older o
 # One global RNG is shared by all threads (Streamlit runs a thread per session):
 # holding this lock while a chunk runs keeps every session's run reproducible.
 _RNG_LOCK = threading.Lock()
-NO_VALIDATION = ("the split left no validation nodes (too few nodes per class): "
-                 "validation accuracy and the best-validation epoch are not defined")
 
 
 def _cuda_devices() -> list[int]:

@@ -118,3 +118,24 @@ def test_dense_sbm_pairs_are_uniform_and_seeded():
 def test_sbm_over_the_caps_is_refused_before_generating(nodes, blocks, p_in, p_out, message):
     with pytest.raises(GatvizError, match=message):
         graphs.sbm(nodes, blocks, p_in, p_out)
+
+
+def _pairs(count, n=40):
+    return [(i, j) for i in range(n) for j in range(i + 1, n)][:count]
+
+
+def test_report_counts_undirected_edges_as_the_file_has_them():
+    text = "\n".join(f"n{i},n{j}" for i, j in _pairs(441)) + "\n"
+    from gatviz.parse import parse_upload
+    first = parse_upload(text.encode()).report.lines()[0]
+    assert "441 undirected edges (882 directed message-passing edges)" in first, first
+    first = parse_upload(text.encode(), directed=True).report.lines()[0]
+    assert "441 directed edges" in first and "undirected" not in first, first
+
+
+def test_report_warns_when_the_split_leaves_no_validation_nodes():
+    g = graphs.build(_pairs(3, 4), list("abcd"), name="t", report=graphs.Report("t"),
+                     labels=[0, 1, 2, 3], class_names=list("wxyz"))
+    assert int(g.data.val_mask.sum()) == 0
+    assert any(line.startswith("warning: the split left no validation nodes") for line in g.report.lines())
+    assert not any(line.startswith("warning") for line in graphs.load("karate").report.lines())

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from gatviz import attention, render, uniformity
+from gatviz import attention, exports, render, uniformity
 from gatviz import encoding as encoding_mod
 
 ui.frame("attention explorer")
@@ -123,16 +123,18 @@ def body(start: float) -> None:
         st.warning(trainer.notice)
     center = ui.center_picker(graph)
     att = trainer.attention()
-    c1, c2, c3, c4, c5 = st.columns([1, 1.1, 1, 1.5, 1.2])
+    c1, c2, c3 = st.columns(3)
     layer = ui.layer_select(att, c1)
     head = ui.head_select(att, layer, c2)
     hops = c3.radio("Neighbourhood", (1, 2), key="gv_hops", horizontal=True,
-                    format_func=lambda h: f"{h}-hop")
+                    format_func=lambda h: f"{h} hop" + "s" * (h > 1))
+    c4, c5 = st.columns(2)
     encoding = c4.radio("Edges show", encoding_mod.ENCODINGS, key="gv_encoding", horizontal=True,
                         format_func={"uniform": "α vs uniform", "absolute": "α (0..1)"}.get,
                         help="α vs uniform: width and colour by α·(deg_i+1), 1 = uniform. "
                              "α (0..1): width by α on a fixed scale.")
     top_k = c5.slider("Edges shown", 1, 200, key="gv_top_k", help="The centre's inputs first, then highest α.")
+    ui.state.remember("gv_hops", "gv_encoding", "gv_top_k")
     heads = [*range(att.heads(layer)), "mean"] if head == "all" else [head]
     payload = render.view(graph, att, center, layer, heads, hops=hops, top_k=top_k,
                           layouts=ss.gv_layouts, encoding=encoding,
@@ -146,11 +148,14 @@ def body(start: float) -> None:
     stem = f"gatviz-{re.sub(r'[^A-Za-z0-9_.-]+', '_', graph.name)}-node{center}-layer{layer + 1}"
     title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {ui.head_label(head)}, "
              f"epoch {trainer.epoch}")   # standalone_html escapes it
-    c1, c2, _ = st.columns([1, 1, 2])
+    c1, c2, _ = st.columns([1.2, 1.2, 1])
     # callables: the files are built only when clicked (the HTML inlines ~700 KB of vis-network).
     # Not while training: each tick replaces the view, and with it the file a click would fetch.
     wait = "Available when training stops." if ss.gv_training else None
-    c1.download_button("Download table (CSV)", lambda: frame.to_csv(index=False).encode("utf-8"),
+    context = {"graph": graph.name, "model": trainer.config.model.upper(), "epoch": trainer.epoch,
+               "centre": graph.names[center], "layer": layer + 1,
+               "head": ui.head_label("mean" if head == "all" else head)}
+    c1.download_button("Download table (CSV)", lambda: exports.safe_csv(frame, context).encode("utf-8"),
                        file_name=f"{stem}.csv", mime="text/csv", on_click="ignore",
                        disabled=ss.gv_training, help=wait)
     c2.download_button("Download view (HTML)", lambda: render.standalone_html(payload, title).encode("utf-8"),
@@ -160,7 +165,7 @@ def body(start: float) -> None:
                f"computed in {1000 * (time.perf_counter() - start):.0f} ms on the server.")
 
 
-view_column, progress_column = st.columns([3.3, 1], gap="large")
+view_column, progress_column = st.columns([3, 1], gap="medium")
 with progress_column:
     progress()
 with view_column:

@@ -131,8 +131,8 @@ def test_train_draw_recentre_offline(server):
             with page.expect_download() as info:
                 page.get_by_role("button", name="Download table (CSV)").click()
             csv = Path(info.value.path()).read_text()
-            assert csv.splitlines()[0] == "source,name,alpha,rank,score,degree,uniform,self,edge," + \
-                ",".join(f"head {h}" for h in range(8))
+            assert csv.splitlines()[0].startswith("graph,model,epoch,centre,layer,head,")
+            assert csv.splitlines()[0].endswith(",".join(f"head {h}" for h in range(8)))
             with page.expect_download() as info:
                 page.get_by_role("button", name="Download view (HTML)").click()
             html = Path(info.value.path()).read_text()
@@ -183,6 +183,12 @@ def test_train_draw_recentre_offline(server):
             discard.click()
             wait_redrawn(page, before, timeout=40_000)
             page.get_by_text("Cora (Planetoid): 2,708 nodes").first.wait_for()
+            # the hub, untrained then trained, in the default encoding (alpha vs uniform): README figures
+            pick(page, "Centre node", "1358")
+            page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '1358'",
+                                   timeout=20_000)
+            page.wait_for_timeout(500)
+            page.locator(VIEW).screenshot(path=str(ROOT / "docs" / "cora-hub-untrained.png"))
             # train Cora, then look around a node of the user's choice, typed by name
             page.get_by_role("button", name="Train", exact=True).click()
             page.get_by_text("Epoch 100 of 100 · done").wait_for(timeout=120_000)
@@ -192,6 +198,8 @@ def test_train_draw_recentre_offline(server):
             page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '1358'",
                                    timeout=20_000)
             assert page.locator(f"{VIEW} canvas").count() >= 1
+            page.wait_for_timeout(500)
+            page.locator(VIEW).screenshot(path=str(ROOT / "docs" / "cora-hub-trained.png"))
             cora, server_ms, latency_ms = {}, {}, {}
             for what, act in (("head", lambda: pick(page, "Head", "head 1")),
                               ("layer", lambda: pick(page, "Layer", "layer 2 of 2")),
@@ -205,6 +213,13 @@ def test_train_draw_recentre_offline(server):
                 cora[what] = wire.received
                 caption = page.get_by_text("computed in").inner_text()
                 server_ms[what] = int(caption.split("computed in ")[1].split(" ms")[0])
+            # the Explain page on the trained Cora model
+            page.get_by_role("link", name="Explain α step by step").click()
+            page.get_by_text("4 · Aggregate, then combine the heads").wait_for(timeout=30_000)
+            page.wait_for_function("document.querySelectorAll('.katex').length >= 4", timeout=20_000)
+            assert page.get_by_text("Checked against PyG's return_attention_weights").count() == 1
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ROOT / "docs" / "explain-cora.png"))
         finally:
             context.close()
             browser.close()
@@ -221,3 +236,144 @@ def test_train_draw_recentre_offline(server):
           f"Cora {', '.join(f'{k} switch {v:,} B' for k, v in cora.items())}; Cora server ms {server_ms}, "
           f"click-to-drawn ms {latency_ms}; Cora after 100 epochs: {accuracy}")
     assert max(head_bytes, click_bytes, *cora.values()) < 100_000
+
+
+HOSTILE_NAMES = ["<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>", '"><svg onload=alert(1)>',
+                 "{{7*7}}", "$\\alpha$", ":smile:", "שלום עולם", "🕸️ node", "x" * 300]
+
+# Text cut by a box that hides overflow (not by a scroll container): a truncated label or value.
+TRUNCATED = """() => {
+  const out = [];
+  const roots = document.querySelectorAll('[data-testid=stSidebar], [data-testid=stMain]');
+  for (const root of roots) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = walker.nextNode())) {
+      if (!n.textContent.trim() || !n.parentElement || n.parentElement.offsetParent === null) continue;
+      if (n.parentElement.closest('.gatviz-root, [data-testid=stDataFrame], [data-testid=stVegaLiteChart], .katex')) continue;
+      const range = document.createRange(); range.selectNodeContents(n);
+      const r = range.getBoundingClientRect();
+      if (r.width === 0) continue;
+      for (let a = n.parentElement; a && a !== root; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        const cutX = s.overflowX === 'hidden' || s.overflowX === 'clip';
+        const cutY = s.overflowY === 'hidden' || s.overflowY === 'clip';
+        if (cutX || cutY) {
+          const b = a.getBoundingClientRect();
+          if ((cutX && (r.right > b.right + 1 || r.left < b.left - 1)) ||
+              (cutY && (r.bottom > b.bottom + 1 || r.top < b.top - 1))) out.push(n.textContent.trim().slice(0, 40));
+          break;
+        }
+        if (s.overflowX !== 'visible' || s.overflowY !== 'visible') break;   // a scroll container: not cut
+      }
+    }
+  }
+  return out;
+}"""
+
+
+def label_px(page) -> float:
+    """On-screen size of the centre's label in the first panel, px."""
+    return page.evaluate(f"""() => {{
+        const root = document.querySelector('{VIEW}');
+        const net = root.__gatvizNetworks[0];
+        return net.getScale() * net.body.nodes[Number(root.dataset.center)].options.font.size;
+    }}""")
+
+
+def test_pages_projector_and_hostile_names(server, tmp_path):
+    """1280x720: controls on screen, labels >= 12 px, a page switch keeps everything; the
+    Explain page on karate and on an uploaded file of hostile names; no dialog, no error."""
+    assert CHROMIUM, "CI needs Debian's chromium: .ci/run installs it with apt-get"
+    url, _ = server
+    from playwright.sync_api import sync_playwright
+
+    requests, problems = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+        try:
+            page.goto(url)
+            page.wait_for_selector(f"{VIEW} canvas", timeout=60_000)
+            assert urlparse(page.url).path.rstrip("/").endswith("/explorer")
+            for name in ("Train", "Stop", "Reset"):      # visible without scrolling
+                box = page.get_by_role("button", name=name, exact=True).bounding_box()
+                assert box and 0 <= box["y"] and box["y"] + box["height"] <= 720, (name, box)
+            assert page.evaluate(TRUNCATED) == []
+
+            # change settings, train, pick a node and one head
+            heads = page.get_by_label("Heads", exact=True)
+            heads.fill("4")
+            heads.press("Enter")
+            page.wait_for_function(f"document.querySelectorAll('{VIEW} canvas').length === 5", timeout=20_000)
+            epochs = page.get_by_label("Epochs", exact=True)
+            epochs.fill("30")
+            epochs.press("Enter")
+            page.get_by_text("Epoch 0 of 30").wait_for(timeout=20_000)
+            page.get_by_role("button", name="Train", exact=True).click()
+            page.get_by_text("Epoch 30 of 30 · done").wait_for(timeout=60_000)
+            page.wait_for_timeout(800)
+            assert label_px(page) >= 12                     # all-heads grid: the centre stays readable
+            pick(page, "Centre node", "5")
+            page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '5'", timeout=20_000)
+            before = drawn(page)
+            pick(page, "Head", "head 1")
+            wait_redrawn(page, before)
+            assert page.locator(f"{VIEW} canvas").count() == 1 and label_px(page) >= 12
+            assert page.evaluate(TRUNCATED) == []
+            page.evaluate("document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")
+            page.screenshot(path=str(ROOT / "docs" / "explorer-1280x720.png"))
+            page.set_viewport_size({"width": 1920, "height": 1080})
+            page.wait_for_timeout(1000)
+            assert label_px(page) >= 12 and page.evaluate(TRUNCATED) == []
+            page.screenshot(path=str(ROOT / "docs" / "explorer-1920x1080.png"))
+            page.set_viewport_size({"width": 1280, "height": 720})
+
+            # Explain and back: graph, settings, model and node all stay
+            page.get_by_role("link", name="Explain α step by step").click()
+            page.get_by_text("1 · Shared linear map: z = W h").wait_for(timeout=30_000)
+            assert page.get_by_label("Heads", exact=True).input_value() == "4"
+            assert page.get_by_role("combobox", name="Centre node").input_value() == "5"
+            page.wait_for_function("document.querySelectorAll('.katex').length >= 4", timeout=20_000)
+            page.screenshot(path=str(ROOT / "docs" / "explain-1280x720.png"))
+            page.get_by_role("link", name="Explorer").click()
+            page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '5'", timeout=30_000)
+            page.get_by_text("Epoch 30 of 30 · done").wait_for(timeout=20_000)    # the trained model, kept
+            assert page.get_by_label("Heads", exact=True).input_value() == "4"
+
+            # an uploaded file of hostile names, on every page
+            edges = tmp_path / "hostile.csv"
+            rows = [f'"{a.replace(chr(34), chr(34) * 2)}","{b.replace(chr(34), chr(34) * 2)}"'
+                    for a, b in zip(HOSTILE_NAMES, HOSTILE_NAMES[1:] + HOSTILE_NAMES[:1])]
+            edges.write_text("\n".join(rows + [f'"{HOSTILE_NAMES[0]}",hub', "hub,x"]), encoding="utf-8")
+            page.get_by_text("Upload", exact=True).click()
+            page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(edges))
+            discard = page.get_by_role("button", name="Discard trained model and apply")
+            discard.wait_for(timeout=30_000)
+            before = drawn(page)
+            discard.click()
+            wait_redrawn(page, before, timeout=40_000)
+            pick(page, "Centre node", "hub")
+            page.wait_for_timeout(1000)
+            names = page.evaluate(f"document.querySelector('{VIEW}').__gatvizNetworks.length")
+            assert names >= 1
+            page.get_by_role("link", name="Explain α step by step").click()
+            page.get_by_text("3 · Softmax over the inputs: α_ij").wait_for(timeout=30_000)
+            assert page.get_by_text("centre i: hub").count() == 1
+            page.wait_for_timeout(500)
+            assert page.locator("img[src=x], svg[onload]").count() == 0
+            page.get_by_role("link", name="Explorer").click()
+            page.wait_for_selector(f"{VIEW} canvas", timeout=30_000)
+            page.wait_for_timeout(500)
+        finally:
+            context.close()
+            browser.close()
+    leaving = sorted({u for u in requests if urlparse(u).scheme not in ("data", "blob")
+                      and urlparse(u).hostname not in ("127.0.0.1", "localhost")})
+    assert not leaving, f"requests left localhost: {leaving}"
+    assert not problems, problems

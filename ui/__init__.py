@@ -25,11 +25,14 @@ from .text import USER_ERRORS, head_label, plain
 torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = (("pages/explorer.py", "Explorer", "🔎"), ("pages/explain.py", "Explain α step by step", "🧮"),
-         ("pages/compare.py", "Compare", "⚖️"))
+# Material icons ship with Streamlit (no emoji font needed on a lecture machine)
+PAGES = (("pages/explorer.py", "Explorer", ":material/hub:"),
+         ("pages/explain.py", "Explain α step by step", ":material/calculate:"),
+         ("pages/compare.py", "Compare", ":material/compare_arrows:"))
 # Projector legibility: less empty space above the title, no truncated labels in narrow columns.
 _STYLE = """<style>
-[data-testid=stMainBlockContainer] { padding-top: 2.2rem; }
+[data-testid=stMainBlockContainer] { padding: 1.6rem 1.8rem 3rem 1.8rem; }
+[data-testid=stMainBlockContainer] h1 { font-size: 2.1rem; padding-top: 0.2rem; }
 [data-testid=stSidebarUserContent] { padding-top: 0.8rem; }
 [data-testid=stWidgetLabel] p { white-space: normal; overflow-wrap: anywhere; }
 </style>"""

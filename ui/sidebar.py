@@ -13,10 +13,11 @@ import streamlit as st
 import torch
 
 from gatviz import GatvizError, RunConfig, graphs, render
+from gatviz.config import recommended
 from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
-from .state import Applied, Upload, Wanted, sidebar_values
+from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
 from .text import USER_ERRORS, plain
 
 DATASETS = {"karate": "Karate club (34 nodes)", "cora": "Cora (2,708 papers)",
@@ -150,6 +151,22 @@ def _on_keep() -> None:
         ss.gv_upload_nonce = ss.get("gv_upload_nonce", 0) + 1
 
 
+def _on_dataset() -> None:
+    """Settings a built-in task needs (config.recommended) are applied when it is chosen, and
+    the previous task's are put back to the defaults."""
+    ss = st.session_state
+    previous, name = ss.get("gv_recommended_for"), ss.gv_dataset
+    for field in recommended(previous) if previous else {}:
+        ss[f"gv_{field}"] = getattr(_D, field)
+    settings = recommended(name)
+    for field, value in settings.items():
+        ss[f"gv_{field}"] = value
+    ss.gv_recommended_for = name if settings else None
+    ss.gv_recommended = (f"Settings this task needs were applied: "
+                         + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in settings.items())
+                         if settings else None)
+
+
 def _on_train() -> None:
     ss = st.session_state
     trainer = ss.gv_trainer
@@ -193,7 +210,12 @@ def sidebar() -> None:
         st.radio("Source", ("Built-in", "Upload"), key="gv_source", horizontal=True)
         if ss.gv_source == "Built-in":
             st.selectbox("Dataset", [d for d in DATASETS if d in graphs.BUILTINS], key="gv_dataset",
-                         format_func=DATASETS.get)
+                         format_func=DATASETS.get, on_change=_on_dataset)
+            if ss.get("gv_recommended"):
+                st.caption(ss.gv_recommended)
+            if ss.gv_dataset == "dictionary":
+                st.number_input("Keys per instance (k)", 2, 50, key="gv_dict_size",
+                                help="Each instance: k keys (attribute, value) and k queries (attribute).")
             if ss.gv_dataset == "sbm":
                 c1, c2 = st.columns(2)
                 c1.number_input("Nodes", 2, 20_000, step=50, key="gv_sbm_nodes")
@@ -214,24 +236,28 @@ def sidebar() -> None:
                  format_func={"gat": "GAT", "gatv2": "GATv2"}.get)
         c1, c2 = st.columns(2)
         c1.number_input("Layers", 1, 6, key="gv_layers")
-        c2.number_input("Heads", 1, 16, key="gv_heads")
+        c2.number_input("Heads", 1, 16, key="gv_heads", help="Heads of each hidden layer (concatenated).")
         c1.number_input("Hidden / head", 1, 256, key="gv_hidden", help="Features per head in hidden layers.")
-        c2.number_input("Dropout", 0.0, 0.95, step=0.05, format="%.2f", key="gv_dropout")
-        c1.number_input("Learn. rate", 0.0001, 1.0, step=0.001, format="%.4f", key="gv_lr",
+        c2.number_input("Output heads", 1, 16, key="gv_out_heads", help="Heads of the last layer (averaged).")
+        c1.number_input("Dropout", 0.0, 0.95, step=0.05, format="%.2f", key="gv_dropout")
+        c2.number_input("Learn. rate", 0.0001, 1.0, step=0.001, format="%.4f", key="gv_lr",
                         help="Adam's learning rate.")
+        c1.number_input("Weight decay", 0.0, 1.0, step=0.0005, format="%.4f", key="gv_weight_decay")
         c2.number_input("Epochs", 1, 100_000, step=10, key="gv_epochs")
         c1.number_input("Seed", 0, 2**31 - 1, key="gv_seed")
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         if ss.gv_device not in devices:
             ss.gv_device = "cpu"
         c2.selectbox("Device", devices, key="gv_device", format_func={"cpu": "CPU", "cuda": "GPU"}.get)
+        c1, c2 = st.columns(2)
         if ss.gv_per_update not in PER_UPDATE:
             ss.gv_per_update = "auto"
-        st.selectbox("Epochs per update", PER_UPDATE, key="gv_per_update",
+        c1.selectbox("Epochs per update", PER_UPDATE, key="gv_per_update",
                      format_func=lambda v: "auto (~0.4 s of training)" if v == "auto" else f"{v}",
                      help="1 shows every epoch: slow enough to watch attention sharpen.")
         _read_graph(ss, report)
         _buttons(ss, buttons)
+    remember(*SIDEBAR)
 
 
 def _read_graph(ss, report) -> None:
@@ -279,13 +305,15 @@ def _config(ss, report) -> RunConfig | None:
     """The one RunConfig the sidebar describes, or None after showing why it is invalid."""
     dataset = ss.gv_dataset if ss.gv_source == "Built-in" else "upload"
     # settings of a hidden widget (SBM sizes, "directed") do not count
-    sbm = (dict(sbm_nodes=int(ss.gv_sbm_nodes), sbm_blocks=int(ss.gv_sbm_blocks),
-                sbm_p_in=float(ss.gv_sbm_p_in), sbm_p_out=float(ss.gv_sbm_p_out)) if dataset == "sbm" else {})
+    graph = (dict(sbm_nodes=int(ss.gv_sbm_nodes), sbm_blocks=int(ss.gv_sbm_blocks),
+                  sbm_p_in=float(ss.gv_sbm_p_in), sbm_p_out=float(ss.gv_sbm_p_out)) if dataset == "sbm" else
+             dict(dict_size=int(ss.gv_dict_size)) if dataset == "dictionary" else {})
     try:
         return RunConfig(dataset=dataset, model=ss.gv_model, layers=int(ss.gv_layers), heads=int(ss.gv_heads),
-                         hidden=int(ss.gv_hidden), dropout=float(ss.gv_dropout), lr=float(ss.gv_lr),
-                         epochs=int(ss.gv_epochs), seed=int(ss.gv_seed), device=ss.gv_device,
-                         directed=dataset == "upload" and bool(ss.gv_directed), **sbm)
+                         hidden=int(ss.gv_hidden), out_heads=int(ss.gv_out_heads), dropout=float(ss.gv_dropout),
+                         lr=float(ss.gv_lr), weight_decay=float(ss.gv_weight_decay), epochs=int(ss.gv_epochs),
+                         seed=int(ss.gv_seed), device=ss.gv_device,
+                         directed=dataset == "upload" and bool(ss.gv_directed), **graph)
     except GatvizError as e:
         report.error(plain(e))
         return None

@@ -15,9 +15,11 @@ Per tab, ``st.session_state`` holds:
     gv_message            a one-line error from a callback, shown once
 
 Pages are Streamlit's file-based ``pages/`` folder. A widget belongs to the page it is
-drawn on, so a value would be lost on a page switch; every page therefore starts with
-:func:`carry_over`, which re-assigns each shared widget key to itself before the widgets
-are drawn (Streamlit's "Working with widgets in multipage apps").
+drawn on: on a page switch the browser sends no widget values, and the shared keys would
+start from their defaults. So every drawn value is also kept under ``gv_keep`` (a plain
+dict, no widget: :func:`remember`), and each page starts with :func:`carry_over`, which
+writes the kept values back before any widget is drawn (Streamlit's "Working with widgets
+in multipage apps").
 """
 from __future__ import annotations
 
@@ -33,8 +35,9 @@ _D = RunConfig()
 SIDEBAR = {"gv_source": "Built-in", "gv_dataset": "karate", "gv_directed": False,
            "gv_sbm_nodes": _D.sbm_nodes, "gv_sbm_blocks": _D.sbm_blocks,
            "gv_sbm_p_in": _D.sbm_p_in, "gv_sbm_p_out": _D.sbm_p_out,
-           "gv_model": _D.model, "gv_layers": _D.layers, "gv_heads": _D.heads,
-           "gv_hidden": _D.hidden, "gv_dropout": _D.dropout, "gv_lr": _D.lr,
+           "gv_dict_size": getattr(_D, "dict_size", 10),
+           "gv_model": _D.model, "gv_layers": _D.layers, "gv_heads": _D.heads, "gv_out_heads": _D.out_heads,
+           "gv_hidden": _D.hidden, "gv_dropout": _D.dropout, "gv_lr": _D.lr, "gv_weight_decay": _D.weight_decay,
            "gv_epochs": _D.epochs, "gv_seed": _D.seed, "gv_device": "cpu", "gv_per_update": "auto"}
 # View widgets shared by the pages (the centre node is kept by ensure_center).
 VIEW = {"gv_layer": 0, "gv_head": "all", "gv_step_head": 0, "gv_hops": 1, "gv_top_k": 40,
@@ -77,9 +80,13 @@ class Upload:
         return " + ".join(n for n in (self.edges_name, self.nodes_name) if n)
 
 
+SHARED = (*SIDEBAR, *VIEW, "gv_center")
+
+
 def init() -> None:
-    """Defaults for a new tab; then carry widget values over from the previous page."""
+    """Carry widget values over from the previous page; defaults for a new tab."""
     ss = st.session_state
+    carry_over()
     for key, value in {**SIDEBAR, **VIEW}.items():
         ss.setdefault(key, value)
     for key in OBJECTS:
@@ -87,19 +94,28 @@ def init() -> None:
     ss.setdefault("gv_training", False)
     ss.setdefault("gv_chunk", 2)
     ss.setdefault("gv_rng", random.Random(0))
-    carry_over()
 
 
 def carry_over() -> None:
-    """Re-assign every shared widget value to itself, before any widget is drawn.
-
-    A value written through the Session State API outlives the widget of the page that
-    drew it, so the same key on the next page starts from it instead of its default.
-    """
+    """Before any widget is drawn: a shared value the browser did not send (a page switch)
+    comes back from ``gv_keep``; one it did send is re-assigned through the Session State
+    API, so that it outlives the widget of the page that drew it."""
     ss = st.session_state
-    for key in (*SIDEBAR, *VIEW, "gv_center"):
+    keep = ss.setdefault("gv_keep", {})
+    for key in SHARED:
         if key in ss:
             ss[key] = ss[key]
+        elif key in keep:
+            ss[key] = keep[key]
+
+
+def remember(*keys: str) -> None:
+    """Keep the current values of shared widgets (all of them by default) for the next page."""
+    ss = st.session_state
+    keep = ss.setdefault("gv_keep", {})
+    for key in keys or SHARED:
+        if key in ss:
+            keep[key] = ss[key]
 
 
 def sidebar_values() -> dict:

@@ -20,7 +20,7 @@ def _one_thread():
 def at():
     app = AppTest.from_file(APP, default_timeout=120)
     app.session_state["gv_epochs"] = 10
-    app.session_state["gv_per_update"] = 10
+    app.session_state["gv_per_update"] = 5
     app.session_state["gv_heads"] = 3
     app.run()
     run(button(app, "Train").click())
@@ -104,3 +104,28 @@ def test_models_section_trains_three(at):
     run(button(at, "Train the three models").click())
     assert len(payloads(at)) == 3 and not at.error and not at.exception
     assert any("Kendall" in t.value for t in at.text)
+
+
+def test_every_section_on_an_upload_with_hostile_names():
+    from test_app import HOSTILE
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    run(app.radio(key="gv_source").set_value("Upload"))
+    rows = [f'"{a}",hub' for a in HOSTILE] + ["hub,x", "x,y", "y,z", f'z,"{HOSTILE[0]}"']
+    app.file_uploader(key="gv_edges_0").upload("edges.csv", "\n".join(rows).encode(), "text/csv")
+    run(app)
+    app.session_state["gv_per_update"] = 5
+    app.session_state["gv_epochs"] = 5
+    run(button(app, "Train").click())
+    train_until_idle(app)
+    app.switch_page("pages/compare.py")
+    run(app)
+    run(app.selectbox(key="gv_center").set_value("hub"))
+    for name in ("Over training", "Heads", "Layers", "Edit an edge", "Does α matter?", "Models"):
+        section(app, name)
+        if name == "Models":
+            run(button(app, "Train the three models").click())
+        assert not app.error, name
+        markdown = " ".join(m.value for m in app.markdown)
+        assert not any(h in markdown for h in HOSTILE), name
+    assert any(HOSTILE[1] in {n["name"] for n in p["nodes"]} for p in payloads(app))

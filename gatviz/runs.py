@@ -29,9 +29,11 @@ from pathlib import Path
 
 import torch
 
-from . import attention, exports, graphs
+from . import attention, exports, graphs, limits
 from .config import RunConfig
 from .errors import GatvizError
+from . import runzip
+from .runzip import load_zip_bytes, pack, save_zip  # noqa: F401  (runs.save_zip etc.; runzip imports runs lazily)
 from .training import Trainer
 
 FORMAT = 1   # run-directory format, "format" in graph.json; a run without it is format 1
@@ -43,6 +45,7 @@ class GraphSource:
     dataset: str
     edges: str | None = None
     nodes: str | None = None
+    name: str | None = None    # an uploaded graph's name (its file's stem), kept across the copy
 
     def load(self, config: RunConfig, base: Path | None = None) -> graphs.Graph:
         if self.edges is None:
@@ -50,12 +53,20 @@ class GraphSource:
         from .parse import load_files
         base = base or Path(".")
         nodes = base / self.nodes if self.nodes else None
-        return load_files(base / self.edges, nodes, directed=config.directed, seed=config.seed)
+        graph = load_files(base / self.edges, nodes, directed=config.directed, seed=config.seed)
+        graph.name = self.name or graph.name
+        return graph
 
 
 def save(run_dir: str | Path, trainer: Trainer, source: GraphSource) -> Path:
-    """Write every file of a run; uploaded inputs are copied so the run is self-contained."""
+    """Write every file of a run; uploaded inputs are copied so the run is self-contained.
+
+    A ``run_dir`` ending in ``.zip`` gets the same files as one zip (:func:`save_zip`).
+    """
     run = Path(run_dir)
+    if run.suffix.lower() == ".zip":
+        save_zip(trainer, source, run)
+        return run
     try:
         run.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -74,18 +85,27 @@ def _write(run: Path, trainer: Trainer, source: GraphSource) -> None:
         for attr in ("edges", "nodes"):
             path = getattr(source, attr)
             if path:
-                target = run / "input" / f"{attr}{Path(path).suffix or '.txt'}"
+                suffix = Path(path).suffix    # a plain one only: a run zip takes input/edges.csv, not "edges.b c"
+                suffix = suffix if runzip.INPUT.fullmatch("input/edges" + suffix) else ".txt"
+                target = run / "input" / f"{attr}{suffix}"
                 if Path(path).resolve() != target.resolve():
                     shutil.copyfile(path, target)
                 setattr(stored, attr, str(target.relative_to(run)))
+        stored.name = trainer.graph.name
     (run / "config.json").write_text(trainer.config.to_json() + "\n")
-    (run / "graph.json").write_text(json.dumps({"format": FORMAT, **stored.__dict__}, indent=2) + "\n")
+    fields = {k: v for k, v in stored.__dict__.items() if k != "name" or v is not None}
+    (run / "graph.json").write_text(json.dumps({"format": FORMAT, **fields}, indent=2) + "\n")
     metrics = trainer.metrics()
     if trainer.model.has_attention:   # the GCN baseline has no attention to write
         metrics["attention_csv"] = exports.attention_context(trainer.graph.name, trainer.config.model.upper(),
                                                              trainer.epoch)
-        table = attention.to_frame(trainer.attention(), trainer.graph.names)
-        (run / "attention.csv").write_text(exports.safe_csv(table), encoding="utf-8")
+        graph = trainer.graph
+        if limits.fits_full_batch(graph.num_nodes, graph.num_edges, graph.report.directed):
+            table = attention.to_frame(trainer.attention(), graph.names)
+            (run / "attention.csv").write_text(exports.safe_csv(table), encoding="utf-8")
+        else:   # rows = edges x heads x layers: tens of millions past the full-batch caps
+            metrics["attention_csv_skipped"] = ("the graph is past the full-batch caps (gatviz/limits.py); "
+                                                "view and explain compute any node's attention exactly")
         torch.save({"edge_index": trainer.attention().edge_index, "snapshot_every": trainer.snapshot_every,
                     "alpha": {s.epoch: s.alpha for s in trainer.snapshots}}, run / "snapshots.pt")
     torch.save({"state_dict": trainer.model.state_dict(), "config": trainer.config.to_dict(),
@@ -94,12 +114,15 @@ def _write(run: Path, trainer: Trainer, source: GraphSource) -> None:
 
 
 def load(run_dir: str | Path) -> Trainer:
-    """Rebuild a trained run: graph, config, weights and history.
+    """Rebuild a trained run (a run directory, or a run zip): graph, config, weights and history.
 
     Every file is checked before use; whatever is wrong with one becomes a
     one-line GatvizError naming the file (never torch's own message).
     """
     run = Path(run_dir)
+    if run.is_file():   # a run zip: checked member by member, unpacked into a temporary folder
+        from . import runzip
+        return runzip.load(run)
     if not (run / "config.json").is_file():
         raise GatvizError(f"{str(run)!r} is not a gatviz run directory (no config.json)")
     config = _config(run)
@@ -160,11 +183,13 @@ def _source(run: Path) -> GraphSource:
     if version > FORMAT:
         raise _bad(run, "graph.json", f"has format {version}, newer than this gatviz reads "
                                       f"(up to {FORMAT}): update gatviz to load it")
-    unknown = sorted(set(data) - {"dataset", "edges", "nodes"})
+    unknown = sorted(set(data) - {"dataset", "edges", "nodes", "name"})
     if unknown:
         raise _bad(run, "graph.json", f"has unknown key(s): {', '.join(unknown)[:80]}")
     if not isinstance(data.get("dataset"), str):
         raise _bad(run, "graph.json", f"dataset must be a name, not {data.get('dataset')!r:.40}")
+    if data.get("name") is not None and not (isinstance(data["name"], str) and 0 < len(data["name"]) <= 200):
+        raise _bad(run, "graph.json", f"name must be text of 1 to 200 characters, not {data['name']!r:.40}")
     inside = run.resolve()
     for key in ("edges", "nodes"):
         value = data.get(key)

@@ -55,16 +55,17 @@ def draw(table, layer: int, head, key: str, hops: int = 1, predictions=True) -> 
 
 
 def over_training() -> None:
-    epochs = [s.epoch for s in trainer.snapshots]
-    st.caption(f"Snapshots held (float16, at most {50} MB; every other one is dropped when full): epochs "
-               f"{timeline.describe_epochs(epochs)}.")
+    epochs = timeline.held_epochs(trainer)       # the snapshots, and the current epoch
+    st.caption(f"Snapshots held (float16, at most 50 MB; every other one is dropped when full, the interval "
+               f"doubling): epochs {timeline.describe_epochs([s.epoch for s in trainer.snapshots])}.")
     c1, c2, c3 = st.columns([1, 1, 1])
     layer = ui.layer_select(att, c1)
     head = ui.head_select(att, layer, c2, allow=("mean",), key="gv_cmp_head")
     c3.toggle("Play", key="gv_cmp_play", help="Step through the snapshots.")
     scrub(epochs, layer, head)
     st.download_button("Download the scrub as a GIF", lambda: gif_bytes(layer, head), file_name="gatviz-scrub.gif",
-                       mime="image/gif", on_click="ignore", disabled=ss.gv_training)
+                       mime="image/gif", on_click="ignore", disabled=ss.gv_training or not trainer.snapshots,
+                       help="One frame per snapshot, drawn on the server.")
 
 
 @st.fragment(run_every=0.8 if ss.get("gv_cmp_play") else None)

@@ -19,8 +19,8 @@ WHERE = "gatviz/limits.py"    # named in every message, so the limit can be foun
 
 # Sizes of inputs
 MAX_FILE_BYTES = 50_000_000   # per uploaded file (edge file, node file)
-MAX_LINE_CHARS = 100_000      # one row of a file; a longer one is refused before it is split
-MAX_NAME_CHARS = 100_000      # one node name (csv's own field limit is raised to this)
+MAX_LINE_CHARS = 1_000_000    # one row of a file; a longer one is refused before it is split
+MAX_NAME_CHARS = 10_000       # one node name or label; a longer one makes its row unreadable
 MAX_NODES = 100_000
 MAX_EDGES = 500_000           # undirected edges count once, as the report counts them
 

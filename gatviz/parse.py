@@ -1,29 +1,28 @@
 """Read a user's edge list (and optional node file) into a :class:`Graph`.
 
 Edge file: ``source<delim>target[<delim>ignored…]`` per row; CSV, TSV, ``;``,
-``|`` or whitespace (any run of spaces/tabs), header optional. Names are kept
-exactly; quote one holding the delimiter, a quote (doubled: ``"a ""q"" b"``)
-or edge spaces. ``#``/``%`` lines are comments. Node file: ``node,label[,f…]``.
+``|`` or whitespace (any run of spaces/tabs), header optional. Names follow
+the naming rule of :mod:`gatviz.rows`: unquoted names are trimmed of spaces
+and tabs on both sides, quoted names are kept exactly (quote one holding the
+delimiter, a quote, doubled: ``"a ""q"" b"``, or edge spaces). ``#``/``%``
+lines are comments. Node file: ``node,label[,f…]``. The report says which
+delimiter was used and which first row was read as a header.
 """
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 import math
 import os
 import re
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
-from . import limits
+from . import limits, rows as rowsplit
 from .errors import GatvizError
 from .graphs import Graph, Report, build
 
-DELIMITERS = (",", "\t", ";", "|", " ")   # ties go to the earlier one; " " means any run of spaces/tabs
-SNIFF_LINES = 50              # rows the delimiter is chosen from
+FLOAT32_MAX = float(np.finfo(np.float32).max)   # features are stored as float32
 HEADER_WORDS = frozenset(
     "source target src dst dest destination from to u v i j head tail node vertex "
     "neighbor neighbour start end origin sender receiver parent child id name".split())
@@ -69,9 +68,14 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
             malformed node-file row, a non-numeric feature, a missing node.
     """
     text, encoding = _decode(edges, "edge file")
-    rows, bad = _read_rows(text, "edge file")
-    names, pairs, wide = _edges(rows, bad)
-    notes = [f"edge file read as {encoding}"] * bool(encoding) + ["columns after the second ignored"] * wide
+    rows, bad, delimiter = rowsplit.read(
+        text, "edge file", max_rows=2 * limits.MAX_EDGES + 1,
+        why=f"gatviz handles at most {limits.MAX_EDGES:,} edges, an undirected one listed at most both ways "
+            f"(MAX_EDGES in {limits.WHERE})")
+    names, pairs, wide, header = _edges(rows, bad)
+    notes = [rowsplit.NAMES[delimiter]] + [f"edge file read as {encoding}"] * bool(encoding)
+    notes += [f"first row read as a header: {_show_row(header)}"] * bool(header)
+    notes += ["columns after the second ignored"] * wide
     report = Report(source, bad_rows=sorted(bad))
     labels = class_names = features = None
     if nodes is not None:
@@ -111,11 +115,19 @@ def _decode(raw: bytes, what: str) -> tuple[str, str]:
     for magic, kind in MAGIC.items():
         if raw.startswith(magic):
             raise GatvizError(f"the {what} does not look like text: it starts like {kind}")
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):   # Excel's "Unicode text"
-        try:
-            return raw.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            pass
+    # UTF-32's BOM begins like UTF-16's: try it first. NUL is never text: a name holding
+    # one (UTF-32 read as UTF-16, say) would be a different name than the file shows.
+    for bom, encoding in (((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE), "UTF-32"),
+                          ((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "UTF-16")):   # Excel's "Unicode text"
+        if raw.startswith(bom):
+            try:
+                text = raw.decode(encoding.lower())
+            except UnicodeDecodeError:
+                continue
+            if "\0" in text:
+                raise GatvizError(f"the {what} holds NUL characters after decoding it as {encoding}; "
+                                  f"save it as UTF-8 text")
+            return text, encoding
     head = raw[:65536]
     controls = len(head) - len(head.translate(None, _CONTROL))
     if b"\0" in raw or controls > len(head) // 100:
@@ -130,68 +142,14 @@ def _decode(raw: bytes, what: str) -> tuple[str, str]:
     return raw.decode("latin-1"), "latin-1, not valid UTF-8"
 
 
-def _lines(text: str, whitespace: bool):
-    """Lines for csv.reader: comments blanked, not dropped, so line_num stays the file's line.
-
-    Spaces and tabs around a line are trimmed (quote a name to keep them).
-    """
-    for line in io.StringIO(text, newline=""):   # newline="": split on \n, \r\n, \r only, not \x85 etc.
-        body = line.rstrip("\r\n")
-        end = line[len(body):]
-        body = body.strip(" \t")
-        if body.startswith(("#", "%")):
-            body = ""
-        elif whitespace:   # csv's skipinitialspace skips spaces, not tabs
-            body = body.replace("\t", " ")
-        yield body + end
-
-
-def _reader(lines, delimiter: str):
-    return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True,
-                      skipinitialspace=True, strict=False)
-
-
-def _delimiter(text: str) -> str:
-    """The delimiter giving the most rows with two non-empty names in the first lines.
-
-    By trial, not csv.Sniffer: its frequency guess trips on delimiters in quoted names.
-    """
-    sample = list(islice((line for line in _lines(text, whitespace=False) if line.strip()), SNIFF_LINES))
-    best, best_score = DELIMITERS[0], 0
-    for delimiter in DELIMITERS:
-        lines = [s.replace("\t", " ") for s in sample] if delimiter == " " else sample
-        try:
-            score = sum(len(r) >= 2 and r[0] != "" and r[1] != "" for r in _reader(lines, delimiter))
-        except csv.Error:
-            continue
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def _read_rows(text: str, what: str) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]]]:
-    """Non-empty rows as (line number, fields), and rows spanning lines as (line, why)."""
-    delimiter = _delimiter(text)
-    reader = _reader(_lines(text, whitespace=delimiter == " "), delimiter)
-    rows, bad, end = [], [], 0
-    try:
-        for fields in reader:
-            start, end = end + 1, reader.line_num
-            if end > start:   # a quoted field swallowed a line break: nearly always an unclosed quote
-                bad.append((start, f"a quote opened on this line closes only on line {end}"))
-            elif fields:
-                rows.append((start, fields))
-    except csv.Error as e:
-        raise GatvizError(f"cannot read the {what} from line {end + 1} on: {e} (an unclosed quote?)") from None
-    return rows, bad
-
-
-def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool]:
-    """Names by first appearance, index pairs, whether rows had extra columns; adds to ``bad``."""
+def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool, list[str]]:
+    """Names by first appearance, index pairs, whether rows had extra columns, the header row
+    dropped ([] if none); adds to ``bad``."""
+    header = []
     if rows and _is_header(rows[0][1], rows[1:]):
         if len(rows) == 1 and not bad:
             raise GatvizError(f"the edge file has no edges: its only row, line {rows[0][0]}, looks like a header")
-        rows = rows[1:]
+        header, rows = rows[0][1], rows[1:]
     index: dict[str, int] = {}
     pairs, wide = [], False
     for line, fields in rows:
@@ -199,6 +157,9 @@ def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool]:
             bad.append((line, "only one field; need source and target"))
         elif not fields[0] or not fields[1]:
             bad.append((line, "empty node name"))
+        elif max(len(fields[0]), len(fields[1])) > limits.MAX_NAME_CHARS:
+            bad.append((line, f"a name longer than {limits.MAX_NAME_CHARS:,} characters "
+                              f"(MAX_NAME_CHARS in {limits.WHERE})"))
         else:
             pairs.append((index.setdefault(fields[0], len(index)), index.setdefault(fields[1], len(index))))
             wide = wide or len(fields) > 2
@@ -212,7 +173,7 @@ def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool]:
         bad.sort()
         raise GatvizError(f"no edges could be read from the edge file ({len(bad):,} unreadable row(s), "
                           f"first at line {bad[0][0]}: {bad[0][1]})")
-    return list(index), pairs, wide
+    return list(index), pairs, wide, header
 
 
 def _header_word(cell: str) -> bool:
@@ -236,13 +197,16 @@ def _is_header(first: list[str], rest) -> bool:
 def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     """Names (edge-file ones, then isolated ones), labels (N,), class names, features (N, F) or None."""
     text, encoding = _decode(raw, "node file")
-    rows, bad = _read_rows(text, "node file")
+    rows, bad, delimiter = rowsplit.read(text, "node file", max_rows=limits.MAX_NODES + 1,
+                                         why=f"gatviz handles at most {limits.MAX_NODES:,} nodes "
+                                             f"(MAX_NODES in {limits.WHERE})")
     if bad:
         raise GatvizError(f"node file line {bad[0][0]}: {bad[0][1]}")
     known = set(names)
     first = rows[0][1] if rows else []
-    if first and first[0] not in known and (_header_word(first[0]) or len(first) > 1 and
-                                            re.sub(r"[^a-z]", "", first[1].lower()) in LABEL_WORDS):
+    header = first and first[0] not in known and (_header_word(first[0]) or len(first) > 1 and
+                                                  re.sub(r"[^a-z]", "", first[1].lower()) in LABEL_WORDS)
+    if header:
         rows = rows[1:]
     if not rows:
         raise GatvizError("the node file has no rows (only blank lines, comments or a header)")
@@ -251,13 +215,17 @@ def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     for line, fields in rows:
         if len(fields) < 2 or not fields[0] or not fields[1]:
             raise GatvizError(f"node file line {line}: need node,label[,feature…] with a non-empty node and label")
+        if max(len(fields[0]), len(fields[1])) > limits.MAX_NAME_CHARS:
+            raise GatvizError(f"node file line {line}: a name or label longer than {limits.MAX_NAME_CHARS:,} "
+                              f"characters (MAX_NAME_CHARS in {limits.WHERE})")
         if len(fields) != width:
             raise GatvizError(f"node file line {line} has {len(fields)} columns, line {rows[0][0]} has {width}")
         if fields[0] in table:
             raise GatvizError(f"node {_show(fields[0])} has two rows in the node file "
                               f"(lines {table[fields[0]][0]} and {line})")
-        table[fields[0]] = (line, fields[1], [_number(cell, line, column)
-                                              for column, cell in enumerate(fields[2:], start=3)])
+        table[fields[0]] = (line, fields[1], np.fromiter(
+            (_number(cell, line, column) for column, cell in enumerate(fields[2:], start=3)),
+            dtype=np.float32, count=width - 2))
     missing = [n for n in names if n not in table]
     if missing:
         raise GatvizError(f"{len(missing):,} node(s) of the edge file have no row in the node file: "
@@ -273,9 +241,11 @@ def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     report.labels = f"from the node file ({len(class_names)} classes)"
     features = None
     if width > 2:
-        features = np.array([table[n][2] for n in names], dtype=np.float32)   # (N, F)
+        features = np.stack([table[n][2] for n in names])   # (N, F) float32
         report.features = f"{width - 2} column(s) from the node file"
+    notes += [f"node file {rowsplit.NAMES[delimiter]}"]
     notes += [f"node file read as {encoding}"] * bool(encoding)
+    notes += [f"node file's first row read as a header: {_show_row(first)}"] * bool(header)
     notes += [f"{len(extra):,} node(s) only in the node file, kept as isolated nodes"] * bool(extra)
     return names, [position[g] for g in given], class_names, features
 
@@ -287,7 +257,15 @@ def _number(cell: str, line: int, column: int) -> float:
         value = math.nan
     if not math.isfinite(value):
         raise GatvizError(f"node file line {line}, column {column}: feature {_show(cell)} is not a finite number")
+    if abs(value) > FLOAT32_MAX:   # would become inf in float32, and training NaN
+        raise GatvizError(f"node file line {line}, column {column}: feature {_show(cell)} does not fit a "
+                          f"32-bit float (at most ±{FLOAT32_MAX:.3g}); scale that column down")
     return value
+
+
+def _show_row(fields: list[str]) -> str:
+    """The first cells of a row, as a person reads them: ``node1, node2``."""
+    return ", ".join(f if len(f) <= 40 else f[:37] + "..." for f in fields[:4]) + (", …" if len(fields) > 4 else "")
 
 
 def _show(name: str) -> str:

@@ -63,7 +63,7 @@ def test_whitespace_separated_runs_of_spaces_and_tabs():
 def test_utf8_bom_and_crlf():
     g = parse_upload("\ufeffsource,target\r\nZoë,Åsa\r\nÅsa,李\r\n".encode("utf-8"))
     assert g.names == ["Zoë", "Åsa", "李"]
-    assert "read as" not in g.report.source
+    assert "file read as" not in g.report.source      # no encoding note for UTF-8
 
 
 def test_latin1_fallback():
@@ -240,3 +240,74 @@ def test_undirected_edges_listed_both_ways_count_once_against_the_cap(monkeypatc
     assert g.num_edges == 6 and g.report.duplicate_edges == 3
     with pytest.raises(GatvizError, match=r"4 edges; gatviz handles at most 3 \(MAX_EDGES in gatviz/limits.py\)"):
         parse_upload(b"a,b\nb,c\nc,d\nd,a\n")
+
+
+# The naming rule: unquoted names trimmed on both sides, quoted names kept exactly.
+@pytest.mark.parametrize("text,names", [
+    (b"1 , 2\n2 ,3\n", ["1", "2", "3"]),
+    (b"a ,b\nb, c\n", ["a", "b", "c"]),
+    (b'" a ",b\n"b ", c\n', [" a ", "b", "b ", "c"]),
+    (b'"a\tb" c\nc "d e"\n', ["a\tb", "c", "d e"]),           # whitespace file: the tab stays a tab
+    (b'x\t"y\tz"\n"y\tz"\tw\n', ["x", "y\tz", "w"]),
+])
+def test_unquoted_names_trimmed_quoted_kept_exactly(text, names):
+    assert parse_upload(text).names == names
+
+
+@pytest.mark.parametrize("text,names,delimiter", [
+    (b"a;b;1,5\nb;c;2,5\nc;a;0,25\n", ["a", "b", "c"], "semicolon"),     # decimal commas
+    ("Smith, John\tDoe, Jane\nDoe, Jane\tRoe, Richard\n".encode(), ["Smith, John", "Doe, Jane", "Roe, Richard"], "tab"),
+    (b'"a;b",c\nc,d\n', ["a;b", "c", "d"], "comma"),                    # a quoted name holding ;
+    (b"1,2\n2,3\n", ["1", "2", "3"], "comma"),
+])
+def test_delimiter_with_consistent_columns_outside_quotes(text, names, delimiter):
+    g = parse_upload(text)
+    assert g.names == names
+    assert f"{delimiter}-separated" in g.report.source
+
+
+def test_report_says_when_the_first_row_is_a_header():
+    g = parse_upload(b"node1,node2\nx,y\ny,z\n")
+    assert "first row read as a header: node1, node2" in g.report.source
+    assert "header" not in parse_upload(b"x,y\ny,z\n").report.source
+    g = parse_upload(b"a,b\n", b"id,class\na,x\nb,y\n")
+    assert "node file's first row read as a header: id, class" in g.report.source
+
+
+def test_features_that_overflow_float32_are_refused():
+    with pytest.raises(GatvizError, match=r"node file line 2, column 3: feature '1e39' does not fit"):
+        parse_upload(b"a,b\n", b"a,x,1\nb,y,1e39\n")
+    g = parse_upload(b"a,b\n", b"a,x,3e38\nb,y,-1e-39\n")   # largest float32 and a denormal are fine
+    assert torch.isfinite(g.data.x).all()
+
+
+def test_absurd_rows_are_refused_up_front(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_LINE_CHARS", 1000)
+    with pytest.raises(GatvizError, match=r"line 2 of the edge file is 4,000 characters long; gatviz reads rows "
+                                          r"of at most 1,000 \(MAX_LINE_CHARS in gatviz/limits.py\)"):
+        parse_upload(b"x,y\n" + b"a,b," * 1000 + b"\n")
+
+
+def test_a_field_longer_than_csvs_limit_is_a_plain_message():
+    long = b"n" * 200_000                              # over csv's field limit (131,072)
+    g = parse_upload(long + b",b\nb,c\n")
+    assert g.names == ["b", "c"]
+    assert g.report.bad_rows == [(1, "a name longer than 10,000 characters (MAX_NAME_CHARS in gatviz/limits.py)")]
+    with pytest.raises(GatvizError) as err:
+        parse_upload(long + b",b\n")
+    assert "field larger than field limit" not in str(err.value) and "\n" not in str(err.value)
+    assert "longer than 10,000 characters" in str(err.value)
+
+
+@pytest.mark.parametrize("raw", [
+    "a,b\nb,c\n".encode("utf-32"),
+    "a,b\nb,c\n".encode("utf-16-le"),      # no BOM: NULs between the letters
+    b'"a\x00b",c\n',
+])
+def test_nul_characters_never_reach_a_name(raw):
+    try:
+        g = parse_upload(raw)
+    except GatvizError as err:
+        assert "\n" not in str(err)
+    else:
+        assert not any("\x00" in n for n in g.names) and g.names == ["a", "b", "c"]

@@ -1,0 +1,178 @@
+"""Text rows into fields: the delimiter, quoting and the naming rule of uploads.
+
+The naming rule (README, "Uploading your own graph"):
+
+- An unquoted field is trimmed of spaces and tabs on both sides
+  (``a , b`` gives ``a`` and ``b``).
+- A quoted field is kept exactly: ``" a\\tb "`` is space, a, tab, b, space. A
+  quote inside one is doubled (``"a ""q"" b"``). A quote inside an unquoted
+  field is an ordinary character (``O"Brien``).
+- ``#`` and ``%`` lines are comments; blank lines are skipped.
+
+Delimiters: comma, tab, semicolon, pipe, or runs of spaces and tabs. The one
+chosen is the one that splits the most of the first SNIFF_LINES rows into
+two non-empty names, then the one whose column count is most consistent,
+both counted outside quotes. Remaining ties: a comma only ever between two
+digits is a decimal comma (``1,5``), so another delimiter wins; then tab,
+comma, semicolon, pipe, spaces (a file with a tab in every row is a TSV even
+when its names hold commas).
+
+Written here rather than with :mod:`csv`, which cannot say whether a field
+was quoted (so cannot trim only unquoted ones) and turns tabs in quoted names
+into spaces when it splits on whitespace.
+"""
+from __future__ import annotations
+
+import io
+import re
+from itertools import islice
+from typing import Iterator
+
+from . import limits
+from .errors import GatvizError
+
+DELIMITERS = ("\t", ",", ";", "|", " ")   # tie order; " " means any run of spaces and tabs
+NAMES = {",": "comma-separated", "\t": "tab-separated", ";": "semicolon-separated",
+         "|": "pipe-separated", " ": "separated by spaces/tabs"}
+SNIFF_LINES = 50
+_BLANKS = re.compile(r"[ \t]+")
+_DECIMAL_COMMA = re.compile(r"(?<![0-9]),|,(?![0-9])")   # a comma NOT between two digits
+
+
+def lines(text: str, what: str) -> Iterator[tuple[int, str]]:
+    """(line number, body) of every line; comments blanked, ends trimmed of spaces/tabs.
+
+    Raises:
+        GatvizError: a line longer than MAX_LINE_CHARS, before it is split.
+    """
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):   # \n, \r\n, \r only
+        body = line.rstrip("\r\n")
+        if len(body) > limits.MAX_LINE_CHARS:
+            raise GatvizError(f"line {number:,} of the {what} is {len(body):,} characters long; gatviz reads "
+                              f"rows of at most {limits.MAX_LINE_CHARS:,} (MAX_LINE_CHARS in {limits.WHERE})")
+        body = body.strip(" \t")
+        yield number, "" if body.startswith(("#", "%")) else body
+
+
+def _closing(body: str, start: int) -> int:
+    """Index just after the quote closing a quoted field whose text starts at ``start``; -1 if open."""
+    while True:
+        k = body.find('"', start)
+        if k < 0:
+            return -1
+        if body.startswith('"', k + 1):   # "" is a quote inside the name
+            start = k + 2
+            continue
+        return k + 1
+
+
+def split(body: str, delimiter: str) -> tuple[list[str], bool, str | None]:
+    """Fields of one line by the naming rule.
+
+    Returns:
+        (fields, open, error): ``open`` when the line ends inside a quoted field;
+        ``error`` when text follows a closing quote (``"a"b,c``).
+    """
+    if not body:
+        return [], False, None
+    if '"' not in body:   # the common case: nothing quoted, every field trimmed
+        if delimiter == " ":
+            return _BLANKS.split(body), False, None
+        fields = body.split(delimiter)
+        if " " in body or "\t" in body:
+            fields = [f.strip(" \t") for f in fields]
+        return fields, False, None
+    blank = " \t".replace(delimiter, "") if delimiter != " " else " \t"
+    fields, i, n = [], 0, len(body)
+    while True:
+        while i < n and body[i] in blank:
+            i += 1
+        if i < n and body[i] == '"':
+            end = _closing(body, i + 1)
+            if end < 0:
+                return fields, True, None
+            field = body[i + 1:end - 1].replace('""', '"')
+            i = end
+            after = i
+            while i < n and body[i] in blank:
+                i += 1
+            if i < n and (body[i] != delimiter if delimiter != " " else i == after):
+                return fields, False, f"text after the closing quote of field {len(fields) + 1}"
+        else:
+            if delimiter == " ":
+                m = _BLANKS.search(body, i)
+                k = m.start() if m else n
+            else:
+                k = body.find(delimiter, i)
+                k = n if k < 0 else k
+            field, i = body[i:k].strip(" \t"), k
+        fields.append(field)
+        if i >= n:
+            return fields, False, None
+        if delimiter == " ":
+            while i < n and body[i] in blank:
+                i += 1
+        else:
+            i += 1   # the delimiter
+            if i == n:
+                fields.append("")
+                return fields, False, None
+
+
+def still_open(body: str, delimiter: str) -> bool:
+    """Does a quoted field that began on an earlier line stay open past this line?"""
+    end = _closing(body, 0)
+    return end < 0 or split(body[end:], delimiter)[1]
+
+
+def delimiter(text: str, what: str) -> str:
+    """The delimiter of a file, chosen from its first SNIFF_LINES non-empty lines (see module doc)."""
+    sample = [body for _, body in islice((x for x in lines(text, what) if x[1]), SNIFF_LINES)]
+    best, best_score = DELIMITERS[0], None
+    for d in DELIMITERS:
+        counts, ok = [], 0
+        for body in sample:
+            fields, open_, error = split(body, d)
+            if open_ or error:
+                continue
+            counts.append(len(fields))
+            ok += len(fields) >= 2 and fields[0] != "" and fields[1] != ""
+        modal = max(set(counts), key=counts.count) if counts else 0
+        decimal = d == "," and all(not _DECIMAL_COMMA.search(b) for b in sample if "," in b)
+        score = (ok, counts.count(modal) if modal >= 2 else 0, not decimal)
+        if best_score is None or score > best_score:
+            best, best_score = d, score
+    return best if best_score[0] else ","   # nothing splits: say comma, the usual format
+
+
+def read(text: str, what: str, max_rows: int, why: str
+         ) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]], str]:
+    """Non-empty rows as (line number, fields), unreadable rows as (line, why), and the delimiter.
+
+    A quoted field that runs past the end of its line (nearly always an unclosed
+    quote) makes one unreadable row of every line up to where it closes.
+
+    Raises:
+        GatvizError: more than ``max_rows`` rows (``why`` says which limit), said as
+            soon as the row past it is met, not after reading the whole file.
+    """
+    d = delimiter(text, what)
+    rows, bad = [], []
+    it = lines(text, what)
+    for number, body in it:
+        fields, open_, error = split(body, d)
+        if error:
+            bad.append((number, error))
+            continue
+        if open_:
+            end = number
+            for end, more in it:
+                if not still_open(more, d):
+                    break
+            bad.append((number, f"a quote opened on this line closes only on line {end}"))
+            continue
+        if fields:
+            rows.append((number, fields))
+        if len(rows) + len(bad) > max_rows:
+            raise GatvizError(f"the {what} has more than {max_rows - 1:,} rows; {why}")
+    return rows, bad, d

@@ -15,6 +15,7 @@ inlined into the export escapes ``<``, ``>`` and ``&``.
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from importlib import resources
 
@@ -245,15 +246,27 @@ def asset(name: str) -> str:
     return (resources.files("gatviz") / "static" / name).read_text("utf-8")
 
 
+def _inline(text: str) -> str:
+    """Script or style text that cannot end its element early or open an HTML comment.
+
+    Inside ``<script>``/``<style>`` the HTML parser ends the element at ``</script``
+    (``</style``), any case, and ``<!--`` changes how it looks for that end. Written
+    ``<\\/`` and ``<\\!--`` they mean the same inside a JS string or regex and a CSS
+    comment, and no longer match: true by construction, not by luck of the bundled code.
+    """
+    text = re.sub(r"</(?=(script|style))", r"<\\/", text, flags=re.I)
+    return text.replace("<!--", "<\\!--")
+
+
 def standalone_html(payload: dict, title: str) -> str:
     """One self-contained HTML page: no network request, works from ``file://``."""
     from html import escape
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{escape(title)}</title>\n"
-        f"<style>{asset('vis-network.css')}\n{asset('gatviz-view.css')}</style>\n"
-        f"<script>{asset('vis-network.min.js')}</script>\n"
-        f"<script>{asset('gatviz-view.js')}</script>\n"
+        f"<style>{_inline(asset('vis-network.css'))}\n{_inline(asset('gatviz-view.css'))}</style>\n"
+        f"<script>{_inline(asset('vis-network.min.js'))}</script>\n"
+        f"<script>{_inline(asset('gatviz-view.js'))}</script>\n"
         "</head><body>\n"
         f"<h1 class=\"gatviz-title\">{escape(title)}</h1>\n<div id=\"gatviz-root\"></div>\n"
         f"<script id=\"gatviz-data\" type=\"application/json\">{to_json(payload)}</script>\n"

@@ -159,3 +159,27 @@ def test_default_encoding_tells_a_trained_cora_head_from_an_untrained_one():
     # colour: untrained edges stay near grey, trained ones reach the saturated ends
     assert encoding.colour(2.0) in {e["c"] for e in after}
     assert not {e["c"] for e in before} & {encoding.colour(0.5), encoding.colour(2.0)}
+
+
+def _inline_blocks(html):
+    """Text of every <script> and <style> element, as an HTML parser splits them."""
+    return re.findall(r"<(script|style)[^>]*>(.*?)</\1>", html, flags=re.S | re.I)
+
+
+def test_inlined_scripts_cannot_end_early_or_open_a_comment(evil_run, monkeypatch):
+    g, t = evil_run
+    p = render.view(g, t.attention(), 0, 0, [0], predictions=t.predictions().numpy())
+    real = render.asset
+
+    def hostile(name):   # a future vis-network or our own script holding the sequences
+        extra = {"js": "var s = '</script><script>alert(1)</script>'; var c = '<!-- x -->'; // </SCRIPT >",
+                 "css": "/* </style><script>alert(1)</script> */"}[name.rsplit(".", 1)[1]]
+        return real(name) + "\n" + extra
+
+    for asset in (real, hostile):
+        monkeypatch.setattr(render, "asset", asset)
+        html = render.standalone_html(p, "</script><!--")
+        blocks = _inline_blocks(html)
+        assert [kind for kind, _ in blocks] == ["style", "script", "script", "script", "script"]
+        for kind, body in blocks:
+            assert not re.search(r"</(script|style)|<!--", body, flags=re.I), (kind, body[-200:])

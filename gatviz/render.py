@@ -34,6 +34,11 @@ SPRING_UP_TO = 150       # nodes; bigger neighbourhoods get concentric shells
 # Colour-blind-safe palette (Okabe-Ito + Tableau extras), cycled past 10 classes.
 PALETTE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
            "#999999", "#8C564B", "#17BECF"]
+# Presenter mode: a washed-out projector loses light colours (Okabe-Ito's yellow and sky
+# blue are 1.1-2.2:1 against white); every colour here has at least 3:1 against white
+# (WCAG's bar for graphics), tested.
+PRESENTER_PALETTE = ["#0072B2", "#D55E00", "#007A5E", "#B8418F", "#6A3D9A", "#8C564B", "#333333",
+                     "#A6611A", "#1F78B4", "#B2182B"]
 WRONG = "#D62728"
 
 
@@ -116,7 +121,8 @@ class Layouts:
 
 def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list, *,
          hops: int = 1, top_k: int = 40, layouts: Layouts | None = None,
-         predictions: np.ndarray | None = None, encoding: str = "uniform") -> dict:
+         predictions: np.ndarray | None = None, encoding: str = "uniform",
+         presenter: bool = False) -> dict:
     """Payload of one view: shared nodes and one panel per head.
 
     The edges are those of the receptive field: j -> i where i is within
@@ -133,6 +139,7 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
             reused across head and layer switches (computed here when None).
         predictions: (N,) predicted class, to mark wrong predictions (None before training).
         encoding: "uniform" (alpha relative to 1/(deg_i + 1)) or "absolute" (0..1 scale).
+        presenter: high-contrast class colours and larger labels, for a projector.
 
     Returns:
         {"center", "layer", "hops", "nodes": [{id, name, x, y, color, cls, wrong, deg}],
@@ -193,11 +200,11 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
         panels.append({"head": head, "edges": edges, "self": self_alpha,
                        "entropy": None if entropy is None else round(entropy, 3),
                        "shown": len(edges), "total": int((~loops).sum())})
-    node_list = []
+    node_list, palette = [], PRESENTER_PALETTE if presenter else PALETTE
     for v in sorted(used, key=lambda v: (v != center, v)):
         x, yy = positions.get(v, (0.0, 0.0))
         node = {"id": v, "name": graph.names[v], "x": x, "y": yy, "cls": int(y[v]),
-                "color": PALETTE[int(y[v]) % len(PALETTE)], "deg": int(graph.degree[v])}
+                "color": palette[int(y[v]) % len(palette)], "deg": int(graph.degree[v])}
         if predictions is not None and int(predictions[v]) != int(y[v]):
             node["wrong"] = graph.class_names[int(predictions[v])]
         node_list.append(node)
@@ -205,7 +212,8 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
     return {"center": int(center), "layer": int(layer), "hops": int(hops), "nodes": node_list,
             "panels": panels, "encoding": encoding_, "legend": encoding_mod.legend(encoding_),
             "note": ring_note(layer, att.layers, hops),
-            "classes": [{"id": c, "name": graph.class_names[c], "color": PALETTE[c % len(PALETTE)]}
+            "presenter": bool(presenter), "label_px": 20 if presenter else 14,
+            "classes": [{"id": c, "name": graph.class_names[c], "color": palette[c % len(palette)]}
                         for c in classes]}
 
 

@@ -57,77 +57,105 @@ rows = pd.DataFrame({"name": s.names, "self-loop": s.is_self})
 st.text(f"centre i: {s.names[-1]}  ·  layer {layer + 1} of {s.layers}  ·  head {head} of {s.heads}  ·  "
         f"{s.degree} neighbour(s) + itself = {s.degree + 1} inputs")
 
-st.header("1 · Shared linear map: z = W h")
-if gat:
-    st.latex(r"z_j = W h_j \qquad W \in \mathbb{R}^{%d \times %d}\ \text{(all %d heads; head %d uses %d rows)}"
-             % (*s.weight_shape, s.heads, head, s.z.shape[1]))
-else:
-    st.latex(r"z_j = W_l h_j \ \text{(message)}, \qquad W_r h_i \ \text{(target side)}, \qquad "
-             r"W_l, W_r \in \mathbb{R}^{%d \times %d}" % s.weight_shape)
-st.markdown("Every input j of the centre (its neighbours and the centre itself, through the self-loop) "
-            "goes through the same W. Layer input h: "
-            + ("the node features" if layer == 0 else f"the output of layer {layer} after ELU") + ".")
-first = min(4, s.z.shape[1])
-step1 = rows.assign(h_norm=np.linalg.norm(s.h, axis=1), z_norm=np.linalg.norm(s.z, axis=1),
-                    **{f"z[{c}]": s.z[:, c] for c in range(first)})
-numbers(step1, h_norm="|h_j|", z_norm="|z_j|")
-with st.expander(f"Full vectors z_j ({s.z.shape[1]} entries each)"):
-    numbers(rows.assign(**{f"z[{c}]": s.z[:, c] for c in range(s.z.shape[1])}))
-if not gat:
-    st.text(f"W_r h_i = {vector(s.z_target)}")
 
-st.header("2 · Score every input: e_ij")
-if gat:
-    st.latex(r"e_{ij} = \mathrm{LeakyReLU}\big(a^\top [z_i \,\|\, z_j]\big)"
-             r" = \mathrm{LeakyReLU}\big(a_{dst}^\top z_i + a_{src}^\top z_j\big),\quad \text{slope } %g"
-             % s.negative_slope)
-    st.markdown(f"The centre's half is one number for all its inputs: a_dstᵀ z_i = **{s.a_dst_z:.4f}**. "
-                "Only a_srcᵀ z_j differs between inputs, so GAT ranks the inputs the same way for every "
-                "centre (static attention).")
-    numbers(rows.assign(a_src_z=s.a_src_z, a_dst_z=s.a_dst_z, pre=s.pre, e=s.e),
-            a_src_z="a_srcᵀ z_j", a_dst_z="a_dstᵀ z_i", pre="sum", e="e_ij = LeakyReLU(sum)")
-else:
-    st.latex(r"e_{ij} = a^\top \mathrm{LeakyReLU}\big(W_r h_i + W_l h_j\big),\quad \text{slope } %g"
-             % s.negative_slope)
-    st.markdown("The LeakyReLU sits between W and a, so the ranking of the inputs can depend on the "
-                "centre (dynamic attention, GATv2).")
-    numbers(rows.assign(s_norm=s.pre_norm, e=s.e), s_norm="|W_r h_i + W_l h_j|", e="e_ij")
+def step1() -> None:
+    st.header("1 · Shared linear map: z = W h")
+    if gat:
+        st.latex(r"z_j = W h_j \qquad W \in \mathbb{R}^{%d \times %d}\ \text{(all %d heads; head %d uses %d rows)}"
+                 % (*s.weight_shape, s.heads, head, s.z.shape[1]))
+    else:
+        st.latex(r"z_j = W_l h_j \ \text{(message)}, \qquad W_r h_i \ \text{(target side)}, \qquad "
+                 r"W_l, W_r \in \mathbb{R}^{%d \times %d}" % s.weight_shape)
+    st.markdown("Every input j of the centre (its neighbours and the centre itself, through the self-loop) "
+                "goes through the same W. Layer input h: "
+                + ("the node features" if layer == 0 else f"the output of layer {layer} after ELU") + ".")
+    first = min(4, s.z.shape[1])
+    numbers(rows.assign(h_norm=np.linalg.norm(s.h, axis=1), z_norm=np.linalg.norm(s.z, axis=1),
+                        **{f"z[{c}]": s.z[:, c] for c in range(first)}), h_norm="|h_j|", z_norm="|z_j|")
+    with st.expander(f"Full vectors z_j ({s.z.shape[1]} entries each)"):
+        numbers(rows.assign(**{f"z[{c}]": s.z[:, c] for c in range(s.z.shape[1])}))
+    if not gat:
+        st.text(f"W_r h_i = {vector(s.z_target)}")
 
-st.header("3 · Softmax over the inputs: α_ij")
-st.latex(r"\alpha_{ij} = \frac{\exp(e_{ij} - m)}{\sum_{k \in \mathcal{N}(i) \cup \{i\}} \exp(e_{ik} - m)},"
-         r"\quad m = \max_k e_{ik} = %.4f" % float(s.e.max()))
-step3 = rows.assign(e=s.e, exp=s.exp, alpha=s.alpha, ratio=s.alpha * len(s.alpha),
-                    rank=np.where(s.is_self, 0, s.neighbour_rank()))
-numbers(step3, e="e_ij", exp="exp(e_ij − m)", alpha="α_ij", ratio="α_ij·(deg_i+1)",
-        rank="rank (0 = self)")
-pyg = att.alpha[layer][att.incoming(center), head].numpy()
-order = np.argsort(att.edge_index[0].numpy()[att.incoming(center)], kind="stable")
-mine = np.argsort(s.sources, kind="stable")
-st.markdown(f"Σ exp = **{s.exp_sum:.4f}**; Σ α = **{s.alpha.sum():.6f}**. Uniform attention would give "
-            f"each input **1/(deg_i+1) = {s.uniform:.4f}** (deg_i = {s.degree}, the centre's degree). "
-            f"Self-attention α_ii = **{s.self_alpha:.4f}**.")
-st.caption(f"Checked against PyG's return_attention_weights for this node and head: largest difference "
-           f"{float(np.abs(pyg[order] - s.alpha[mine]).max()):.1e}.")
 
-st.header("4 · Aggregate, then combine the heads")
-st.latex(r"h'_i = \sum_{j \in \mathcal{N}(i) \cup \{i\}} \alpha_{ij}\, z_j")
-st.text(f"head {head}: Σ α_ij z_j = {vector(s.head_output)}")
-if s.concat:
-    st.latex(r"h'_i = \mathrm{ELU}\Big(\big\Vert_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b\Big)"
-             % s.heads)
-    st.markdown(f"A hidden layer **concatenates** its {s.heads} heads ({s.heads} × {s.z.shape[1]} = "
-                f"{len(s.combined)} entries), adds the bias, and ELU follows before the next layer.")
+def step2() -> None:
+    st.header("2 · Score every input: e_ij")
+    if gat:
+        st.latex(r"e_{ij} = \mathrm{LeakyReLU}\big(a^\top [z_i \,\|\, z_j]\big)"
+                 r" = \mathrm{LeakyReLU}\big(a_{dst}^\top z_i + a_{src}^\top z_j\big),\quad \text{slope } %g"
+                 % s.negative_slope)
+        st.markdown(f"The centre's half is one number for all its inputs: a_dstᵀ z_i = **{s.a_dst_z:.4f}**. "
+                    "Only a_srcᵀ z_j differs between inputs, so GAT ranks the inputs the same way for every "
+                    "centre (static attention).")
+        numbers(rows.assign(a_src_z=s.a_src_z, a_dst_z=s.a_dst_z, pre=s.pre, e=s.e),
+                a_src_z="a_srcᵀ z_j", a_dst_z="a_dstᵀ z_i", pre="sum", e="e_ij = LeakyReLU(sum)")
+    else:
+        st.latex(r"e_{ij} = a^\top \mathrm{LeakyReLU}\big(W_r h_i + W_l h_j\big),\quad \text{slope } %g"
+                 % s.negative_slope)
+        st.markdown("The LeakyReLU sits between W and a, so the ranking of the inputs can depend on the "
+                    "centre (dynamic attention, GATv2).")
+        numbers(rows.assign(s_norm=s.pre_norm, e=s.e), s_norm="|W_r h_i + W_l h_j|", e="e_ij")
+
+
+def step3() -> None:
+    st.header("3 · Softmax over the inputs: α_ij")
+    st.latex(r"\alpha_{ij} = \frac{\exp(e_{ij} - m)}{\sum_{k \in \mathcal{N}(i) \cup \{i\}} \exp(e_{ik} - m)},"
+             r"\quad m = \max_k e_{ik} = %.4f" % float(s.e.max()))
+    numbers(rows.assign(e=s.e, exp=s.exp, alpha=s.alpha, ratio=s.alpha * len(s.alpha),
+                        rank=np.where(s.is_self, 0, s.neighbour_rank())),
+            e="e_ij", exp="exp(e_ij − m)", alpha="α_ij", ratio="α_ij·(deg_i+1)", rank="rank (0 = self)")
+    edges = att.incoming(center)
+    pyg = att.alpha[layer][edges, head].numpy()[np.argsort(att.edge_index[0].numpy()[edges], kind="stable")]
+    mine = s.alpha[np.argsort(s.sources, kind="stable")]
+    st.markdown(f"Σ exp = **{s.exp_sum:.4f}**; Σ α = **{s.alpha.sum():.6f}**. Uniform attention would give "
+                f"each input **1/(deg_i+1) = {s.uniform:.4f}** (deg_i = {s.degree}, the centre's degree). "
+                f"Self-attention α_ii = **{s.self_alpha:.4f}**.")
+    st.caption(f"Checked against PyG's return_attention_weights for this node and head: largest difference "
+               f"{float(np.abs(pyg - mine).max()):.1e}.")
+
+
+def step4() -> None:
+    st.header("4 · Aggregate, then combine the heads")
+    st.latex(r"h'_i = \sum_{j \in \mathcal{N}(i) \cup \{i\}} \alpha_{ij}\, z_j")
+    st.text(f"head {head}: Σ α_ij z_j = {vector(s.head_output)}")
+    if s.concat:
+        st.latex(r"h'_i = \mathrm{ELU}\Big(\big\Vert_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b\Big)"
+                 % s.heads)
+        st.markdown(f"A hidden layer **concatenates** its {s.heads} heads ({s.heads} × {s.z.shape[1]} = "
+                    f"{len(s.combined)} entries), adds the bias, and ELU follows before the next layer.")
+    else:
+        st.latex(r"\text{logits}_i = \frac{1}{%d} \sum_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b"
+                 % (s.heads, s.heads))
+        st.markdown(f"The output layer **averages** its {s.heads} head(s) and adds the bias: the result "
+                    "is the node's logits.")
+    st.text(f"heads combined = {vector(s.combined)}\n"
+            f"+ bias          = {vector(s.layer_output)}   ← the layer's output for the centre")
+    if s.logits is not None:
+        probs = pd.DataFrame({"name": graph.class_names, "logit": s.logits, "probability": s.probabilities})
+        numbers(probs, name="class", logit="logit", probability="softmax")
+        true = graph.class_names[int(graph.data.y[center])]
+        verdict = "correct" if s.predicted_label == true else "wrong"
+        st.text(f"predicted: {s.predicted_label}   ·   label: {true}   ·   {verdict}"
+                + ("" if trainer.epoch else "   (untrained model)"))
+
+
+STEPS = (step1, step2, step3, step4)
+
+
+def _move(by: int) -> None:
+    ss.gv_step = min(max(int(ss.gv_step) + by, 1), len(STEPS))
+    ui.state.remember("gv_step")
+
+
+if ss.gv_presenter:   # one step per screen, walked with Back / Next
+    STEPS[int(ss.gv_step) - 1]()
+    c1, c2, c3 = st.columns([1, 1, 4])
+    c1.button("← Back", on_click=_move, args=(-1,), disabled=ss.gv_step <= 1, width="stretch")
+    c2.button("Next →", on_click=_move, args=(1,), disabled=ss.gv_step >= len(STEPS), width="stretch")
+    c3.caption(f"Step {ss.gv_step} of {len(STEPS)}")
 else:
-    st.latex(r"\text{logits}_i = \frac{1}{%d} \sum_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b"
-             % (s.heads, s.heads))
-    st.markdown(f"The output layer **averages** its {s.heads} head(s) and adds the bias: the result "
-                "is the node's logits.")
-st.text(f"heads combined = {vector(s.combined)}\n"
-        f"+ bias          = {vector(s.layer_output)}   ← the layer's output for the centre")
-if s.logits is not None:
-    probs = pd.DataFrame({"name": graph.class_names, "logit": s.logits, "probability": s.probabilities})
-    numbers(probs, name="class", logit="logit", probability="softmax")
-    true = graph.class_names[int(graph.data.y[center])]
-    verdict = "correct" if s.predicted_label == true else "wrong"
-    st.text(f"predicted: {s.predicted_label}   ·   label: {true}   ·   {verdict}"
-            + ("" if trainer.epoch else "   (untrained model)"))
+    for step in STEPS:
+        step()
+with st.expander("Link to this view"):
+    ui.links.share_box()
+ui.links.sync_url()

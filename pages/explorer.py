@@ -137,7 +137,7 @@ def body(start: float) -> None:
     ui.state.remember("gv_hops", "gv_encoding", "gv_top_k")
     heads = [*range(att.heads(layer)), "mean"] if head == "all" else [head]
     payload = render.view(graph, att, center, layer, heads, hops=hops, top_k=top_k,
-                          layouts=ss.gv_layouts, encoding=encoding,
+                          layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
                           # before training every node would wear the "wrong" ring
                           predictions=trainer.predictions().numpy() if trainer.epoch else None)
     ui.network(payload)
@@ -163,6 +163,9 @@ def body(start: float) -> None:
                        disabled=ss.gv_training, help=wait)
     st.caption(f"View of epoch {trainer.epoch}: {render.payload_bytes(payload) / 1000:.1f} KB of payload, "
                f"computed in {1000 * (time.perf_counter() - start):.0f} ms on the server.")
+    with st.expander("Link to this view"):
+        ui.links.share_box()
+    ui.links.sync_url()
 
 
 view_column, progress_column = st.columns([3, 1], gap="medium")

@@ -338,3 +338,61 @@ def test_explain_page_numbers_are_the_models(model):
     model_logits = trainer._logits[0].numpy()
     assert np.allclose(logits["logit"].to_numpy(), model_logits, atol=1e-5)
     assert any(t.value.startswith("predicted: ") for t in at.text) and not at.error
+
+
+def test_a_link_rebuilds_the_view_with_the_clis_alpha(tmp_path, capsys):
+    from gatviz import cli
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in {"heads": "4", "hidden": "6", "seed": "3", "trained": "12", "node": "5",
+                       "layer": "1", "head": "2", "hops": "2", "encoding": "absolute"}.items():
+        at.query_params[key] = value
+    run(at)
+    trainer = at.session_state["gv_trainer"]
+    assert trainer.epoch == 12 and trainer.config.heads == 4 and trainer.config.hidden == 6
+    assert trainer.config.seed == 3 and not at.warning
+    payload = view(at)
+    assert payload["center"] == 5 and payload["layer"] == 0 and payload["hops"] == 2
+    assert [p["head"] for p in payload["panels"]] == [2] and payload["encoding"] == "absolute"
+    app_alpha = dict(zip(table(at)["name"], table(at)["alpha"]))
+    # the same run from the command line, and its explain output
+    assert cli.main(["train", "--dataset", "karate", "--heads", "4", "--hidden", "6", "--seed", "3",
+                     "--epochs", "12", "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert cli.main(["explain", str(tmp_path / "run"), "--node", "5", "--layer", "1", "--head", "2",
+                     "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    cli_alpha = {row["name"]: row["alpha"] for row in out["neighbours"]} | {"5": out["self_alpha"]}
+    assert set(cli_alpha) == set(app_alpha)
+    assert max(abs(cli_alpha[n] - app_alpha[n]) for n in cli_alpha) < 1e-6
+    # the address bar follows the view
+    params = dict(at.query_params)
+    assert params["trained"] == ["12"] or params["trained"] == "12"
+
+
+def test_a_link_with_bad_parameters_applies_the_rest():
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in {"heads": "many", "layers": "99", "colour": "red", "hidden": "5",
+                       "dataset": "upload", "node": "no such node"}.items():
+        at.query_params[key] = value
+    run(at)
+    (warning,) = [w.value for w in at.warning]
+    for name in ("heads", "layers", "colour", "uploaded graph"):
+        assert name in warning.replace("\\", "")
+    assert at.session_state["gv_trainer"].config.hidden == 5          # the rest applied
+    assert at.session_state["gv_trainer"].config.heads == 8
+    assert at.session_state["gv_graph"].name == "karate" and view(at)   # an unknown node: the default centre
+
+
+def test_presenter_mode_from_a_link():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["presenter"] = "1"
+    run(at)
+    assert view(at)["presenter"] and at.toggle(key="gv_presenter").value
+    at.switch_page("pages/explain.py")
+    run(at)
+    headers = [h.value for h in at.main.header]
+    assert headers == ["1 · Shared linear map: z = W h"]          # one step per screen
+    run(button(at, "Next →").click())
+    assert [h.value for h in at.main.header] == ["2 · Score every input: e_ij"]
+    run(button(at, "← Back").click())
+    assert [h.value for h in at.main.header] == ["1 · Shared linear map: z = W h"]

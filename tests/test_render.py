@@ -161,6 +161,22 @@ def test_default_encoding_tells_a_trained_cora_head_from_an_untrained_one():
     assert not {e["c"] for e in before} & {encoding.colour(0.5), encoding.colour(2.0)}
 
 
+def _contrast_with_white(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 1.05 / (0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2] + 0.05)
+
+
+def test_presenter_palette_survives_a_washed_out_projector(karate_trainer):
+    assert min(_contrast_with_white(c) for c in render.PRESENTER_PALETTE) >= 3.0     # WCAG graphics
+    assert min(_contrast_with_white(c) for c in render.PALETTE) < 1.5               # why it exists
+    assert len(set(render.PRESENTER_PALETTE)) == len(render.PRESENTER_PALETTE)
+    g, att = karate_trainer.graph, karate_trainer.attention()
+    p = render.view(g, att, 0, 0, [0], presenter=True)
+    assert p["presenter"] and p["label_px"] > render.view(g, att, 0, 0, [0])["label_px"]
+    assert {n["color"] for n in p["nodes"]} <= set(render.PRESENTER_PALETTE)
+
+
 def _inline_blocks(html):
     """Text of every <script> and <style> element, as an HTML parser splits them."""
     return re.findall(r"<(script|style)[^>]*>(.*?)</\1>", html, flags=re.S | re.I)

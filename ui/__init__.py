@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from . import state
+from . import links, state
 from .controls import center_picker, default_center, ensure_center, head_select, layer_select
 from .live import CHUNK_S, TICK_S, tick, train_chunk
 from .network import ensure_static, network
@@ -38,20 +38,36 @@ _STYLE = """<style>
 </style>"""
 
 
+# Presenter mode: everything a step larger (Streamlit sizes in rem), for the back row.
+_PRESENTER_STYLE = """<style>
+html { font-size: 21px !important; }
+[data-testid=stMainBlockContainer] h1 { font-size: 2.2rem; }
+</style>"""
+
+
 def frame(title: str) -> None:
-    """What every page starts with: page config, state carried over, navigation, sidebar."""
-    st.set_page_config(page_title=f"gatviz: {title}", page_icon="🕸️", layout="wide")
-    ensure_static()
-    st.html(_STYLE)
+    """What every page starts with: state carried over, a link applied, page config,
+    navigation, sidebar; then a linked run is trained."""
     state.init()
+    links.apply_once()
+    presenter = bool(st.session_state.gv_presenter)
+    st.set_page_config(page_title=f"gatviz: {title}", page_icon="🕸️", layout="wide",
+                       initial_sidebar_state="collapsed" if presenter else "auto")
+    ensure_static()
+    st.html(_STYLE + (_PRESENTER_STYLE if presenter else ""))
     with st.sidebar:
         for path, label, icon in PAGES:
             if (ROOT / path).exists():
                 st.page_link(path, label=label, icon=icon)
+        st.toggle("Presenter mode", key="gv_presenter",
+                  help="Larger text, labels and legend, high-contrast colours, sidebar folded; "
+                       "the Explain page walks one step per screen. Also ?presenter=1 in a link.")
+        state.remember("gv_presenter")
     sidebar()
     pending_banner()
+    links.train_requested()
 
 
-__all__ = ["CHUNK_S", "TICK_S", "USER_ERRORS", "center_picker", "default_center", "ensure_center",
+__all__ = ["links", "CHUNK_S", "TICK_S", "USER_ERRORS", "center_picker", "default_center", "ensure_center",
            "ensure_static", "frame", "head_label", "head_select", "layer_select", "network",
            "pending_banner", "plain", "sidebar", "state", "tick", "train_chunk"]

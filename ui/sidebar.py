@@ -97,7 +97,9 @@ def _apply(wanted: Wanted) -> None:
         return
     if ss.gv_applied is None or ss.gv_applied.key != wanted.key:
         ss.gv_graph, ss.gv_layouts = wanted.graph, render.Layouts(wanted.graph, seed=0)
-        ss.pop("gv_center", None)   # a new graph starts at its default centre
+        if ss.gv_applied is not None:   # a new graph starts at its default centre (a link's first stays)
+            ss.pop("gv_center", None)
+            ss.get("gv_keep", {}).pop("gv_center", None)
     ss.gv_trainer = trainer
     ss.gv_applied = Applied(wanted.key, wanted.config, wanted.values, wanted.upload)
     ss.gv_training, ss.gv_pending, ss.gv_chunk = False, None, 2

@@ -6,7 +6,7 @@
   "use strict";
   var WRONG = "#D62728", CENTER_BORDER = "#111111";
   var LABEL_CHARS = 24;
-  var LABEL_PX = 14, NODE_PX = 9, CENTER_PX = 17;   // on screen, whatever the zoom
+  var NODE_PX = 9, CENTER_PX = 17;   // on screen, whatever the zoom (labels: payload.label_px)
   var GRID_LABELS = 3;   // in the all-heads grid: the centre and its top inputs are labelled
 
   function el(tag, cls, text) {
@@ -65,11 +65,11 @@
   }
 
   // Labels and nodes keep their size on screen when the view is fitted or zoomed.
-  function keepScreenSize(network, nodes) {
+  function keepScreenSize(network, nodes, labelPx) {
     function adjust() {
       var k = 1 / Math.max(network.getScale(), 1e-3);
-      network.__labelPx = LABEL_PX;
-      network.setOptions({ nodes: { font: { size: LABEL_PX * k } } });
+      network.__labelPx = labelPx;
+      network.setOptions({ nodes: { font: { size: labelPx * k } } });
       nodes.update(nodes.get().map(function (n) { return { id: n.id, size: (n.isCenter ? CENTER_PX : NODE_PX) * k }; }));
     }
     network.once("afterDrawing", adjust);
@@ -111,10 +111,10 @@
     var network = new vis.Network(container, { nodes: data, edges: new vis.DataSet(edges) }, {
       physics: false, layout: { improvedLayout: false },
       interaction: { hover: true, tooltipDelay: 60, navigationButtons: false },
-      nodes: { shape: "dot", font: { size: LABEL_PX, face: "sans-serif", strokeWidth: 3, strokeColor: "#ffffff" } },
+      nodes: { shape: "dot", font: { size: payload.label_px || 14, face: "sans-serif", strokeWidth: 3, strokeColor: "#ffffff" } },
       edges: { smooth: false, selectionWidth: 0, hoverWidth: 0 }
     });
-    keepScreenSize(network, data);
+    keepScreenSize(network, data, payload.label_px || 14);
     network.on("click", function (p) {
       if (p.nodes.length && onNodeClick) onNodeClick(p.nodes[0], byId[p.nodes[0]].name);
     });
@@ -132,6 +132,7 @@
   // Draw every panel of a payload into `root`; onNodeClick(id, name) re-centres (optional).
   window.gatvizRender = function (root, payload, onNodeClick) {
     while (root.firstChild) root.removeChild(root.firstChild);
+    root.classList.toggle("gatviz-presenter", !!payload.presenter);
     root.appendChild(legend(payload));
     var many = payload.panels.length > 1;
     var grid = el("div", "gatviz-grid" + (many ? " gatviz-many" : ""));

@@ -1,0 +1,155 @@
+"""Links that rebuild a view: the URL's query parameters hold everything on screen.
+
+A link carries the run's settings (``RunConfig.to_query``: only what differs from the
+defaults), how long it was trained (``trained``) and the view: ``node``, ``layer``
+(from 1), ``head``, ``hops``, ``top_k``, ``encoding``, plus ``presenter`` and ``lang``.
+The page is the URL's path. Opening a link in a fresh tab applies it once: the sidebar
+takes the settings, the run is trained to ``trained`` epochs (seeded, so on CPU the same
+α bit for bit) and the view shows the same node, layer and head. A parameter that is
+unknown or invalid is named in one line; the rest still apply. Afterwards the URL follows
+what the tab shows (:func:`sync_url`).
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+from urllib.parse import urlencode
+
+import streamlit as st
+import torch
+
+from gatviz import GatvizError, RunConfig, limits
+
+from .state import SIDEBAR, remember
+from .text import plain
+
+# view parameter -> (session key, parse, to text)
+VIEW = {"node": "gv_center", "layer": "gv_layer", "head": "gv_head", "hops": "gv_hops",
+        "top_k": "gv_top_k", "encoding": "gv_encoding"}
+OTHER = ("trained", "presenter", "lang")
+# RunConfig fields the sidebar does not set; a link keeps them only as far as the sidebar can
+NOT_IN_SIDEBAR = {"snapshot_every", "batch_size", "fanout", "directed"}
+
+
+def _view_value(name: str, raw: str):
+    if name == "node":
+        return raw
+    if name == "layer":
+        return limits.check("layers", int(raw), label="layer") - 1
+    if name == "head":
+        return raw if raw in ("all", "mean") else int(raw)
+    if name == "encoding":
+        if raw not in ("uniform", "absolute"):
+            raise ValueError
+        return raw
+    if name == "hops":
+        return int(limits.check("hops", int(raw)))
+    return int(limits.check("top_k", int(raw)))
+
+
+def apply_once() -> None:
+    """Apply the URL's parameters to this tab's state, once per tab (before the sidebar)."""
+    ss = st.session_state
+    if ss.get("gv_link_applied"):
+        return
+    ss.gv_link_applied = True
+    params = {k: st.query_params[k] for k in st.query_params}
+    if not params:
+        return
+    known = {f.name for f in fields(RunConfig)}
+    problems = [f"unknown parameter {k!r}" for k in params if k not in known | set(VIEW) | set(OTHER)]
+    for name in sorted(known & set(params)):
+        try:
+            value = getattr(RunConfig.from_query({name: params[name]}), name)
+        except GatvizError as e:
+            problems.append(str(e))
+            continue
+        if name == "dataset":
+            if value == "upload":
+                problems.append("an uploaded graph cannot be opened from a link: open its saved run instead")
+                continue
+            ss.gv_source = "Built-in"
+            ss.gv_dataset = value
+        elif name == "device":
+            ss.gv_device = value if value != "auto" and (value == "cpu" or torch.cuda.is_available()) else "cpu"
+        elif f"gv_{name}" in SIDEBAR:
+            ss[f"gv_{name}"] = value
+    for name, key in VIEW.items():
+        if name in params:
+            try:
+                ss[key] = _view_value(name, params[name])
+            except (ValueError, GatvizError) as e:
+                problems.append(f"{name} must be a valid {name}, not {params[name]!r}"
+                                if isinstance(e, ValueError) else str(e))
+    if "presenter" in params:
+        ss.gv_presenter = params["presenter"] in ("1", "true")
+    if "lang" in params:
+        ss.gv_lang = params["lang"] if params["lang"] in ("en", "zh") else "en"
+    if "trained" in params:
+        try:
+            ss.gv_link_trained = int(limits.check("epochs", int(params["trained"]), label="trained"))
+        except (ValueError, GatvizError):
+            problems.append(f"trained must be a number of epochs, not {params['trained']!r}")
+    remember()
+    if problems:
+        ss.gv_link_problems = "The link was applied except: " + "; ".join(problems) + "."
+
+
+def train_requested() -> None:
+    """Train the applied run to the link's ``trained`` epochs (after the sidebar built it)."""
+    ss = st.session_state
+    epochs = ss.pop("gv_link_trained", None)
+    problems = ss.pop("gv_link_problems", None)
+    if problems:
+        st.warning(plain(problems))
+    trainer = ss.get("gv_trainer")
+    if not epochs or trainer is None or trainer.epoch >= epochs:
+        return
+    if trainer.config.epochs < epochs:
+        trainer.config = trainer.config.replace(epochs=epochs)
+    with st.spinner(f"Training the linked run: {epochs} epochs…"):
+        trainer.step(epochs - trainer.epoch)
+
+
+def query() -> dict[str, str]:
+    """This tab's view as query parameters (None when the graph is an upload)."""
+    ss = st.session_state
+    applied, trainer = ss.get("gv_applied"), ss.get("gv_trainer")
+    if applied is None or applied.config.dataset == "upload":
+        return {}
+    config = applied.config
+    params = {k: v for k, v in config.to_query().items() if k not in NOT_IN_SIDEBAR}
+    if trainer is not None and trainer.epoch:
+        params["trained"] = str(trainer.epoch)
+    for name, key in VIEW.items():
+        if key in ss:
+            value = ss[key]
+            params[name] = str(value + 1 if name == "layer" else value)
+    if ss.get("gv_presenter"):
+        params["presenter"] = "1"
+    if ss.get("gv_lang", "en") != "en":
+        params["lang"] = ss.gv_lang
+    return params
+
+
+def sync_url() -> None:
+    """Let the address bar follow the view (not while training: it would change every tick)."""
+    ss = st.session_state
+    if ss.get("gv_training"):
+        return
+    params = query()
+    if params and dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+def share_box() -> None:
+    """The link to this view, with Streamlit's copy button; or why an upload has none."""
+    ss = st.session_state
+    applied = ss.get("gv_applied")
+    if applied is None:
+        return
+    if applied.config.dataset == "upload":
+        st.caption("A link cannot carry an uploaded file: download the run instead and open it "
+                   "with *Open run* (or `python -m gatviz view RUN.zip`).")
+        return
+    base = str(st.context.url or "").split("?")[0]
+    st.code(f"{base}?{urlencode(query())}", language=None, wrap_lines=True)

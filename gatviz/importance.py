@@ -47,7 +47,7 @@ class EdgeGradient(ExplainerAlgorithm):
     def forward(self, model, x: Tensor, edge_index: Tensor, *, target: Tensor, index=None,
                 **kwargs) -> Explanation:
         # a Parameter, as GNNExplainer's: set_masks would wrap a plain tensor into a new leaf
-        mask = torch.nn.Parameter(torch.ones(edge_index.size(1)))
+        mask = torch.nn.Parameter(torch.ones(edge_index.size(1), device=edge_index.device))
         set_masks(model, mask, edge_index, apply_sigmoid=False)
         try:
             prob = model(x, edge_index, **kwargs).softmax(dim=-1)
@@ -129,33 +129,33 @@ def leave_one_out(model, x: Tensor, edge_index: Tensor, centre: int, edges: Tens
     Tests check it against removing each edge from the whole graph.
     """
     model.eval()
-    n, L = x.size(0), len(model.convs)
+    n, L, dev = x.size(0), len(model.convs), edge_index.device
     base = float(model(x, edge_index).softmax(-1)[centre, cls])
-    up, down = _distances(edge_index, n, centre)
-    copied = torch.from_numpy(np.flatnonzero(up + down <= L - 1))          # centre included
+    up, down = _distances(edge_index.cpu(), n, centre)
+    copied = torch.from_numpy(np.flatnonzero(up + down <= L - 1)).to(dev)          # centre included
     m = len(copied)
-    slot = torch.full((n,), -1, dtype=torch.long)
-    slot[copied] = torch.arange(m)
+    slot = torch.full((n,), -1, dtype=torch.long, device=dev)
+    slot[copied] = torch.arange(m, device=dev)
     src, dst = edge_index
     feed = torch.nonzero(slot[dst] >= 0).flatten()        # edges into copied nodes
     f_src, f_dst = src[feed], dst[feed]
-    position = torch.full((edge_index.size(1),), -1, dtype=torch.long)
-    position[feed] = torch.arange(len(feed))
+    position = torch.full((edge_index.size(1),), -1, dtype=torch.long, device=dev)
+    position[feed] = torch.arange(len(feed), device=dev)
     x_rows = x.to_sparse_coo()
     out = np.empty(len(edges))
     per = max(1, (LOO_BATCH_NODES - n) // max(m, 1))
     for start in range(0, len(edges), per):
         chunk = edges[start:start + per]
         k = len(chunk)
-        first = n + torch.arange(k).repeat_interleave(len(feed)) * m       # copy c's first node
+        first = n + torch.arange(k, device=dev).repeat_interleave(len(feed)) * m   # copy c's first node
         s = torch.where(slot[f_src].repeat(k) >= 0, first + slot[f_src].repeat(k), f_src.repeat(k))
         d = first + slot[f_dst].repeat(k)
-        keep = torch.ones(k * len(feed), dtype=torch.bool)
-        keep[torch.arange(k) * len(feed) + position[chunk]] = False          # the removed edge
+        keep = torch.ones(k * len(feed), dtype=torch.bool, device=dev)
+        keep[torch.arange(k, device=dev) * len(feed) + position[chunk]] = False      # the removed edge
         ei = torch.cat([edge_index, torch.stack([s[keep], d[keep]])], dim=1)
         batch_x = torch.cat([x_rows, x_rows.index_select(0, copied.repeat(k))]).to_sparse_csr()
         prob = model(batch_x, ei).softmax(-1)
-        out[start:start + k] = base - prob[n + torch.arange(k) * m + int(slot[centre]), cls].numpy()
+        out[start:start + k] = base - prob[n + torch.arange(k, device=dev) * m + int(slot[centre]), cls].cpu().numpy()
     return out
 
 
@@ -184,9 +184,10 @@ def edge_importance(trainer, node: int, layer: int | None = None, head="mean", *
     layer = len(model.convs) - 1 if layer is None else layer
     frame = neighbourhood(trainer.attention(), node, layer, head, graph.degree, graph.names)
     subset, x, sub_ei, centre, into = neighbourhood_input(trainer, node)
+    sources = subset[sub_ei[0, into]].numpy()
+    x, sub_ei, into = x.to(trainer.device), sub_ei.to(trainer.device), into.to(trainer.device)
     cls = int(trainer.predictions()[node])
     probability = float(trainer.logits()[node].softmax(-1)[cls])
-    sources = subset[sub_ei[0, into]].numpy()
     was_training = model.training
     with _Frozen(model), torch.random.fork_rng():
         torch.manual_seed(trainer.config.seed)   # GNNExplainer starts from a random mask
@@ -198,7 +199,7 @@ def edge_importance(trainer, node: int, layer: int | None = None, head="mean", *
                                       node_mask_type=None, model_config=ModelConfig(**MODEL_CONFIG))
                 with torch.enable_grad():
                     result = explainer(x, sub_ei, index=centre)
-                explain[name] = result.edge_mask[into].detach().numpy().astype(np.float64)
+                explain[name] = result.edge_mask[into].detach().cpu().numpy().astype(np.float64)
             explain["leave_one_out"] = leave_one_out(model, x, sub_ei, centre, into, cls)
         finally:
             model.train(was_training)

@@ -34,6 +34,7 @@ MAX_MEMBERS = 64                 # a run has at most 8 files (+ folder entries, 
 MAX_BYTES = 2_000_000_000        # uncompressed total: attention.csv of the largest graphs
 MAX_RATIO = 200                  # per member over RATIO_FROM bytes; deflate on real runs stays ~1-10
 RATIO_FROM = 1_000_000
+MAX_DIRECTORY = 1_000_000        # bytes of the zip's central directory (a run's is ~1 KB)
 CHUNK = 1 << 20
 
 FILES = ("config.json", "graph.json", "metrics.json", "attention.csv", "model.pt", "snapshots.pt")
@@ -150,6 +151,15 @@ def _bad(label: str, what: str) -> GatvizError:
 
 def _open(handle, label: str) -> zipfile.ZipFile:
     try:
+        # the end record's member count first: ZipFile would build an object per member, and a
+        # small file can declare millions of them
+        end = zipfile._EndRecData(handle)
+        if end and end[zipfile._ECD_ENTRIES_TOTAL] > MAX_MEMBERS:
+            count = end[zipfile._ECD_ENTRIES_TOTAL]
+            raise _bad(label, f"it has {count:,} members; a run has at most {MAX_MEMBERS}")
+        if end and end[zipfile._ECD_SIZE] > MAX_DIRECTORY:     # a count that lies, or huge names
+            raise _bad(label, f"its directory takes {end[zipfile._ECD_SIZE]:,} bytes; a run's takes a few thousand")
+        handle.seek(0)
         return zipfile.ZipFile(handle)
     except zipfile.BadZipFile:
         raise _bad(label, "not a zip file, or a truncated one") from None

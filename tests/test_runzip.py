@@ -241,3 +241,15 @@ def test_a_wrong_format_version_in_a_zip_names_the_zip(good, tmp_path, monkeypat
     message = refuse(make_zip(good | {"graph.json": json.dumps(graph).encode()}), "format 99",
                      tmp_path, monkeypatch)
     assert message.startswith("cannot load the run in 'hostile.zip'")
+
+
+def test_a_huge_member_count_is_refused_from_the_end_record(tmp_path, monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(20_000):
+            z.writestr(str(i), b"")
+    refuse(buf.getvalue(), "20,000 members", tmp_path, monkeypatch)
+    end = buf.getvalue().rindex(b"PK\x05\x06")
+    lying = bytearray(buf.getvalue())
+    lying[end + 8:end + 12] = struct.pack("<HH", 3, 3)          # says 3 members; the directory holds 20,000
+    refuse(bytes(lying), "directory takes", tmp_path, monkeypatch)

@@ -10,26 +10,27 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from ui.i18n import t
 from gatviz import explain
 
 ui.frame("explain α step by step")
 ss = st.session_state
-st.title("How GAT computes α, on your model")
+st.title(t("explain.title"))
 if ss.gv_trainer is None:
-    st.info("Choose a graph in the sidebar to begin.")
+    st.info(t("choose.graph"))
     st.stop()
 trainer, graph = ss.gv_trainer, ss.gv_graph
 if ss.gv_training:
-    st.info("Training runs on the Explorer page; it waits while you read this one.")
+    st.info(t("explain.waits"))
 st.text(f"{graph.report.lines()[0]} · {trainer.config.model.upper()}, {trainer.config.layers} layer(s), "
-        f"epoch {trainer.epoch}" + ("" if trainer.epoch else " (untrained: train it on the Explorer page)"))
+        f"epoch {trainer.epoch}" + ("" if trainer.epoch else t("untrained.hint")))
 
 center = ui.center_picker(graph)
 att = trainer.attention()
 c1, c2, c3 = st.columns([1, 1, 1.2])
 layer = ui.layer_select(att, c1)
 head = ui.head_select(att, layer, c2, allow=(), key="gv_step_head")
-exact = c3.toggle("Exact numbers", key="gv_exact", help="All digits of float32 instead of 4 decimals.")
+exact = c3.toggle(t("exact"), key="gv_exact", help=t("exact.help"))
 NUM = None if exact else "%.4f"
 
 
@@ -59,46 +60,41 @@ st.text(f"centre i: {s.names[-1]}  ·  layer {layer + 1} of {s.layers}  ·  head
 
 
 def step1() -> None:
-    st.header("1 · Shared linear map: z = W h")
+    st.header(t("step1"))
     if gat:
         st.latex(r"z_j = W h_j \qquad W \in \mathbb{R}^{%d \times %d}\ \text{(all %d heads; head %d uses %d rows)}"
                  % (*s.weight_shape, s.heads, head, s.z.shape[1]))
     else:
         st.latex(r"z_j = W_l h_j \ \text{(message)}, \qquad W_r h_i \ \text{(target side)}, \qquad "
                  r"W_l, W_r \in \mathbb{R}^{%d \times %d}" % s.weight_shape)
-    st.markdown("Every input j of the centre (its neighbours and the centre itself, through the self-loop) "
-                "goes through the same W. Layer input h: "
-                + ("the node features" if layer == 0 else f"the output of layer {layer} after ELU") + ".")
+    st.markdown(t("step1.text", source=t("step1.features") if layer == 0 else t("step1.previous", layer=layer)))
     first = min(4, s.z.shape[1])
     numbers(rows.assign(h_norm=np.linalg.norm(s.h, axis=1), z_norm=np.linalg.norm(s.z, axis=1),
                         **{f"z[{c}]": s.z[:, c] for c in range(first)}), h_norm="|h_j|", z_norm="|z_j|")
-    with st.expander(f"Full vectors z_j ({s.z.shape[1]} entries each)"):
+    with st.expander(t("full.vectors", n=s.z.shape[1])):
         numbers(rows.assign(**{f"z[{c}]": s.z[:, c] for c in range(s.z.shape[1])}))
     if not gat:
         st.text(f"W_r h_i = {vector(s.z_target)}")
 
 
 def step2() -> None:
-    st.header("2 · Score every input: e_ij")
+    st.header(t("step2"))
     if gat:
         st.latex(r"e_{ij} = \mathrm{LeakyReLU}\big(a^\top [z_i \,\|\, z_j]\big)"
                  r" = \mathrm{LeakyReLU}\big(a_{dst}^\top z_i + a_{src}^\top z_j\big),\quad \text{slope } %g"
                  % s.negative_slope)
-        st.markdown(f"The centre's half is one number for all its inputs: a_dstᵀ z_i = **{s.a_dst_z:.4f}**. "
-                    "Only a_srcᵀ z_j differs between inputs, so GAT ranks the inputs the same way for every "
-                    "centre (static attention).")
+        st.markdown(t("step2.gat", value=f"{s.a_dst_z:.4f}"))
         numbers(rows.assign(a_src_z=s.a_src_z, a_dst_z=s.a_dst_z, pre=s.pre, e=s.e),
                 a_src_z="a_srcᵀ z_j", a_dst_z="a_dstᵀ z_i", pre="sum", e="e_ij = LeakyReLU(sum)")
     else:
         st.latex(r"e_{ij} = a^\top \mathrm{LeakyReLU}\big(W_r h_i + W_l h_j\big),\quad \text{slope } %g"
                  % s.negative_slope)
-        st.markdown("The LeakyReLU sits between W and a, so the ranking of the inputs can depend on the "
-                    "centre (dynamic attention, GATv2).")
+        st.markdown(t("step2.gatv2"))
         numbers(rows.assign(s_norm=s.pre_norm, e=s.e), s_norm="|W_r h_i + W_l h_j|", e="e_ij")
 
 
 def step3() -> None:
-    st.header("3 · Softmax over the inputs: α_ij")
+    st.header(t("step3"))
     st.latex(r"\alpha_{ij} = \frac{\exp(e_{ij} - m)}{\sum_{k \in \mathcal{N}(i) \cup \{i\}} \exp(e_{ik} - m)},"
              r"\quad m = \max_k e_{ik} = %.4f" % float(s.e.max()))
     numbers(rows.assign(e=s.e, exp=s.exp, alpha=s.alpha, ratio=s.alpha * len(s.alpha),
@@ -107,36 +103,32 @@ def step3() -> None:
     edges = att.incoming(center)
     pyg = att.alpha[layer][edges, head].numpy()[np.argsort(att.edge_index[0].numpy()[edges], kind="stable")]
     mine = s.alpha[np.argsort(s.sources, kind="stable")]
-    st.markdown(f"Σ exp = **{s.exp_sum:.4f}**; Σ α = **{s.alpha.sum():.6f}**. Uniform attention would give "
-                f"each input **1/(deg_i+1) = {s.uniform:.4f}** (deg_i = {s.degree}, the centre's degree). "
-                f"Self-attention α_ii = **{s.self_alpha:.4f}**.")
-    st.caption(f"Checked against PyG's return_attention_weights for this node and head: largest difference "
-               f"{float(np.abs(pyg - mine).max()):.1e}.")
+    st.markdown(t("step3.text", exp_sum=f"{s.exp_sum:.4f}", alpha_sum=f"{s.alpha.sum():.6f}",
+                  uniform=f"{s.uniform:.4f}", degree=s.degree, self_alpha=f"{s.self_alpha:.4f}"))
+    st.caption(t("step3.check", diff=f"{float(np.abs(pyg - mine).max()):.1e}"))
 
 
 def step4() -> None:
-    st.header("4 · Aggregate, then combine the heads")
+    st.header(t("step4"))
     st.latex(r"h'_i = \sum_{j \in \mathcal{N}(i) \cup \{i\}} \alpha_{ij}\, z_j")
     st.text(f"head {head}: Σ α_ij z_j = {vector(s.head_output)}")
     if s.concat:
         st.latex(r"h'_i = \mathrm{ELU}\Big(\big\Vert_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b\Big)"
                  % s.heads)
-        st.markdown(f"A hidden layer **concatenates** its {s.heads} heads ({s.heads} × {s.z.shape[1]} = "
-                    f"{len(s.combined)} entries), adds the bias, and ELU follows before the next layer.")
+        st.markdown(t("step4.concat", heads=s.heads, width=s.z.shape[1], total=len(s.combined)))
     else:
         st.latex(r"\text{logits}_i = \frac{1}{%d} \sum_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b"
                  % (s.heads, s.heads))
-        st.markdown(f"The output layer **averages** its {s.heads} head(s) and adds the bias: the result "
-                    "is the node's logits.")
+        st.markdown(t("step4.mean", heads=s.heads))
     st.text(f"heads combined = {vector(s.combined)}\n"
             f"+ bias          = {vector(s.layer_output)}   ← the layer's output for the centre")
     if s.logits is not None:
         probs = pd.DataFrame({"name": graph.class_names, "logit": s.logits, "probability": s.probabilities})
         numbers(probs, name="class", logit="logit", probability="softmax")
         true = graph.class_names[int(graph.data.y[center])]
-        verdict = "correct" if s.predicted_label == true else "wrong"
-        st.text(f"predicted: {s.predicted_label}   ·   label: {true}   ·   {verdict}"
-                + ("" if trainer.epoch else "   (untrained model)"))
+        verdict = t("correct") if s.predicted_label == true else t("wrong")
+        st.text(t("predicted", predicted=s.predicted_label, label=true, verdict=verdict)
+                + ("" if trainer.epoch else t("untrained")))
 
 
 STEPS = (step1, step2, step3, step4)
@@ -150,12 +142,12 @@ def _move(by: int) -> None:
 if ss.gv_presenter:   # one step per screen, walked with Back / Next
     STEPS[int(ss.gv_step) - 1]()
     c1, c2, c3 = st.columns([1, 1, 4])
-    c1.button("← Back", on_click=_move, args=(-1,), disabled=ss.gv_step <= 1, width="stretch")
-    c2.button("Next →", on_click=_move, args=(1,), disabled=ss.gv_step >= len(STEPS), width="stretch")
-    c3.caption(f"Step {ss.gv_step} of {len(STEPS)}")
+    c1.button(t("back"), on_click=_move, args=(-1,), disabled=ss.gv_step <= 1, width="stretch")
+    c2.button(t("next"), on_click=_move, args=(1,), disabled=ss.gv_step >= len(STEPS), width="stretch")
+    c3.caption(t("step.of", step=ss.gv_step, steps=len(STEPS)))
 else:
     for step in STEPS:
         step()
-with st.expander("Link to this view"):
+with st.expander(t("link")):
     ui.links.share_box()
 ui.links.sync_url()

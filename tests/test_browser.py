@@ -7,6 +7,7 @@ Also measures cold start and bytes per view, and saves docs/screenshot.png.
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -137,6 +138,17 @@ def test_train_draw_recentre_offline(server):
                 page.get_by_role("button", name="Download view (HTML)").click()
             html = Path(info.value.path()).read_text()
             assert "window.gatvizRender" in html and "<script src=" not in html and "<link" not in html
+            # the view as a PNG drawn from vis-network's canvases at twice the on-screen size
+            grid = page.locator(f"{VIEW} .gatviz-grid").bounding_box()
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Download PNG (2×)").click()
+            png = Path(info.value.path()).read_bytes()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n"
+            width, height = struct.unpack(">II", png[16:24])
+            assert abs(width - 2 * grid["width"]) <= 2 and abs(height - 2 * grid["height"]) <= 2
+            name = info.value.suggested_filename
+            assert name.startswith("gatviz-karate-node-") and "-layer1-all_heads-epoch100" in name
+            (ROOT / "docs" / "karate-view.png").write_bytes(png)
             page.evaluate("document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")
 
             # one head: bytes over the websocket for that view

@@ -13,6 +13,7 @@ import streamlit as st
 import torch
 
 from . import links, state
+from .i18n import LANGUAGES, t
 from .controls import center_picker, default_center, ensure_center, head_select, layer_select
 from .live import CHUNK_S, TICK_S, tick, train_chunk
 from .network import ensure_static, network
@@ -26,9 +27,9 @@ torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
 # Material icons ship with Streamlit (no emoji font needed on a lecture machine)
-PAGES = (("pages/explorer.py", "Explorer", ":material/hub:"),
-         ("pages/explain.py", "Explain α step by step", ":material/calculate:"),
-         ("pages/compare.py", "Compare", ":material/compare_arrows:"))
+PAGES = (("pages/explorer.py", "page.explorer", ":material/hub:"),
+         ("pages/explain.py", "page.explain", ":material/calculate:"),
+         ("pages/compare.py", "page.compare", ":material/compare_arrows:"))
 # Projector legibility: less empty space above the title, no truncated labels in narrow columns.
 _STYLE = """<style>
 [data-testid=stMainBlockContainer] { padding: 1.6rem 1.8rem 3rem 1.8rem; }
@@ -58,11 +59,12 @@ def frame(title: str) -> None:
     with st.sidebar:
         for path, label, icon in PAGES:
             if (ROOT / path).exists():
-                st.page_link(path, label=label, icon=icon)
-        st.toggle("Presenter mode", key="gv_presenter",
-                  help="Larger text, labels and legend, high-contrast colours, sidebar folded; "
-                       "the Explain page walks one step per screen. Also ?presenter=1 in a link.")
-        state.remember("gv_presenter")
+                st.page_link(path, label=t(label), icon=icon)
+        c1, c2 = st.columns(2, vertical_alignment="center")
+        c1.selectbox("Language / 语言", list(LANGUAGES), key="gv_lang", format_func=LANGUAGES.get,
+                     label_visibility="collapsed")
+        c2.toggle(t("presenter"), key="gv_presenter", help=t("presenter.help"))
+        state.remember("gv_presenter", "gv_lang")
     sidebar()
     pending_banner()
     links.train_requested()

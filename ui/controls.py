@@ -6,6 +6,7 @@ import streamlit as st
 
 from gatviz import GatvizError
 
+from .i18n import lang, t
 from .state import remember
 from .text import head_label, plain
 
@@ -51,10 +52,9 @@ def center_picker(graph) -> int:
     """Centre node by searchable name, Highest degree or Random; returns its index."""
     ensure_center(graph)
     c1, c2, c3 = st.columns([2.4, 1.3, 0.9], vertical_alignment="bottom")
-    c1.selectbox("Centre node", graph.names, key="gv_center",
-                 help="Type to search. Or click a node in the network.")
-    c2.button("Highest degree", on_click=_on_highest, width="stretch")
-    c3.button("Random", on_click=_on_random, width="stretch")
+    c1.selectbox(t("centre"), graph.names, key="gv_center", help=t("centre.help"))
+    c2.button(t("highest"), on_click=_on_highest, width="stretch")
+    c3.button(t("random"), on_click=_on_random, width="stretch")
     remember("gv_center")
     return graph.index(st.session_state.gv_center)
 
@@ -64,8 +64,9 @@ def layer_select(att, container=st) -> int:
     ss = st.session_state
     if ss.get("gv_layer", 0) not in range(att.layers):
         ss.gv_layer = 0
-    layer = container.selectbox("Layer", range(att.layers), key="gv_layer",
-                                format_func=lambda i: f"layer {i + 1} of {att.layers}")
+    layer = container.selectbox(t("layer"), range(att.layers), key="gv_layer",
+                                format_func=lambda i, lang=lang(): t("layer.of", lang, layer=i + 1,
+                                                                      layers=att.layers))
     remember("gv_layer")
     return layer
 
@@ -77,6 +78,6 @@ def head_select(att, layer: int, container=st, allow=("all", "mean"), key: str =
     options = [*allow, *range(heads)] if heads > 1 else [0]
     if ss.get(key, options[0]) not in options:
         ss[key] = options[0]
-    head = container.selectbox("Head", options, key=key, format_func=head_label)
+    head = container.selectbox(t("head"), options, key=key, format_func=lambda h, lang=lang(): head_label(h, lang))
     remember(key)
     return head

@@ -20,6 +20,7 @@ import torch
 from gatviz import GatvizError, RunConfig, limits
 
 from .state import SIDEBAR, remember
+from .i18n import t
 from .text import plain
 
 # view parameter -> (session key, parse, to text)
@@ -91,7 +92,7 @@ def apply_once() -> None:
             problems.append(f"trained must be a number of epochs, not {params['trained']!r}")
     remember()
     if problems:
-        ss.gv_link_problems = "The link was applied except: " + "; ".join(problems) + "."
+        ss.gv_link_problems = "; ".join(problems)
 
 
 def train_requested() -> None:
@@ -100,13 +101,13 @@ def train_requested() -> None:
     epochs = ss.pop("gv_link_trained", None)
     problems = ss.pop("gv_link_problems", None)
     if problems:
-        st.warning(plain(problems))
+        st.warning(plain(t("link.problems", problems=problems)))
     trainer = ss.get("gv_trainer")
     if not epochs or trainer is None or trainer.epoch >= epochs:
         return
     if trainer.config.epochs < epochs:
         trainer.config = trainer.config.replace(epochs=epochs)
-    with st.spinner(f"Training the linked run: {epochs} epochs…"):
+    with st.spinner(t("link.training", epochs=epochs)):
         trainer.step(epochs - trainer.epoch)
 
 
@@ -148,8 +149,7 @@ def share_box() -> None:
     if applied is None:
         return
     if applied.config.dataset == "upload":
-        st.caption("A link cannot carry an uploaded file: download the run instead and open it "
-                   "with *Open run* (or `python -m gatviz view RUN.zip`).")
+        st.caption(t("link.upload"))
         return
     base = str(st.context.url or "").split("?")[0]
     st.code(f"{base}?{urlencode(query())}", language=None, wrap_lines=True)

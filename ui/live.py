@@ -5,6 +5,7 @@ import time
 
 import streamlit as st
 
+from .i18n import t
 from .text import USER_ERRORS
 
 TICK_S = 0.6            # live training: the fragment reruns this often...
@@ -33,7 +34,7 @@ def train_chunk() -> bool:
         try:
             trainer.step(n)
         except USER_ERRORS as e:
-            ss.gv_training, ss.gv_message = False, f"Training stopped: {e}"
+            ss.gv_training, ss.gv_message = False, t("training.stopped", error=e)
             return True
         took = max(time.perf_counter() - start, 1e-3)
         if not fixed:   # aim at CHUNK_S, growing at most 4x per chunk

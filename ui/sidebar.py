@@ -18,11 +18,10 @@ from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
+from .i18n import lang, t
 from .text import USER_ERRORS, plain
 
-DATASETS = {"karate": "Karate club (34 nodes)", "cora": "Cora (2,708 papers)",
-            "citeseer": "CiteSeer (3,327 papers)", "sbm": "Stochastic block model",
-            "dictionary": "Dictionary lookup (GATv2 paper)"}
+DATASETS = ("karate", "cora", "citeseer", "sbm", "dictionary")   # their names: i18n "ds.<name>"
 PER_UPDATE = ("auto", 1, 2, 5, 20)
 _D = RunConfig()
 
@@ -93,7 +92,7 @@ def _apply(wanted: Wanted) -> None:
     try:
         trainer = Trainer(wanted.graph, wanted.config)
     except USER_ERRORS as e:
-        ss.gv_message = f"The model could not be built: {e}"
+        ss.gv_message = t("model.failed", error=e)
         return
     if ss.gv_applied is None or ss.gv_applied.key != wanted.key:
         ss.gv_graph, ss.gv_layouts = wanted.graph, render.Layouts(wanted.graph, seed=0)
@@ -127,11 +126,11 @@ def _sync(wanted: Wanted) -> None:
 def changes(pending: Wanted) -> str:
     """What differs between the applied settings and ``pending``, in words."""
     applied = st.session_state.gv_applied
-    words = ["the graph"] if pending.key != applied.key else []
+    words = [t("the.graph")] if pending.key != applied.key else []
     words += [f"{f} {getattr(applied.config, f)} → {getattr(pending.config, f)}" for f in applied.config.to_dict()
               if f != "epochs" and getattr(applied.config, f) != getattr(pending.config, f)
               and not f.startswith(("sbm_", "dict_"))]
-    return ", ".join(words) or "the graph"
+    return ", ".join(words) or t("the.graph")
 
 
 def _on_discard() -> None:
@@ -164,8 +163,7 @@ def _on_dataset() -> None:
     for field, value in settings.items():
         ss[f"gv_{field}"] = value
     ss.gv_recommended_for = name if settings else None
-    ss.gv_recommended = (f"Settings this task needs were applied: "
-                         + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in settings.items())
+    ss.gv_recommended = (", ".join(f"{k.replace('_', ' ')} {v}" for k, v in settings.items())
                          if settings else None)
 
 
@@ -195,11 +193,10 @@ def pending_banner() -> None:
         box.error(plain(ss.gv_message))
         ss.gv_message = None
     if ss.gv_pending and ss.gv_trainer is not None:
-        box.warning(f"Settings changed ({changes(ss.gv_pending)}). Applying them discards the model "
-                    f"trained for {ss.gv_trainer.epoch} epochs; until then it stays as it is.")
+        box.warning(t("pending", changes=changes(ss.gv_pending), epochs=ss.gv_trainer.epoch))
         c1, c2, _ = box.columns([2, 1.4, 3])
-        c1.button("Discard trained model and apply", on_click=_on_discard, type="primary")
-        c2.button("Keep current model", on_click=_on_keep)
+        c1.button(t("discard"), on_click=_on_discard, type="primary")
+        c2.button(t("keep"), on_click=_on_keep)
 
 
 # ---------------------------------------------------------------- the sidebar itself
@@ -208,55 +205,52 @@ def sidebar() -> None:
     ss = st.session_state
     with st.sidebar:
         buttons = st.container()
-        st.header("Graph")
-        st.radio("Source", ("Built-in", "Upload"), key="gv_source", horizontal=True)
+        st.header(t("graph"))
+        st.radio(t("source"), ("Built-in", "Upload"), key="gv_source", horizontal=True,
+                 format_func={"Built-in": t("source.builtin"), "Upload": t("source.upload")}.get)
         if ss.gv_source == "Built-in":
-            st.selectbox("Dataset", [d for d in DATASETS if d in graphs.BUILTINS], key="gv_dataset",
-                         format_func=DATASETS.get, on_change=_on_dataset)
+            st.selectbox(t("dataset"), [d for d in DATASETS if d in graphs.BUILTINS], key="gv_dataset",
+                         format_func=lambda d, lang=lang(): t(f"ds.{d}", lang), on_change=_on_dataset)
             if ss.get("gv_recommended"):
-                st.caption(ss.gv_recommended)
+                st.caption(t("recommended", settings=ss.gv_recommended))
             if ss.gv_dataset == "dictionary":
-                st.number_input("Keys per instance (k)", 2, 50, key="gv_dict_size",
-                                help="Each instance: k keys (attribute, value) and k queries (attribute).")
+                st.number_input(t("dict.size"), 2, 50, key="gv_dict_size", help=t("dict.size.help"))
             if ss.gv_dataset == "sbm":
                 c1, c2 = st.columns(2)
-                c1.number_input("Nodes", 2, 20_000, step=50, key="gv_sbm_nodes")
-                c2.number_input("Blocks", 1, 100, key="gv_sbm_blocks")
+                c1.number_input(t("sbm.nodes"), 2, 20_000, step=50, key="gv_sbm_nodes")
+                c2.number_input(t("sbm.blocks"), 1, 100, key="gv_sbm_blocks")
                 c1.number_input("p_in", 0.0, 1.0, step=0.01, format="%.3f", key="gv_sbm_p_in")
                 c2.number_input("p_out", 0.0, 1.0, step=0.001, format="%.4f", key="gv_sbm_p_out")
         else:
             nonce = ss.get("gv_upload_nonce", 0)
-            st.file_uploader("Edge file", key=f"gv_edges_{nonce}",
-                             help="One edge per row: source,target (CSV, TSV or space-separated).")
-            st.file_uploader("Node file (optional)", key=f"gv_nodes_{nonce}",
-                             help="node,label[,feature…] per row.")
-            st.checkbox("Directed", key="gv_directed")
+            st.file_uploader(t("edge.file"), key=f"gv_edges_{nonce}", help=t("edge.file.help"))
+            st.file_uploader(t("node.file"), key=f"gv_nodes_{nonce}", help=t("node.file.help"))
+            st.checkbox(t("directed"), key="gv_directed")
         report = st.container()
 
-        st.header("Model")
-        st.radio("Model", ("gat", "gatv2"), key="gv_model", horizontal=True,
+        st.header(t("model"))
+        st.radio(t("model"), ("gat", "gatv2"), key="gv_model", horizontal=True,
                  format_func={"gat": "GAT", "gatv2": "GATv2"}.get)
         c1, c2 = st.columns(2)
-        c1.number_input("Layers", 1, 6, key="gv_layers")
-        c2.number_input("Heads", 1, 16, key="gv_heads", help="Heads of each hidden layer (concatenated).")
-        c1.number_input("Hidden / head", 1, 256, key="gv_hidden", help="Features per head in hidden layers.")
-        c2.number_input("Output heads", 1, 16, key="gv_out_heads", help="Heads of the last layer (averaged).")
-        c1.number_input("Dropout", 0.0, 0.95, step=0.05, format="%.2f", key="gv_dropout")
-        c2.number_input("Learn. rate", 0.0001, 1.0, step=0.001, format="%.4f", key="gv_lr",
-                        help="Adam's learning rate.")
-        c1.number_input("Weight decay", 0.0, 1.0, step=0.0005, format="%.4f", key="gv_weight_decay")
-        c2.number_input("Epochs", 1, 100_000, step=10, key="gv_epochs")
-        c1.number_input("Seed", 0, 2**31 - 1, key="gv_seed")
+        c1.number_input(t("layers"), 1, 6, key="gv_layers")
+        c2.number_input(t("heads"), 1, 16, key="gv_heads", help=t("heads.help"))
+        c1.number_input(t("hidden"), 1, 256, key="gv_hidden", help=t("hidden.help"))
+        c2.number_input(t("out.heads"), 1, 16, key="gv_out_heads", help=t("out.heads.help"))
+        c1.number_input(t("dropout"), 0.0, 0.95, step=0.05, format="%.2f", key="gv_dropout")
+        c2.number_input(t("lr"), 0.0001, 1.0, step=0.001, format="%.4f", key="gv_lr", help=t("lr.help"))
+        c1.number_input(t("weight.decay"), 0.0, 1.0, step=0.0005, format="%.4f", key="gv_weight_decay")
+        c2.number_input(t("epochs"), 1, 100_000, step=10, key="gv_epochs")
+        c1.number_input(t("seed"), 0, 2**31 - 1, key="gv_seed")
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         if ss.gv_device not in devices:
             ss.gv_device = "cpu"
-        c2.selectbox("Device", devices, key="gv_device", format_func={"cpu": "CPU", "cuda": "GPU"}.get)
+        c2.selectbox(t("device"), devices, key="gv_device", format_func={"cpu": "CPU", "cuda": "GPU"}.get)
         c1, c2 = st.columns(2)
         if ss.gv_per_update not in PER_UPDATE:
             ss.gv_per_update = "auto"
-        c1.selectbox("Epochs per update", PER_UPDATE, key="gv_per_update",
-                     format_func=lambda v: "auto (~0.4 s of training)" if v == "auto" else f"{v}",
-                     help="1 shows every epoch: slow enough to watch attention sharpen.")
+        c1.selectbox(t("per.update"), PER_UPDATE, key="gv_per_update",
+                     format_func=lambda v, lang=lang(): t("per.update.auto", lang) if v == "auto" else f"{v}",
+                     help=t("per.update.help"))
         _read_graph(ss, report)
         _buttons(ss, buttons)
     remember(*SIDEBAR)
@@ -270,23 +264,23 @@ def _read_graph(ss, report) -> None:
     try:
         key, graph, upload = _wanted_graph(config, ss)
     except USER_ERRORS as e:   # e.g. out of memory: not cached, the next run tries again
-        key, graph, upload = None, f"The graph could not be loaded: {e}", None
+        key, graph, upload = None, t("graph.failed", error=e), None
     if isinstance(graph, str):
         report.error(plain(graph))
         if ss.gv_graph is not None:   # say in place what is still on screen
-            report.caption(f"This was not applied: still showing {plain(ss.gv_graph.report.source)}.")
+            report.caption(t("not.applied", source=plain(ss.gv_graph.report.source)))
         ss.gv_wanted = None
     elif graph is None:
-        report.info("Choose an edge file to upload.")
+        report.info(t("choose.file"))
         ss.gv_wanted = None
     else:
         if upload is not None:
             ss.gv_upload = upload
             if _upload_from_widgets(ss) is None:
-                report.caption("Using the file uploaded earlier; choose another to replace it.")
+                report.caption(t("earlier.file"))
         lines = graph.report.lines()
         report.text(lines[0])
-        with report.expander("What was read", expanded=ss.gv_source == "Upload"):
+        with report.expander(t("what.read"), expanded=ss.gv_source == "Upload"):
             for line in lines[1:]:
                 st.text(line)
         _sync(Wanted(key, graph, config, sidebar_values(), upload))
@@ -295,12 +289,11 @@ def _read_graph(ss, report) -> None:
 def _buttons(ss, box) -> None:
     training = ss.gv_training
     c1, c2, c3 = box.columns(3)
-    c1.button("Train", on_click=_on_train, disabled=training or ss.gv_trainer is None, type="primary",
-              help="Trains up to Epochs; Stop keeps the model and Train resumes. "
-                   "Once Epochs are done, Train adds Epochs more.", width="stretch")
-    c2.button("Stop", on_click=_on_stop, disabled=not training, width="stretch")
-    c3.button("Reset", on_click=_on_reset, disabled=ss.gv_trainer is None, width="stretch",
-              help="A fresh, untrained model from the settings below.")
+    c1.button(t("train"), on_click=_on_train, disabled=training or ss.gv_trainer is None, type="primary",
+              help=t("train.help"), width="stretch")
+    c2.button(t("stop"), on_click=_on_stop, disabled=not training, width="stretch")
+    c3.button(t("reset"), on_click=_on_reset, disabled=ss.gv_trainer is None, width="stretch",
+              help=t("reset.help"))
 
 
 def _config(ss, report) -> RunConfig | None:

@@ -41,7 +41,7 @@ SIDEBAR = {"gv_source": "Built-in", "gv_dataset": "karate", "gv_directed": False
            "gv_epochs": _D.epochs, "gv_seed": _D.seed, "gv_device": "cpu", "gv_per_update": "auto"}
 # View widgets shared by the pages (the centre node is kept by ensure_center).
 VIEW = {"gv_layer": 0, "gv_head": "all", "gv_step_head": 0, "gv_hops": 1, "gv_top_k": 40,
-        "gv_encoding": "uniform", "gv_presenter": False, "gv_step": 1}
+        "gv_encoding": "uniform", "gv_presenter": False, "gv_step": 1, "gv_lang": "en"}
 OBJECTS = ("gv_graph", "gv_layouts", "gv_trainer", "gv_applied", "gv_wanted", "gv_pending",
            "gv_dismissed", "gv_message", "gv_upload", "gv_upload_error")
 

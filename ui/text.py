@@ -21,5 +21,8 @@ def plain(text) -> str:
     return out.replace(":", ":\u2060")
 
 
-def head_label(head) -> str:
-    return {"all": "all heads", "mean": "mean of heads"}.get(head, f"head {head}")
+def head_label(head, in_lang: str | None = None) -> str:
+    from .i18n import t
+    if head in ("all", "mean"):
+        return t(f"head.{head}", in_lang)
+    return t("head.n", in_lang, head=head)

@@ -129,11 +129,65 @@
     return text;
   }
 
+  // A panel drawn again at `factor` times its on-screen pixels (crisp text, not an upscale):
+  // the canvas is enlarged and the view zoomed by the same factor, then both are restored.
+  function panelImage(network, container, factor) {
+    var w = container.clientWidth, h = container.clientHeight;
+    var view = { position: network.getViewPosition(), scale: network.getScale() };
+    container.style.width = (w * factor) + "px"; container.style.height = (h * factor) + "px";
+    network.setSize((w * factor) + "px", (h * factor) + "px");
+    network.moveTo({ position: view.position, scale: view.scale * factor });
+    network.redraw();
+    var canvas = container.querySelector("canvas");
+    var copy = document.createElement("canvas");
+    copy.width = canvas.width; copy.height = canvas.height;
+    var ctx = copy.getContext("2d");
+    ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, copy.width, copy.height);
+    ctx.drawImage(canvas, 0, 0);
+    container.style.width = ""; container.style.height = "";
+    network.setSize(w + "px", h + "px");
+    network.moveTo(view);
+    network.redraw();
+    return { canvas: copy, w: w, h: h };
+  }
+
+  // PNG of every panel as laid out on screen, at `factor` times the on-screen resolution.
+  window.gatvizPng = function (root, factor) {
+    factor = factor || 2;
+    var grid = root.querySelector(".gatviz-grid"), box = grid.getBoundingClientRect();
+    var out = document.createElement("canvas");
+    out.width = Math.round(box.width * factor); out.height = Math.round(box.height * factor);
+    var ctx = out.getContext("2d");
+    ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, out.width, out.height);
+    var panels = root.querySelectorAll(".gatviz-canvas");
+    (root.__gatvizNetworks || []).forEach(function (network, i) {
+      var where = panels[i].getBoundingClientRect();
+      var img = panelImage(network, panels[i], factor);
+      ctx.drawImage(img.canvas, 0, 0, img.canvas.width, img.canvas.height,
+                    (where.left - box.left) * factor, (where.top - box.top) * factor, img.w * factor, img.h * factor);
+    });
+    return out.toDataURL("image/png");
+  };
+
+  function pngButton(root, payload) {
+    var button = el("button", "gatviz-png", "Download PNG (2\u00d7)");
+    button.type = "button";
+    button.addEventListener("click", function () {
+      var link = document.createElement("a");
+      link.href = window.gatvizPng(root, 2);
+      link.download = (payload.file_stem || "gatviz-view") + ".png";
+      document.body.appendChild(link); link.click(); link.remove();
+    });
+    return button;
+  }
+
   // Draw every panel of a payload into `root`; onNodeClick(id, name) re-centres (optional).
   window.gatvizRender = function (root, payload, onNodeClick) {
     while (root.firstChild) root.removeChild(root.firstChild);
     root.classList.toggle("gatviz-presenter", !!payload.presenter);
-    root.appendChild(legend(payload));
+    var top = legend(payload);
+    top.appendChild(pngButton(root, payload));
+    root.appendChild(top);
     var many = payload.panels.length > 1;
     var grid = el("div", "gatviz-grid" + (many ? " gatviz-many" : ""));
     root.appendChild(grid);
@@ -148,6 +202,7 @@
       return drawPanel(canvas, payload, panel, many, onNodeClick);
     });
     if (payload.note) root.appendChild(el("div", "gatviz-note gatviz-ring-note", payload.note));
+    root.__gatvizNetworks = networks;
     return networks;
   };
 })();

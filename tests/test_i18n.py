@@ -1,0 +1,50 @@
+"""The interface's catalogue: every key in both languages, every key used exists."""
+import re
+import string
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from ui import i18n
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_key_has_both_languages_with_the_same_placeholders():
+    for key, (en, zh) in i18n.CATALOGUE.items():
+        assert en.strip() and zh.strip(), key
+        assert fields(en) == fields(zh), key
+        if key not in ("dropout",):            # a term both languages write the same way
+            assert en != zh or not re.search("[A-Za-z]{4}", en), key
+
+
+def test_every_key_the_interface_uses_exists():
+    used = set()
+    for path in [*(ROOT / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py")]:
+        used |= set(re.findall(r"""\bt\(\s*f?["']([a-z0-9_.{}]+)["']""", path.read_text("utf-8")))
+    literal = {k for k in used if "{" not in k}
+    assert literal and literal <= set(i18n.CATALOGUE), literal - set(i18n.CATALOGUE)
+    for pattern in (k for k in used if "{" in k):   # t(f"ds.{d}") and the like: every expansion exists
+        prefix = pattern.split("{")[0]
+        assert any(k.startswith(prefix) for k in i18n.CATALOGUE), pattern
+    for name in ("karate", "cora", "citeseer", "sbm", "dictionary"):
+        assert f"ds.{name}" in i18n.CATALOGUE
+    for key in ("page.explorer", "page.explain", "page.compare", "edges.uniform", "edges.absolute"):
+        assert key in i18n.CATALOGUE
+
+
+def test_the_app_in_chinese_from_a_link():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.sidebar.button] == ["训练", "停止", "重置"]
+    assert at.title[0].value == "图注意力，实时演示"
+    assert at.number_input(key="gv_heads").label == "注意力头"
+    at.switch_page("pages/explain.py")
+    at.run()
+    assert not at.exception and at.main.header[0].value.startswith("1 · 共享线性变换")

@@ -1,0 +1,207 @@
+"""The interface's words in English and Simplified Chinese (简体中文).
+
+One catalogue: key -> (English, 中文). :func:`t` picks the tab's language (sidebar, or
+``?lang=zh`` in a link) and fills ``{placeholders}``. Formulas, numbers, node names and
+the library's own messages (``GatvizError`` texts, reports) stay as they are.
+tests/test_i18n.py checks that every key has both languages with the same placeholders,
+and that every ``t("…")`` in ui/ and pages/ names a key that exists.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # navigation and frame
+    "page.explorer": ("Explorer", "注意力浏览"),
+    "page.explain": ("Explain α step by step", "逐步解释 α"),
+    "page.compare": ("Compare", "比较"),
+    "language": ("Language", "语言"),
+    "presenter": ("Presenter mode", "演示模式"),
+    "presenter.help": ("Larger text, labels and legend, high-contrast colours, sidebar folded; the Explain "
+                       "page walks one step per screen. Also ?presenter=1 in a link.",
+                       "更大的文字、标签和图例，高对比度颜色，折叠侧边栏；解释页每屏一步。链接中也可用 ?presenter=1。"),
+    # sidebar: graph
+    "graph": ("Graph", "图"),
+    "source": ("Source", "来源"),
+    "source.builtin": ("Built-in", "内置"),
+    "source.upload": ("Upload", "上传"),
+    "dataset": ("Dataset", "数据集"),
+    "ds.karate": ("Karate club (34 nodes)", "空手道俱乐部（34 个节点）"),
+    "ds.cora": ("Cora (2,708 papers)", "Cora（2,708 篇论文）"),
+    "ds.citeseer": ("CiteSeer (3,327 papers)", "CiteSeer（3,327 篇论文）"),
+    "ds.sbm": ("Stochastic block model", "随机块模型"),
+    "ds.dictionary": ("Dictionary lookup (GATv2 paper)", "字典查找（GATv2 论文）"),
+    "sbm.nodes": ("Nodes", "节点数"),
+    "sbm.blocks": ("Blocks", "块数"),
+    "dict.size": ("Keys per instance (k)", "每个实例的键数 (k)"),
+    "dict.size.help": ("Each instance: k keys (attribute, value) and k queries (attribute).",
+                       "每个实例：k 个键（属性，值）和 k 个查询（属性）。"),
+    "recommended": ("Settings this task needs were applied: {settings}", "已应用此任务所需的设置：{settings}"),
+    "edge.file": ("Edge file", "边文件"),
+    "edge.file.help": ("One edge per row: source,target (CSV, TSV or space-separated).",
+                       "每行一条边：source,target（CSV、TSV 或空格分隔）。"),
+    "node.file": ("Node file (optional)", "节点文件（可选）"),
+    "node.file.help": ("node,label[,feature…] per row.", "每行 node,label[,特征…]。"),
+    "directed": ("Directed", "有向"),
+    "choose.file": ("Choose an edge file to upload.", "请选择要上传的边文件。"),
+    "earlier.file": ("Using the file uploaded earlier; choose another to replace it.",
+                     "正在使用之前上传的文件；选择另一个文件即可替换。"),
+    "not.applied": ("This was not applied: still showing {source}.", "未应用：仍显示 {source}。"),
+    "what.read": ("What was read", "读取结果"),
+    "graph.failed": ("The graph could not be loaded: {error}", "无法加载图：{error}"),
+    # sidebar: model
+    "model": ("Model", "模型"),
+    "layers": ("Layers", "层数"),
+    "heads": ("Heads", "注意力头"),
+    "heads.help": ("Heads of each hidden layer (concatenated).", "每个隐藏层的注意力头数（拼接）。"),
+    "hidden": ("Hidden / head", "每头隐藏维度"),
+    "hidden.help": ("Features per head in hidden layers.", "隐藏层中每个头的特征数。"),
+    "out.heads": ("Output heads", "输出层头数"),
+    "out.heads.help": ("Heads of the last layer (averaged).", "最后一层的头数（取平均）。"),
+    "dropout": ("Dropout", "Dropout"),
+    "lr": ("Learn. rate", "学习率"),
+    "lr.help": ("Adam's learning rate.", "Adam 优化器的学习率。"),
+    "weight.decay": ("Weight decay", "权重衰减"),
+    "epochs": ("Epochs", "训练轮数"),
+    "seed": ("Seed", "随机种子"),
+    "device": ("Device", "设备"),
+    "per.update": ("Epochs per update", "每次刷新的轮数"),
+    "per.update.auto": ("auto (~0.4 s of training)", "自动（约 0.4 秒训练）"),
+    "per.update.help": ("1 shows every epoch: slow enough to watch attention sharpen.",
+                        "设为 1 可显示每一轮：足够慢，可以看到注意力逐渐变尖锐。"),
+    "train": ("Train", "训练"),
+    "train.help": ("Trains up to Epochs; Stop keeps the model and Train resumes. Once Epochs are done, "
+                   "Train adds Epochs more.", "训练到设定轮数；停止会保留模型，再按训练即继续。完成后再按训练会再加同样轮数。"),
+    "stop": ("Stop", "停止"),
+    "reset": ("Reset", "重置"),
+    "reset.help": ("A fresh, untrained model from the settings below.", "按下面的设置新建一个未训练的模型。"),
+    "discard": ("Discard trained model and apply", "丢弃已训练模型并应用"),
+    "keep": ("Keep current model", "保留当前模型"),
+    "pending": ("Settings changed ({changes}). Applying them discards the model trained for {epochs} epochs; "
+                "until then it stays as it is.", "设置已更改（{changes}）。应用它们会丢弃已训练 {epochs} 轮的模型；在此之前模型保持不变。"),
+    "the.graph": ("the graph", "图"),
+    "model.failed": ("The model could not be built: {error}", "无法构建模型：{error}"),
+    "training.stopped": ("Training stopped: {error}", "训练已停止：{error}"),
+    # shared view controls
+    "centre": ("Centre node", "中心节点"),
+    "centre.help": ("Type to search. Or click a node in the network.", "输入以搜索，或在网络图中点击节点。"),
+    "highest": ("Highest degree", "度最高"),
+    "random": ("Random", "随机"),
+    "layer": ("Layer", "层"),
+    "layer.of": ("layer {layer} of {layers}", "第 {layer} 层（共 {layers} 层）"),
+    "head": ("Head", "注意力头"),
+    "head.all": ("all heads", "全部头"),
+    "head.mean": ("mean of heads", "各头平均"),
+    "head.n": ("head {head}", "头 {head}"),
+    "choose.graph": ("Choose a graph in the sidebar to begin.", "请先在侧边栏选择一个图。"),
+    "link": ("Link to this view", "此视图的链接"),
+    "link.upload": ("A link cannot carry an uploaded file: download the run instead and open it with "
+                    "*Open run* (or `python -m gatviz view RUN.zip`).",
+                    "链接无法包含上传的文件：请下载运行记录，再用“打开运行”载入（或 `python -m gatviz view RUN.zip`）。"),
+    "link.problems": ("The link was applied except: {problems}.", "链接已应用，以下除外：{problems}。"),
+    "link.training": ("Training the linked run: {epochs} epochs…", "正在训练链接中的运行：{epochs} 轮…"),
+    # explorer
+    "explorer.title": ("Graph attention, live", "图注意力，实时演示"),
+    "epoch.of": ("Epoch {epoch} of {epochs}", "第 {epoch} 轮（共 {epochs} 轮）"),
+    "training": (" · training…", " · 训练中…"),
+    "done": (" · done", " · 完成"),
+    "press.train": ("Press **Train** in the sidebar. Until then the view shows the untrained model's "
+                    "attention: close to uniform.", "请按侧边栏中的**训练**。在此之前视图显示未训练模型的注意力：接近均匀。"),
+    "accuracy": ("Accuracy", "准确率"),
+    "loss": ("Loss", "损失"),
+    "hops": ("Neighbourhood", "邻域"),
+    "hops.n": ("{hops} hop", "{hops} 跳"),
+    "hops.n2": ("{hops} hops", "{hops} 跳"),
+    "edges.show": ("Edges show", "边表示"),
+    "edges.uniform": ("α vs uniform", "α 相对均匀"),
+    "edges.absolute": ("α (0..1)", "α（0..1）"),
+    "edges.show.help": ("α vs uniform: width and colour by α·(deg_i+1), 1 = uniform. α (0..1): width by α "
+                        "on a fixed scale.", "α 相对均匀：宽度和颜色按 α·(deg_i+1)，1 = 均匀。α（0..1）：宽度按固定刻度的 α。"),
+    "edges.shown": ("Edges shown", "显示的边数"),
+    "edges.shown.help": ("The centre's inputs first, then highest α.", "先显示中心节点的输入边，再按 α 从高到低。"),
+    "view.help": ("Click a node to centre on it · hover an edge for α, e_ij, its rank and the centre's uniform "
+                  "1/(deg_i+1) · drag to pan · Ctrl + scroll to zoom",
+                  "点击节点以其为中心 · 悬停在边上查看 α、e_ij、排名和中心节点的均匀值 1/(deg_i+1) · 拖动平移 · Ctrl + 滚轮缩放"),
+    "attends": ("What the centre node attends to", "中心节点关注什么"),
+    "self.uniform": ("Self-attention α_ii = **{self_alpha}**. The centre has {degree} neighbours, so uniform "
+                     "attention over its {inputs} inputs (neighbours + itself) would give each **1/(deg_i+1) = "
+                     "{uniform}**: the centre's degree, the same for every row. Rows: {head}, layer {layer}.",
+                     "自注意力 α_ii = **{self_alpha}**。中心节点有 {degree} 个邻居，所以在其 {inputs} 个输入（邻居 + 自身）上"
+                     "均匀分配时每个为 **1/(deg_i+1) = {uniform}**：用的是中心节点的度，每行相同。行：{head}，第 {layer} 层。"),
+    "heads.against": ("Each head of layer {layer} against uniform attention", "第 {layer} 层每个头与均匀注意力的比较"),
+    "heads.against.help": ("Normalised entropy H(α_i)/log(deg_i+1) per node, median over nodes with a neighbour: "
+                           "1 = uniform, 0 = one input takes all. Same-class share: α on neighbours of the node's "
+                           "own class, against what uniform attention would give them.",
+                           "每个节点的归一化熵 H(α_i)/log(deg_i+1)，对有邻居的节点取中位数：1 = 均匀，0 = 全部给一个输入。"
+                           "同类占比：分给同类邻居的 α，与均匀注意力下的占比对比。"),
+    "download.csv": ("Download table (CSV)", "下载表格（CSV）"),
+    "download.json": ("Download table (JSON)", "下载表格（JSON）"),
+    "download.html": ("Download view (HTML)", "下载视图（HTML）"),
+    "download.bundle": ("Download everything (ZIP)", "全部下载（ZIP）"),
+    "download.run": ("Download run (ZIP)", "下载运行记录（ZIP）"),
+    "open.run": ("Open run (ZIP)", "打开运行记录（ZIP）"),
+    "open.run.help": ("A run downloaded from gatviz or zipped from `python -m gatviz train --out DIR`.",
+                      "从 gatviz 下载的运行记录，或由 `python -m gatviz train --out DIR` 生成后打包的 ZIP。"),
+    "opened.run": ("Opened run {name}: {epochs} epochs, no retraining.", "已打开运行记录 {name}：{epochs} 轮，无需重新训练。"),
+    "wait.training": ("Available when training stops.", "训练停止后可用。"),
+    "view.of": ("View of epoch {epoch}: {kb} KB of payload, computed in {ms} ms on the server.",
+                "第 {epoch} 轮的视图：数据 {kb} KB，服务器计算用时 {ms} 毫秒。"),
+    # explain
+    "explain.title": ("How GAT computes α, on your model", "GAT 如何在你的模型上计算 α"),
+    "explain.waits": ("Training runs on the Explorer page; it waits while you read this one.",
+                      "训练在“注意力浏览”页进行；阅读本页时训练暂停。"),
+    "untrained.hint": (" (untrained: train it on the Explorer page)", "（未训练：请在“注意力浏览”页训练）"),
+    "exact": ("Exact numbers", "精确数值"),
+    "exact.help": ("All digits of float32 instead of 4 decimals.", "显示 float32 的全部位数，而不是 4 位小数。"),
+    "step1": ("1 · Shared linear map: z = W h", "1 · 共享线性变换：z = W h"),
+    "step1.text": ("Every input j of the centre (its neighbours and the centre itself, through the self-loop) "
+                   "goes through the same W. Layer input h: {source}.",
+                   "中心节点的每个输入 j（它的邻居，以及通过自环的中心节点自身）都经过同一个 W。本层输入 h：{source}。"),
+    "step1.features": ("the node features", "节点特征"),
+    "step1.previous": ("the output of layer {layer} after ELU", "第 {layer} 层经 ELU 后的输出"),
+    "full.vectors": ("Full vectors z_j ({n} entries each)", "完整向量 z_j（每个 {n} 维）"),
+    "step2": ("2 · Score every input: e_ij", "2 · 为每个输入打分：e_ij"),
+    "step2.gat": ("The centre's half is one number for all its inputs: a_dstᵀ z_i = **{value}**. Only a_srcᵀ z_j "
+                  "differs between inputs, so GAT ranks the inputs the same way for every centre (static attention).",
+                  "中心节点那一半对所有输入都是同一个数：a_dstᵀ z_i = **{value}**。只有 a_srcᵀ z_j 随输入变化，"
+                  "所以 GAT 对每个中心节点给出相同的输入排序（静态注意力）。"),
+    "step2.gatv2": ("The LeakyReLU sits between W and a, so the ranking of the inputs can depend on the centre "
+                    "(dynamic attention, GATv2).", "LeakyReLU 位于 W 和 a 之间，所以输入的排序可以依赖于中心节点（动态注意力，GATv2）。"),
+    "step3": ("3 · Softmax over the inputs: α_ij", "3 · 对输入做 softmax：α_ij"),
+    "step3.text": ("Σ exp = **{exp_sum}**; Σ α = **{alpha_sum}**. Uniform attention would give each input "
+                   "**1/(deg_i+1) = {uniform}** (deg_i = {degree}, the centre's degree). Self-attention α_ii = "
+                   "**{self_alpha}**.", "Σ exp = **{exp_sum}**；Σ α = **{alpha_sum}**。均匀注意力下每个输入为 "
+                   "**1/(deg_i+1) = {uniform}**（deg_i = {degree}，中心节点的度）。自注意力 α_ii = **{self_alpha}**。"),
+    "step3.check": ("Checked against PyG's return_attention_weights for this node and head: largest difference "
+                    "{diff}.", "已与 PyG 的 return_attention_weights 核对（此节点和此头）：最大差异 {diff}。"),
+    "step4": ("4 · Aggregate, then combine the heads", "4 · 聚合，然后合并各头"),
+    "step4.concat": ("A hidden layer **concatenates** its {heads} heads ({heads} × {width} = {total} entries), adds "
+                     "the bias, and ELU follows before the next layer.",
+                     "隐藏层把 {heads} 个头**拼接**起来（{heads} × {width} = {total} 维），加上偏置，然后经过 ELU 进入下一层。"),
+    "step4.mean": ("The output layer **averages** its {heads} head(s) and adds the bias: the result is the "
+                   "node's logits.", "输出层对 {heads} 个头**取平均**并加上偏置：结果就是该节点的 logits。"),
+    "predicted": ("predicted: {predicted}   ·   label: {label}   ·   {verdict}", "预测：{predicted}   ·   标签：{label}   ·   {verdict}"),
+    "correct": ("correct", "正确"),
+    "wrong": ("wrong", "错误"),
+    "untrained": ("   (untrained model)", "   （未训练模型）"),
+    "back": ("← Back", "← 上一步"),
+    "next": ("Next →", "下一步 →"),
+    "step.of": ("Step {step} of {steps}", "第 {step} 步，共 {steps} 步"),
+}
+
+
+def lang() -> str:
+    value = st.session_state.get("gv_lang", "en")
+    return value if value in LANGUAGES else "en"
+
+
+def t(key: str, in_lang: str | None = None, **values) -> str:
+    """The text of ``key`` in the tab's language (or ``in_lang``), placeholders filled.
+
+    A widget's format_func may be called outside the script run (Streamlit's AppTest does):
+    such a function fixes the language when it is made, ``in_lang=lang()``.
+    """
+    text = CATALOGUE[key][1 if (in_lang or lang()) == "zh" else 0]
+    return text.format(**values) if values else text

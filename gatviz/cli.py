@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import attention, cli_compare, explain, limits, render, runs
+import torch
+
+from . import attention, cli_compare, explain, limits, render, runs, subgraph
 from .config import RunConfig, recommended
 from .errors import GatvizError
 from .graphs import BUILTINS
@@ -39,12 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="gcn: the baseline without attention, to compare with")
     # default None: a flag left out takes the dataset's recommended value, else RunConfig's
     for name in ("layers", "heads", "hidden", "out_heads", "epochs", "seed", "snapshot_every",
-                 "sbm_nodes", "sbm_blocks", "dict_size"):
+                 "sbm_nodes", "sbm_blocks", "dict_size", "batch_size"):
         train.add_argument(f"--{name.replace('_', '-')}", type=int, default=None,
                            help=f"(default {getattr(defaults, name)})")
     for name in ("dropout", "lr", "weight_decay", "sbm_p_in", "sbm_p_out"):
         train.add_argument(f"--{name.replace('_', '-')}", type=float, default=None,
                            help=f"(default {getattr(defaults, name)})")
+    train.add_argument("--fanout", default=None, metavar="K[,K...]",
+                       help="mini-batch: neighbours sampled per hop, one number or one per layer "
+                            f"(default {defaults.fanout})")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel over the processes torchrun starts "
+                            "(torchrun --nproc-per-node 2 -m gatviz train ... --distributed)")
     train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     train.add_argument("--out", required=True, metavar="RUN_DIR")
 
@@ -82,28 +90,51 @@ def cmd_train(args) -> None:
     source = runs.GraphSource(config.dataset, args.edges, args.nodes)
     if args.nodes and not args.edges:
         raise GatvizError("--nodes needs --edges")
-    graph = source.load(config)
+    if args.distributed:   # one process per rank; rank 0 alone prints and writes the run
+        from .distributed import Run
+        group = Run(config.device)     # refused here, before loading, when torchrun did not start us
+        graph = source.load(config)
+        with group:
+            _train(args, config, source, graph, group)
+        return
+    _train(args, config, source, source.load(config), None)
+
+
+def _train(args, config: RunConfig, source, graph, group) -> None:
+    """Train and write the run; ``group``: this rank of a distributed run, or None."""
+    talk = group is None or group.main
+    say = (lambda text: print(text, file=sys.stderr)) if talk else (lambda text: None)
     for line in graph.report.lines():
-        print(line, file=sys.stderr)
-    trainer = Trainer(graph, config)
-    print(f"training {config.model.upper()} on {trainer.device.type} for {config.epochs} epochs",
-          file=sys.stderr)
+        say(line)
+    trainer = group.trainer(graph, config) if group else Trainer(graph, config)
+    config = trainer.config
+    how = ""
+    if trainer.batches is not None:
+        how = f", mini-batches of {trainer.batches.batch_size} (fanout {config.fanout})"
+    if group:
+        how += f", {group.world} processes ({group.backend})"
+    say(f"training {config.model.upper()} on {trainer.device.type} for {config.epochs} epochs{how}")
     start = time.perf_counter()
     every = max(1, config.epochs // 10)
     while trainer.remaining:
         row = trainer.step(min(every, trainer.remaining))[-1]
-        print(f"epoch {row['epoch']:>4}/{config.epochs}  loss {row['loss']:.3f}  "
-              f"train {_acc(row['train_acc'])}  val {_acc(row['val_acc'])}  test {_acc(row['test_acc'])}",
-              file=sys.stderr)
+        say(f"epoch {row['epoch']:>4}/{config.epochs}  loss {row['loss']:.3f}  "
+            f"train {_acc(row['train_acc'])}  val {_acc(row['val_acc'])}  test {_acc(row['test_acc'])}")
         if trainer.notice:
-            print(f"note: {trainer.notice}", file=sys.stderr)
+            say(f"note: {trainer.notice}")
             trainer.notice = None
-    run = runs.save(args.out, trainer, source)
+    try:   # the other ranks write nothing; they wait until rank 0 has written (or failed to)
+        run = runs.save(args.out, trainer, source) if talk else None
+    finally:
+        if group:
+            group.barrier()
+    if not talk:
+        return
     metrics = trainer.metrics()
     best = (f"at best validation epoch {metrics['best_val_epoch']}: {_acc(metrics['test_acc_at_best_val'])}"
             if metrics["best_val_epoch"] is not None else "no validation nodes, so no best-validation epoch")
-    print(f"done in {time.perf_counter() - start:.1f} s: test accuracy {_acc(metrics['test_acc'])} "
-          f"({best}); wrote {run}", file=sys.stderr)
+    say(f"done in {time.perf_counter() - start:.1f} s: test accuracy {_acc(metrics['test_acc'])} "
+        f"({best}); wrote {run}")
 
 
 def _acc(value) -> str:
@@ -135,12 +166,18 @@ def cmd_view(args) -> None:
     limits.check("hops", args.hops, label="--hops")
     limits.check("top_k", args.top_k, label="--top-k")
     trainer = runs.load(args.run_dir)
-    graph, att = trainer.graph, trainer.attention()
+    graph = trainer.graph
     node = graph.index(args.node)
+    # exact α and predictions from the node's receptive field alone: no full-graph forward,
+    # so a node of a million-node graph is drawn as fast as one of Cora
+    att = subgraph.local_attention(trainer, None, None, node, hops=args.hops).table
     layer = _layer(args.layer, att.layers)
     heads = _head(args.head, att.heads(layer), allow_all=True)
+    shown, _ = render.receptive_field(graph, node, args.hops)
+    predictions = graph.data.y.numpy().copy()     # nodes outside the view: never drawn
+    predictions[shown] = subgraph.predict(trainer, torch.as_tensor(shown)).numpy()
     payload = render.view(graph, att, node, layer, heads, hops=args.hops, top_k=args.top_k,
-                          predictions=trainer.predictions().numpy())
+                          predictions=predictions)
     title = f"gatviz: {graph.name}, node {args.node}, layer {args.layer}"
     try:
         Path(args.out).write_text(render.standalone_html(payload, title), encoding="utf-8")

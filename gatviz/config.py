@@ -42,6 +42,11 @@ class RunConfig:
     sbm_p_out: float = 0.005
     # DictionaryLookup ("dictionary", gatviz.synthetic): keys (and queries) per instance
     dict_size: int = 10
+    # mini-batch training (gatviz.minibatch): seeds per step, 0 = full batch (automatic
+    # mini-batch past the full-batch caps in gatviz/limits.py); neighbours sampled per hop,
+    # one number for every hop or one per layer ("15,10")
+    batch_size: int = 0
+    fanout: str = "10"
 
     def __post_init__(self):
         for f in fields(self):   # types first: config.json and URLs carry any JSON value
@@ -57,6 +62,7 @@ class RunConfig:
         for name in (*limits.INT_RANGES, *limits.FLOAT_RANGES):   # the ranges live in gatviz/limits.py
             if name in self.__dataclass_fields__:
                 limits.check(name, getattr(self, name))
+        limits.parse_fanout(self.fanout, self.layers)
         if self.sbm_blocks > self.sbm_nodes:
             raise GatvizError(f"sbm_blocks ({self.sbm_blocks}) cannot exceed sbm_nodes ({self.sbm_nodes})")
 
@@ -111,7 +117,8 @@ class RunConfig:
                 else:
                     values[f.name] = kind(raw)
             except ValueError:
-                raise GatvizError(f"{f.name} in the URL must be a {kind.__name__}, not {raw!r}") from None
+                what = {"int": "an integer", "float": "a number"}.get(kind.__name__, kind.__name__)
+                raise GatvizError(f"{f.name} in the URL must be {what}, not {raw!r}") from None
         return cls(**values)
 
 

@@ -127,7 +127,9 @@ def load(name: str, config: RunConfig | None = None) -> Graph:
     if key in ("cora", "citeseer"):
         return _planetoid(key)
     if key == "sbm":
-        return sbm(config.sbm_nodes, config.sbm_blocks, config.sbm_p_in, config.sbm_p_out, config.seed)
+        # up to the mini-batch caps: the Trainer trains past the full-batch ones in mini-batches
+        return sbm(config.sbm_nodes, config.sbm_blocks, config.sbm_p_in, config.sbm_p_out, config.seed,
+                   minibatch=True)
     if key == "dictionary":
         from .synthetic import dictionary   # imported here: synthetic builds on this module
         return dictionary(config.dict_size, seed=config.seed)
@@ -159,7 +161,7 @@ def _planetoid(key: str) -> Graph:
     return Graph(key, data, [str(i) for i in range(n)], classes, report)
 
 
-def sbm(nodes: int, blocks: int, p_in: float, p_out: float, seed: int = 0) -> Graph:
+def sbm(nodes: int, blocks: int, p_in: float, p_out: float, seed: int = 0, minibatch: bool = False) -> Graph:
     """A seeded stochastic block model; labels are the blocks.
 
     Each node pair inside a block is an edge with probability ``p_in``, across
@@ -170,17 +172,19 @@ def sbm(nodes: int, blocks: int, p_in: float, p_out: float, seed: int = 0) -> Gr
     than DENSE_FRACTION of their pairs) choose m pair indices without
     replacement, since drawing at random would almost never hit the last pairs.
     The node and edge caps are checked first, from the expected edge count,
-    then per block pair before anything is drawn.
+    then per block pair before anything is drawn: the full-batch caps, or with
+    ``minibatch`` the mini-batch ones (gatviz/limits.py).
     """
-    if nodes > limits.MAX_NODES:
-        raise limits.over("the SBM", nodes, "nodes", "MAX_NODES")
+    node_cap, edge_cap = limits.caps(minibatch)
+    if nodes > getattr(limits, node_cap):
+        raise limits.over("the SBM", nodes, "nodes", node_cap)
     sizes = np.array([nodes // blocks + (1 if b < nodes % blocks else 0) for b in range(blocks)], dtype=np.int64)
     inside = int((sizes * (sizes - 1) // 2).sum())
     across = (nodes * (nodes - 1) // 2) - inside
     expected = p_in * inside + p_out * across
-    if expected > limits.MAX_EDGES:
+    if expected > getattr(limits, edge_cap):
         raise GatvizError(f"the SBM would have about {round(expected):,} edges; gatviz handles at most "
-                          f"{limits.MAX_EDGES:,} (MAX_EDGES in {limits.WHERE}): lower p_in, p_out or the nodes")
+                          f"{getattr(limits, edge_cap):,} ({edge_cap} in {limits.WHERE}): lower p_in, p_out or the nodes")
     rng = np.random.default_rng(seed)
     starts = np.concatenate([[0], np.cumsum(sizes)])
     chunks, total = [], 0
@@ -190,8 +194,8 @@ def sbm(nodes: int, blocks: int, p_in: float, p_out: float, seed: int = 0) -> Gr
             pairs = int(sizes[a] * (sizes[a] - 1) // 2 if same else sizes[a] * sizes[b])
             m = int(rng.binomial(pairs, p_in if same else p_out)) if pairs else 0
             total += m
-            if total > limits.MAX_EDGES:   # a draw above the expectation: stop before sampling it
-                raise limits.over("the SBM", total, "edges", "MAX_EDGES")
+            if total > getattr(limits, edge_cap):   # a draw above the expectation: stop before sampling it
+                raise limits.over("the SBM", total, "edges", edge_cap)
             if m > DENSE_FRACTION * pairs:
                 chunks.append(_dense_pairs(rng, pairs, m, starts[a], sizes[a], starts[b], sizes[b], same))
                 continue
@@ -212,7 +216,8 @@ def sbm(nodes: int, blocks: int, p_in: float, p_out: float, seed: int = 0) -> Gr
     report = Report(f"stochastic block model ({blocks} blocks, p_in={p_in:g}, p_out={p_out:g}, seed {seed})",
                     labels="block of each node")
     return build(edges, [str(i) for i in range(nodes)], name="sbm", labels=y,
-                 class_names=[f"block {b}" for b in range(blocks)], report=report, seed=seed)
+                 class_names=[f"block {b}" for b in range(blocks)], report=report, seed=seed,
+                 minibatch=minibatch)
 
 
 def _dense_pairs(rng, pairs: int, m: int, start_a: int, size_a: int, start_b: int, size_b: int,
@@ -231,22 +236,25 @@ def _dense_pairs(rng, pairs: int, m: int, start_a: int, size_a: int, start_b: in
 
 
 def build(edges, names: list[str], *, name: str, report: Report, labels=None, class_names=None,
-          features: np.ndarray | None = None, directed: bool = False, seed: int = 0) -> Graph:
+          features: np.ndarray | None = None, directed: bool = False, seed: int = 0,
+          minibatch: bool = False) -> Graph:
     """Assemble a Graph from integer edges (pairs of indices into ``names``).
 
     Self-loops and duplicate edges are dropped and counted in ``report``.
     Without labels, Louvain communities (seeded) become the labels; without
     features, :func:`default_features`; without a split, a seeded stratified one.
+    Refused past the full-batch caps, or with ``minibatch`` the mini-batch ones.
     """
     n = len(names)
+    node_cap, edge_cap = limits.caps(minibatch)
     if n == 0:
         raise GatvizError("the graph is empty: no edges could be read")
-    if n > limits.MAX_NODES:
-        raise limits.over("the graph", n, "nodes", "MAX_NODES")
+    if n > getattr(limits, node_cap):
+        raise limits.over("the graph", n, "nodes", node_cap)
     edge_index = torch.as_tensor(np.asarray(edges, dtype=np.int64).reshape(-1, 2).T.copy())
-    if edge_index.size(1) > 2 * limits.MAX_EDGES:   # more rows than a graph under the cap lists both ways
+    if edge_index.size(1) > 2 * getattr(limits, edge_cap):   # more rows than a graph under the cap lists both ways
         raise GatvizError(f"the edge list has {edge_index.size(1):,} rows; gatviz reads at most "
-                          f"{2 * limits.MAX_EDGES:,} (twice MAX_EDGES in {limits.WHERE})")
+                          f"{2 * getattr(limits, edge_cap):,} (twice {edge_cap} in {limits.WHERE})")
     loops = int((edge_index[0] == edge_index[1]).sum())
     edge_index, _ = remove_self_loops(edge_index)
     if directed:
@@ -258,8 +266,8 @@ def build(edges, names: list[str], *, name: str, report: Report, labels=None, cl
         duplicates = edge_index.size(1) - pairs.size(1)
         counted = pairs.size(1)   # an undirected edge counts once, however the file lists it
         unique = to_undirected(edge_index, num_nodes=n)
-    if counted > limits.MAX_EDGES:
-        raise limits.over("the graph", counted, "edges", "MAX_EDGES")
+    if counted > getattr(limits, edge_cap):
+        raise limits.over("the graph", counted, "edges", edge_cap)
     report.nodes, report.edges, report.directed = n, unique.size(1), directed
     report.duplicate_edges += duplicates
     report.self_loops += loops

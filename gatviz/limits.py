@@ -23,6 +23,10 @@ MAX_LINE_CHARS = 1_000_000    # one row of a file; a longer one is refused befor
 MAX_NAME_CHARS = 10_000       # one node name or label; a longer one makes its row unreadable
 MAX_NODES = 100_000
 MAX_EDGES = 500_000           # undirected edges count once, as the report counts them
+# The two above are full-batch training's caps. Past them a run trains in mini-batches
+# (gatviz.minibatch: sampled neighbourhoods, exact full-graph eval), up to these:
+MAX_NODES_MINIBATCH = 1_000_000
+MAX_EDGES_MINIBATCH = 5_000_000
 
 # Integer settings: (smallest, largest). RunConfig validates every one of its fields
 # named here; the CLI and the app use the same ranges for their own arguments.
@@ -33,7 +37,9 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "out_heads": (1, 16),
     "epochs": (1, 100_000),
     "snapshot_every": (1, 100_000),
-    "sbm_nodes": (2, MAX_NODES),
+    "sbm_nodes": (2, MAX_NODES_MINIBATCH),   # past MAX_NODES only in mini-batch mode
+    "batch_size": (0, 1_000_000),            # seeds per mini-batch step; 0: full batch where it fits
+    "fanout_per_hop": (1, 1_000),            # neighbours sampled per node and hop (RunConfig.fanout)
     "sbm_blocks": (1, 100),
     "dict_size": (2, 100),        # keys per DictionaryLookup instance
     "top_k": (1, 1_000),          # edges drawn per panel of a view
@@ -80,3 +86,29 @@ def over(subject: str, count: int, unit: str, limit_name: str) -> GatvizError:
     limit = globals()[limit_name]    # read now, so a changed (or monkeypatched) limit is what is named
     return GatvizError(f"{subject} has {count:,} {unit}; gatviz handles at most {limit:,} "
                        f"({limit_name} in {WHERE})")
+
+
+def fits_full_batch(nodes: int, directed_edges: int, directed: bool) -> bool:
+    """Within MAX_NODES and MAX_EDGES (an undirected edge, stored both ways, counts once)?"""
+    return nodes <= MAX_NODES and (directed_edges if directed else directed_edges // 2) <= MAX_EDGES
+
+
+def caps(minibatch: bool) -> tuple[str, str]:
+    """Names of the node and edge caps of a mode: full batch, or mini-batch."""
+    return ("MAX_NODES_MINIBATCH", "MAX_EDGES_MINIBATCH") if minibatch else ("MAX_NODES", "MAX_EDGES")
+
+
+def parse_fanout(text: str, layers: int) -> list[int]:
+    """Neighbours sampled per hop from RunConfig.fanout: "10" (every hop) or "15,10" (one per layer)."""
+    try:
+        values = [int(part) for part in str(text).split(",")]
+    except ValueError:
+        raise GatvizError(f"fanout must be whole numbers separated by commas, like 10,10, not {text!r}") from None
+    for v in values:
+        check("fanout_per_hop", v, label="fanout")
+    if len(values) == 1:
+        return values * layers
+    if len(values) != layers:
+        raise GatvizError(f"fanout {text!r} gives {len(values)} numbers for {layers} layers: "
+                          "give one number, or one per layer")
+    return values

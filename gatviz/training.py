@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from . import attention
+from . import attention, minibatch
 from .config import RunConfig
 from .errors import GatvizError
 from .graphs import NO_VALIDATION, Graph
@@ -77,6 +77,13 @@ class Trainer:
         self.loop_index: torch.Tensor | None = None   # edge index with self-loops, as the convs return it
         self._logits: torch.Tensor | None = None
         self._attention: attention.AttentionTable | None = None
+        # mini-batch mode (gatviz.minibatch) by flag, or past the full-batch caps; eval stays full-graph
+        self.batches: minibatch.MiniBatches | None = None
+        if minibatch.needed(graph, config):
+            self.batches = minibatch.MiniBatches(graph, config)
+            if config.batch_size == 0:
+                self.notice = (f"the graph is past the full-batch caps (gatviz/limits.py): training in "
+                               f"mini-batches of {self.batches.batch_size} nodes, fanout {config.fanout}")
         self._move(self.device)
 
     def _move(self, device: torch.device) -> None:
@@ -129,12 +136,15 @@ class Trainer:
     def _epoch(self) -> dict:
         start = time.perf_counter()
         model, train = self.model, self.masks["train"]
-        model.train()
-        self.optimizer.zero_grad()
-        out = model(self.x, self.edge_index)
-        loss = F.cross_entropy(out[train], self.y[train])
-        loss.backward()
-        self.optimizer.step()
+        if self.batches is not None:   # sampled neighbourhoods of the training nodes, batch by batch
+            loss = torch.tensor(self.batches.train_epoch(model, self.optimizer, self.device))
+        else:
+            model.train()
+            self.optimizer.zero_grad()
+            out = model(self.x, self.edge_index)
+            loss = F.cross_entropy(out[train], self.y[train])
+            loss.backward()
+            self.optimizer.step()
         self.epoch += 1
         # eval(): dropout would perturb both the accuracy and alpha
         # e_ij comes along at ~3 % of the eval forward, so the app's view needs no second pass

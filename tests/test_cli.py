@@ -128,6 +128,9 @@ def one_error_line(capsys, argv):
     (["--seed", str(2**64)], "seed must be an integer from 0 to"),
     (["--lr", "nan"], "lr must be a number"),
     (["--sbm-nodes", "2000000", "--sbm-blocks", "1"], "sbm_nodes must be an integer from 2 to"),
+    (["--fanout", "10,x"], "fanout must be whole numbers separated by commas, like 10,10, not '10,x'"),
+    (["--fanout", "5,5,5"], "fanout '5,5,5' gives 3 numbers for 2 layers"),
+    (["--batch-size", "-1"], "batch_size must be an integer from 0 to 1,000,000, not -1"),
 ])
 def test_train_settings_out_of_range(tmp_path, capsys, args, message):
     line = one_error_line(capsys, ["train", "--dataset", "sbm", *args, "--out", tmp_path / "r"])

@@ -14,7 +14,7 @@ import streamlit as st
 
 import ui
 from ui.i18n import lang, t
-from gatviz import attention, exports, render, uniformity
+from gatviz import attention, exports, render, synthetic, uniformity
 from gatviz import encoding as encoding_mod
 
 ui.frame("attention explorer")
@@ -85,6 +85,20 @@ def table(att, graph, center: int, layer: int, head) -> pd.DataFrame:
     return frame
 
 
+def dictionary_note(att, graph, center: int, layer: int, head) -> None:
+    """DictionaryLookup: does this query's attention find its matching key, and how often?"""
+    if getattr(graph.data, "key_of", None) is None or int(graph.data.key_of[center]) < 0:
+        return
+    rows = synthetic.dictionary_match(graph, att, layer, "mean" if head == "all" else head)
+    me = rows.loc[center]
+    test = rows[graph.data.test_mask.numpy()[rows.index]]
+    key = graph.names[int(graph.data.key_of[center])]
+    st.text(f"{me['name']}: α on its matching key ({key}) = {me['match']:.3f}, "
+            f"{me['match'] / me['uniform']:.1f}× uniform; the largest other input gets {me['best_other']:.3f}.\n"
+            f"Over the {len(test)} test queries, {ui.head_label('mean' if head == 'all' else head)} puts its "
+            f"largest α on the matching key for {test['top'].mean():.1%} of them.")
+
+
 def heads_verdict(att, graph, layer: int) -> None:
     """How far each head of the layer is from uniform, in one line each."""
     summary = uniformity.head_summary(att, graph.data.y.numpy())
@@ -145,6 +159,7 @@ def body(start: float) -> None:
     payload["file_stem"] = stem   # the PNG and HTML downloads are named after the view
     ui.network(payload)
     st.caption(t("view.help"))
+    dictionary_note(att, graph, center, layer, head)
     heads_verdict(att, graph, layer)
     frame = table(att, graph, center, layer, head)
     title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {ui.head_label(head)}, "

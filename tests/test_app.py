@@ -396,3 +396,28 @@ def test_presenter_mode_from_a_link():
     assert [h.value for h in at.main.header] == ["2 · Score every input: e_ij"]
     run(button(at, "← Back").click())
     assert [h.value for h in at.main.header] == ["1 · Shared linear map: z = W h"]
+
+
+def test_dictionary_gatv2_finds_the_matching_key_in_the_app():
+    at = start()
+    run(at.selectbox(key="gv_dataset").set_value("dictionary"))
+    # the task's settings are applied with the dataset (one layer, 8 output heads, no dropout, ...)
+    assert at.number_input(key="gv_layers").value == 1 and at.number_input(key="gv_out_heads").value == 8
+    assert any("Settings this task needs" in c.value for c in at.sidebar.caption)
+    run(at.radio(key="gv_model").set_value("gatv2"))
+    at.session_state["gv_per_update"] = 20
+    run(button(at, "Train").click())
+    train_until_idle(at, limit=40)
+    trainer, graph = at.session_state["gv_trainer"], at.session_state["gv_graph"]
+    assert trainer.epoch == 150 and trainer.history[-1]["test_acc"] >= 0.95
+    center = graph.index(at.session_state["gv_center"])
+    assert int(graph.data.key_of[center]) >= 0                  # the default centre is a query
+    run(at.selectbox(key="gv_head").set_value("mean"))
+    payload = view(at)
+    key = int(graph.data.key_of[center])
+    widest = max(payload["panels"][0]["edges"], key=lambda e: e["w"])
+    assert widest["from"] == key and widest["to"] == center and widest["u"] > 2   # the matching key stands out
+    note = next(t.value for t in at.text if "matching key" in t.value)
+    assert "test queries" in note
+    run(at.selectbox(key="gv_dataset").set_value("karate"))      # the task's settings go back
+    assert at.number_input(key="gv_layers").value == 2 and at.number_input(key="gv_out_heads").value == 1

@@ -79,6 +79,8 @@ def _node_args(parser) -> None:
 
 
 def cmd_train(args) -> None:
+    if not args.out.strip():   # Path("") is the current folder: never write a run over it by accident
+        raise GatvizError("--out needs a directory name for the run")
     settings = {k: getattr(args, k) for k in RunConfig.__dataclass_fields__
                 if getattr(args, k, None) is not None and k != "dataset"}
     dataset = args.dataset or "upload"

@@ -99,8 +99,12 @@ def _read_file(path) -> bytes:
         if size > limits.MAX_FILE_BYTES:    # refuse before reading gigabytes into memory
             raise GatvizError(f"{path} is {_size(size)}; gatviz reads files of at most "
                               f"{_size(limits.MAX_FILE_BYTES)} (MAX_FILE_BYTES in {limits.WHERE})")
-        with open(path, "rb") as f:
-            return f.read()
+        with open(path, "rb") as f:   # a device or pipe reports size 0: read no more than the cap
+            data = f.read(limits.MAX_FILE_BYTES + 1)
+        if len(data) > limits.MAX_FILE_BYTES:
+            raise GatvizError(f"{path} is larger than {_size(limits.MAX_FILE_BYTES)}; gatviz reads files of at "
+                              f"most that (MAX_FILE_BYTES in {limits.WHERE})")
+        return data
     except OSError as e:
         raise GatvizError(f"cannot read {path}: {e.strerror or e}") from None
 

@@ -164,3 +164,9 @@ def test_train_summary_without_validation_nodes_prints(tmp_path, capsys):
     assert "no validation nodes" in err
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["best_val_epoch"] is None and metrics["test_acc_at_best_val"] is None
+
+
+def test_an_empty_out_is_refused_not_the_current_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = one_error_line(capsys, ["train", "--dataset", "karate", "--epochs", "1", "--out", " "])
+    assert "--out" in line and not (tmp_path / "config.json").exists()

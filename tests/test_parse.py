@@ -311,3 +311,10 @@ def test_nul_characters_never_reach_a_name(raw):
         assert "\n" not in str(err)
     else:
         assert not any("\x00" in n for n in g.names) and g.names == ["a", "b", "c"]
+
+
+def test_a_device_or_pipe_is_read_only_up_to_the_cap(monkeypatch):
+    # /dev/zero reports size 0 and never ends: reading it whole would never return
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 100)
+    with pytest.raises(GatvizError, match=r"/dev/zero is larger than 100 bytes"):
+        load_files("/dev/zero")

@@ -25,7 +25,6 @@ import re
 import stat
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path
 
 from .errors import GatvizError
@@ -163,8 +162,10 @@ def _open(handle, label: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(handle)
     except zipfile.BadZipFile:
         raise _bad(label, "not a zip file, or a truncated one") from None
-    except (OSError, ValueError, EOFError) as exc:     # damaged central directory
-        raise _bad(label, f"its directory cannot be read ({exc})") from None
+    except GatvizError:
+        raise
+    except Exception as exc:   # a damaged directory: zipfile raises NotImplementedError, IndexError, ...
+        raise _bad(label, f"its directory cannot be read ({str(exc)[:80] or type(exc).__name__})") from None
 
 
 def members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.ZipInfo]:
@@ -182,6 +183,8 @@ def members(archive: zipfile.ZipFile, label: str) -> dict[str, zipfile.ZipInfo]:
         raise _bad(label, f"it has {len(infos):,} members; a run has at most {MAX_MEMBERS}")
     for info in infos:   # unsafe names first, whatever else the zip holds
         raw = info.filename
+        if not raw:
+            raise _bad(label, "a member has an empty name")
         if raw.startswith(("/", "\\")) or "\\" in raw or re.match(r"[A-Za-z]:", raw) or ".." in raw.split("/") \
                 or "\x00" in raw:
             raise _bad(label, f"member {raw[:80]!r} has an unsafe path (absolute, '..' or backslash)")
@@ -231,8 +234,10 @@ def _extract(handle, folder: Path, label: str) -> None:
                         if written > info.file_size:
                             raise _bad(label, f"member {info.filename[:80]!r} unpacks past its declared size")
                         dst.write(chunk)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+            except GatvizError:
+                raise
+            except OSError as exc:   # the temporary folder: disk full, no permission
+                raise GatvizError(f"cannot unpack {label!r} into a temporary folder: {exc.strerror or exc}") from None
+            except Exception as exc:   # bad CRC, zlib.error, a negative seek, an unknown method, ...
                 raise _bad(label, f"member {info.filename[:80]!r} is damaged or cannot be read "
                                   f"({str(exc)[:80] or type(exc).__name__})") from None
-            except OSError as exc:
-                raise GatvizError(f"cannot unpack {label!r} into a temporary folder: {exc.strerror or exc}") from None

@@ -217,8 +217,14 @@ def test_graph_json_pointing_outside_is_refused(good, tmp_path, monkeypatch):
     refuse(make_zip(good | {"graph.json": graph}), "outside the run", tmp_path, monkeypatch)
 
 
+def _renamed(data: bytes, old: bytes, new: bytes) -> bytes:
+    """``data`` with a member name changed in both headers (same length)."""
+    return data.replace(old, new)
+
+
 @pytest.mark.parametrize("data, match", [
     (b"not a zip at all, just text", "not a zip file"),
+    (_renamed(make_zip({"config.json": b"{}"}), b"config.json", b"\x00onfig.json"), "empty name"),
     (b"", "not a zip file"),
     (make_zip({}), "the zip is empty"),
     (make_zip({"metrics.json": b"{}"}), "no config.json"),
@@ -253,3 +259,31 @@ def test_a_huge_member_count_is_refused_from_the_end_record(tmp_path, monkeypatc
     lying = bytearray(buf.getvalue())
     lying[end + 8:end + 12] = struct.pack("<HH", 3, 3)          # says 3 members; the directory holds 20,000
     refuse(bytes(lying), "directory takes", tmp_path, monkeypatch)
+
+
+def test_randomly_damaged_zips_load_or_give_one_line(good):
+    """A seeded fuzz: flipped, cut and spliced bytes; every case is a run or a GatvizError."""
+    import random
+    rng, whole = random.Random(0), make_zip(good)
+    directory = whole.index(b"PK\x01\x02")     # most damage goes to the central directory
+    before, outcomes = leftovers(), {"loaded": 0, "refused": 0}
+    for _ in range(300):
+        data = bytearray(whole)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(directory - 50, len(data)) if rng.random() < 0.7 else rng.randrange(len(data))
+            how = rng.choice(["flip", "byte", "cut", "splice"])
+            if how == "flip":
+                data[at] ^= 1 << rng.randrange(8)
+            elif how == "byte":
+                data[at] = rng.choice([0, 0x7F, 0x80, 0xFF])
+            elif how == "cut":
+                del data[at:at + rng.randint(1, 64)]
+            else:
+                data[at:at] = rng.randbytes(rng.randint(1, 16))
+        try:
+            runs.load_zip_bytes(bytes(data))
+            outcomes["loaded"] += 1
+        except GatvizError as exc:
+            assert "\n" not in str(exc) and "weights_only" not in str(exc)
+            outcomes["refused"] += 1
+    assert leftovers() == before and outcomes["refused"] > 200, outcomes

@@ -287,3 +287,16 @@ def test_randomly_damaged_zips_load_or_give_one_line(good):
             assert "\n" not in str(exc) and "weights_only" not in str(exc)
             outcomes["refused"] += 1
     assert leftovers() == before and outcomes["refused"] > 200, outcomes
+
+
+def test_cli_on_a_hostile_zip_prints_one_error_line_and_exits_2(good, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "evil.zip").write_bytes(make_zip(good | {"../evil": b"owned"}))
+    for command in (["explain", "evil.zip", "--node", "0"], ["view", "evil.zip", "--node", "0", "--out", "v.html"],
+                    ["heads", "evil.zip"]):
+        capsys.readouterr()
+        assert main(command) == 2
+        out = capsys.readouterr()
+        assert out.out == "" and out.err == ("error: 'evil.zip' is not a gatviz run zip: member '../evil' has an "
+                                             "unsafe path (absolute, '..' or backslash)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evil.zip"] and not (tmp_path.parent / "evil").exists()

@@ -122,7 +122,7 @@ class Layouts:
 def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list, *,
          hops: int = 1, top_k: int = 40, layouts: Layouts | None = None,
          predictions: np.ndarray | None = None, encoding: str = "uniform",
-         presenter: bool = False) -> dict:
+         presenter: bool = False, node_weights: np.ndarray | None = None) -> dict:
     """Payload of one view: shared nodes and one panel per head.
 
     The edges are those of the receptive field: j -> i where i is within
@@ -140,6 +140,9 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
         predictions: (N,) predicted class, to mark wrong predictions (None before training).
         encoding: "uniform" (alpha relative to 1/(deg_i + 1)) or "absolute" (0..1 scale).
         presenter: high-contrast class colours and larger labels, for a projector.
+        node_weights: (N,) non-negative, e.g. an attention rollout: every node of the field
+            with a positive weight is shown, sized by sqrt(weight / largest) (``s``, a factor
+            on the drawn size) and with the weight in its tooltip (``rw``).
 
     Returns:
         {"center", "layer", "hops", "nodes": [{id, name, x, y, color, cls, wrong, deg}],
@@ -201,12 +204,18 @@ def view(graph: Graph, att: AttentionTable, center: int, layer: int, heads: list
                        "entropy": None if entropy is None else round(entropy, 3),
                        "shown": len(edges), "total": int((~loops).sum())})
     node_list, palette = [], PRESENTER_PALETTE if presenter else PALETTE
+    if node_weights is not None:
+        used.update(int(v) for v in nodes if node_weights[v] > 0)
+        top = max(float(node_weights[nodes].max()), 1e-12)
     for v in sorted(used, key=lambda v: (v != center, v)):
         x, yy = positions.get(v, (0.0, 0.0))
         node = {"id": v, "name": graph.names[v], "x": x, "y": yy, "cls": int(y[v]),
                 "color": palette[int(y[v]) % len(palette)], "deg": int(graph.degree[v])}
         if predictions is not None and int(predictions[v]) != int(y[v]):
             node["wrong"] = graph.class_names[int(predictions[v])]
+        if node_weights is not None:
+            node["rw"] = round(float(node_weights[v]), 4)
+            node["s"] = round(0.6 + 2.4 * float(np.sqrt(node_weights[v] / top)), 2)
         node_list.append(node)
     classes = sorted({int(y[v]) for v in used})
     return {"center": int(center), "layer": int(layer), "hops": int(hops), "nodes": node_list,

@@ -47,10 +47,14 @@ def cached(name: str, compute, *key):
     return store[full]
 
 
-def draw(table, layer: int, head, key: str, hops: int = 1, predictions=True) -> None:
+def draw(table, layer: int, head, key: str, hops: int = 1, predictions=True, note=None, **options) -> None:
+    """One panel of the network view, in the Explorer's edge encoding unless told otherwise."""
+    options.setdefault("encoding", ss.gv_encoding)
     payload = render.view(graph, table, center, layer, [head], hops=hops, top_k=ss.gv_top_k,
                           layouts=ss.gv_layouts,
-                          predictions=trainer.predictions().numpy() if predictions else None)
+                          predictions=trainer.predictions().numpy() if predictions else None, **options)
+    if note is not None:
+        payload["note"] = note
     ui.network(payload, key=key)
 
 
@@ -127,9 +131,11 @@ def layers_section() -> None:
     table = AttentionTable(ei, [torch.tensor(weights[sources], dtype=torch.float32).unsqueeze(1)], None,
                            graph.num_nodes)
     st.caption("Attention rollout: row of A_L ⋯ A_1 for the centre (self-loops included; sums to 1). "
-               "Each arrow goes from a source node straight to the centre, its width the share of "
-               "that node's input in the centre's output; arrows are not graph edges.")
-    draw(table, 0, 0, key="gv_cmp_rollout", hops=min(att.layers, 2))
+               "Node size: the share of that node's input in the centre's output. Each arrow goes from "
+               "a source node straight to the centre with width ∝ that share: arrows are not graph edges.")
+    draw(table, 0, 0, key="gv_cmp_rollout", hops=min(att.layers, 2), encoding="absolute",
+         node_weights=weights, note=f"Rollout through {att.layers} layer(s); the centre keeps "
+                                    f"{weights[center]:.1%} of its own input.")
     top = pd.DataFrame({"name": [graph.names[j] for j in sources], "weight": weights[sources]})
     st.dataframe(top.sort_values("weight", ascending=False), hide_index=True, height=260)
 

@@ -138,6 +138,17 @@ def test_rollout_rows_sum_to_one_and_equal_the_dense_product(small, choice):
     assert list(named.values()) == sorted(named.values(), reverse=True)
 
 
+def test_view_shows_and_sizes_every_node_of_a_rollout(small):
+    from gatviz import render
+    att = small.attention()
+    weights = compare.rollout(att, 0)
+    payload = render.view(small.graph, att, 0, 0, ["mean"], hops=2, top_k=3, node_weights=weights)
+    shown = {n["id"]: n for n in payload["nodes"]}
+    assert set(np.flatnonzero(weights)) <= set(shown)          # despite top_k = 3 edges
+    assert all(n["rw"] == pytest.approx(weights[i], abs=1e-4) for i, n in shown.items())
+    assert max(n["s"] for n in shown.values()) == pytest.approx(3.0)
+
+
 # 4. models side by side -------------------------------------------------------------------
 
 def test_three_models_train_on_the_same_split_and_gcn_has_no_attention(karate):

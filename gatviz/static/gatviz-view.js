@@ -26,6 +26,7 @@
     if (n.wrong !== undefined) lines.push("predicted: " + n.wrong + "  \u2717 wrong");
     lines.push("degree: " + n.deg);
     if (panel.self[n.id] !== undefined) lines.push("self-attention \u03b1_ii = " + fmt(panel.self[n.id], 4));
+    if (n.rw !== undefined) lines.push("rollout: share in the centre " + fmt(n.rw, 4));
     return lines.join("\n");
   }
   function edgeTitle(e, byId, layer) {
@@ -70,7 +71,7 @@
       var k = 1 / Math.max(network.getScale(), 1e-3);
       network.__labelPx = labelPx;
       network.setOptions({ nodes: { font: { size: labelPx * k } } });
-      nodes.update(nodes.get().map(function (n) { return { id: n.id, size: (n.isCenter ? CENTER_PX : NODE_PX) * k }; }));
+      nodes.update(nodes.get().map(function (n) { return { id: n.id, size: n.base * k }; }));
     }
     network.once("afterDrawing", adjust);
     network.on("zoom", adjust);
@@ -92,9 +93,10 @@
       var label = (!many || labelled[n.id]) ? short(n.name) : undefined;
       if (isCenter && panel.self[n.id] !== undefined) label += "\nself \u03b1 " + fmt(panel.self[n.id], 2);
       var wrong = n.wrong !== undefined;
+      var base = (isCenter ? CENTER_PX : NODE_PX) * (n.s || 1);   // s: a node weight's size factor
       return {
         id: n.id, x: n.x, y: n.y, label: label, title: nodeTitle(n, panel, classes), isCenter: isCenter,
-        size: isCenter ? CENTER_PX : NODE_PX, borderWidth: isCenter ? 4 : (wrong ? 3 : 1),
+        size: base, base: base, borderWidth: isCenter ? 4 : (wrong ? 3 : 1),
         color: { background: n.color, border: isCenter ? CENTER_BORDER : (wrong ? WRONG : "#555555") },
         shapeProperties: { borderDashes: wrong && !isCenter ? [4, 3] : false },
         opacity: touched[n.id] ? 1 : 0.25

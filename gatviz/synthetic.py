@@ -126,8 +126,10 @@ def dictionary_match(graph: Graph, att, layer: int, head: int | str = "mean") ->
     Returns:
         One row per query node i (index = node index): ``name``, ``match`` (alpha on the
         matching key), ``best_other`` (largest alpha on any other input, the self-loop
-        included), ``top`` (the matching key has the largest alpha), ``uniform``
-        (1 / (k + 1)).
+        included), ``top`` (the matching key has the largest alpha), ``top_key`` (node
+        index of the key with the largest alpha among the keys), ``uniform`` (1 / (k + 1)).
+        GAT's ranking of the keys is the same for every query of an instance, so its
+        ``top_key`` is the same for all of them; GATv2's can differ per query.
     """
     key_of = getattr(graph.data, "key_of", None)
     if key_of is None:
@@ -142,8 +144,14 @@ def dictionary_match(graph: Graph, att, layer: int, head: int | str = "mean") ->
     other = np.full(graph.num_nodes, -np.inf)
     miss = into_query & ~hit
     np.maximum.at(other, dst[miss], w[miss])
+    from_key = into_query & (src != dst)
+    order = np.lexsort((-w[from_key], dst[from_key]))      # per query, highest alpha first
+    first = np.unique(dst[from_key][order], return_index=True)[1]
+    top_key = np.full(graph.num_nodes, -1)
+    top_key[dst[from_key][order][first]] = src[from_key][order][first]
     queries = np.flatnonzero(key_of >= 0)
     k = graph.num_classes
     return pd.DataFrame({"name": [graph.names[i] for i in queries], "match": match[queries],
                          "best_other": other[queries], "top": match[queries] > other[queries],
-                         "uniform": 1.0 / (k + 1)}, index=pd.Index(queries, name="node"))
+                         "top_key": top_key[queries], "uniform": 1.0 / (k + 1)},
+                        index=pd.Index(queries, name="node"))

@@ -122,6 +122,17 @@ def test_gatv2_looks_up_and_gat_cannot(small):
     assert top_share(v1, g) <= 0.3
 
 
+def test_gat_ranks_the_keys_alike_for_every_query_and_gatv2_does_not(small):
+    """Static attention: per GAT head, every query of an instance attends most to the same key."""
+    g, v2, v1 = small
+    instance = instance_of(g, np.flatnonzero(g.data.key_of >= 0))
+    for head in range(8):
+        table = dictionary_match(g, v1.attention(), 0, head)
+        assert (table.groupby(instance)["top_key"].nunique() == 1).all()
+    table = dictionary_match(g, v2.attention(), 0, "mean")
+    assert table.groupby(instance)["top_key"].nunique().mean() >= 0.9 * 8
+
+
 def test_dictionary_match_numbers(small):
     g, v2, _ = small
     att = v2.attention()
@@ -134,6 +145,8 @@ def test_dictionary_match_numbers(small):
     hit = sources == int(g.data.key_of[q])
     assert table.loc[q, "match"] == pytest.approx(float(alpha[hit][0]))
     assert table.loc[q, "best_other"] == pytest.approx(float(alpha[~hit].max()))
+    keys = sources != q
+    assert table.loc[q, "top_key"] == sources[keys][np.argmax(alpha[keys])]
     assert table.loc[q, "uniform"] == pytest.approx(1 / 9)
     assert (table["match"] + table["best_other"] <= 1 + 1e-6).all()
 

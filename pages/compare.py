@@ -47,7 +47,8 @@ def cached(name: str, compute, *key):
     return store[full]
 
 
-def draw(table, layer: int, head, key: str, hops: int = 1, predictions=True, note=None, **options) -> None:
+def draw(table, layer: int, head, key: str, hops: int = 1, predictions=True, note=None, title=None,
+         **options) -> None:
     """One panel of the network view, in the Explorer's edge encoding unless told otherwise."""
     options.setdefault("encoding", ss.gv_encoding)
     payload = render.view(graph, table, center, layer, [head], hops=hops, top_k=ss.gv_top_k,
@@ -55,6 +56,8 @@ def draw(table, layer: int, head, key: str, hops: int = 1, predictions=True, not
                           predictions=trainer.predictions().numpy() if predictions else None, **options)
     if note is not None:
         payload["note"] = note
+    if title is not None:   # the panel shows something other than one head's alpha
+        payload["panels"][0].update(title=title, entropy=None)
     ui.network(payload, key=key)
 
 
@@ -134,8 +137,8 @@ def layers_section() -> None:
                "Node size: the share of that node's input in the centre's output. Each arrow goes from "
                "a source node straight to the centre with width ∝ that share: arrows are not graph edges.")
     draw(table, 0, 0, key="gv_cmp_rollout", hops=min(att.layers, 2), encoding="absolute",
-         node_weights=weights, note=f"Rollout through {att.layers} layer(s); the centre keeps "
-                                    f"{weights[center]:.1%} of its own input.")
+         node_weights=weights, title="attention rollout: share of each node's input in the centre",
+         note=f"Rollout through {att.layers} layer(s); the centre keeps {weights[center]:.1%} of its own input.")
     top = pd.DataFrame({"name": [graph.names[j] for j in sources], "weight": weights[sources]})
     st.dataframe(top.sort_values("weight", ascending=False), hide_index=True, height=260)
 

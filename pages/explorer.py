@@ -53,22 +53,16 @@ def curves(trainer) -> None:
                   height=190, x_label="epoch", color=["#3B6EA8", "#E69F00", "#009E73"])
 
 
-def table(att, graph, center: int, layer: int, head) -> pd.DataFrame:
+def table(trainer, graph, center: int, layer: int, head) -> pd.DataFrame:
     """The view's numbers for the centre node, sortable, with CSV and HTML downloads."""
-    frame = attention.neighbourhood(att, center, layer, "mean" if head == "all" else head,
-                                    graph.degree, graph.names)
-    frame.insert(frame.columns.get_loc("alpha") + 1, "ratio", frame["alpha"] / frame["uniform"])
-    if head == "all" and att.heads(layer) > 1:
-        per_head = att.alpha[layer].numpy()[frame["edge"].to_numpy()]   # (rows, H)
-        for h in range(per_head.shape[1]):
-            frame[f"head {h}"] = per_head[:, h]
+    frame = exports.attention_table(trainer, center, layer, head)
     self_alpha = float(frame.loc[frame["self"], "alpha"].iloc[0])
     st.subheader(t("attends"))
     st.text(f"centre i: {graph.names[center]}")
     st.markdown(t("self.uniform", self_alpha=f"{self_alpha:.4f}", degree=len(frame) - 1, inputs=len(frame),
                   uniform=f"{1 / len(frame):.4f}", head=ui.head_label(head if head != "all" else "mean"),
                   layer=layer + 1))
-    shown = frame.drop(columns=["source", "edge", "uniform"])
+    shown = frame.drop(columns=["source", "uniform"])
     config = {"name": st.column_config.TextColumn("neighbour j"),
               "alpha": st.column_config.ProgressColumn("α_ij", min_value=0.0, max_value=1.0, format="%.4f"),
               "ratio": st.column_config.NumberColumn("α_ij·(deg_i+1)", format="%.2f×",
@@ -161,22 +155,33 @@ def body(start: float) -> None:
     st.caption(t("view.help"))
     dictionary_note(att, graph, center, layer, head)
     heads_verdict(att, graph, layer)
-    frame = table(att, graph, center, layer, head)
+    frame = table(trainer, graph, center, layer, head)
     title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {ui.head_label(head)}, "
              f"epoch {trainer.epoch}")   # standalone_html escapes it
-    c1, c2, _ = st.columns([1.2, 1.2, 1])
     # callables: the files are built only when clicked (the HTML inlines ~700 KB of vis-network).
     # Not while training: each tick replaces the view, and with it the file a click would fetch.
     wait = t("wait.training") if ss.gv_training else None
-    context = {"graph": graph.name, "model": trainer.config.model.upper(), "epoch": trainer.epoch,
-               "centre": graph.names[center], "layer": layer + 1,
-               "head": ui.head_label("mean" if head == "all" else head)}
-    c1.download_button(t("download.csv"), lambda: exports.safe_csv(frame, context).encode("utf-8"),
-                       file_name=f"{stem}.csv", mime="text/csv", on_click="ignore",
-                       disabled=ss.gv_training, help=wait)
-    c2.download_button(t("download.html"), lambda: render.standalone_html(payload, title).encode("utf-8"),
-                       file_name=f"{stem}.html", mime="text/html", on_click="ignore",
-                       disabled=ss.gv_training, help=wait)
+    context = exports.context(trainer, center, layer, head)
+
+    def run_zip() -> bytes:
+        return ui.runfiles.download_bytes(ss.gv_applied, trainer, ss.get("gv_run"))
+
+    downloads = (
+        ("download.csv", lambda: exports.safe_csv(frame, context).encode("utf-8"), f"{stem}.csv", "text/csv"),
+        ("download.json", lambda: exports.table_json(frame, context).encode("utf-8"), f"{stem}.json",
+         "application/json"),
+        ("download.html", lambda: render.standalone_html(payload, title).encode("utf-8"), f"{stem}.html",
+         "text/html"),
+        ("download.metrics", lambda: exports.metrics_csv(trainer).encode("utf-8"), f"{stem}-metrics.csv", "text/csv"),
+        ("download.run", run_zip, f"gatviz-run-{safe(graph.name)}-epoch{trainer.epoch}.zip", "application/zip"),
+        ("download.bundle", lambda: exports.bundle(trainer, center, layer, head, hops=hops, top_k=top_k,
+                                                   encoding=encoding, run_zip=run_zip(),
+                                                   html=render.standalone_html(payload, title)),
+         f"{stem}-all.zip", "application/zip"))
+    for column, (label, data, name, mime) in zip(st.columns(3) + st.columns(3), downloads):
+        column.download_button(t(label), data, file_name=name, mime=mime, on_click="ignore", width="stretch",
+                               disabled=ss.gv_training, help=wait or (t("bundle.help") if label == "download.bundle"
+                                                                      else None))
     st.caption(t("view.of", epoch=trainer.epoch, kb=f"{render.payload_bytes(payload) / 1000:.1f}",
                  ms=f"{1000 * (time.perf_counter() - start):.0f}"))
     with st.expander(t("link")):

@@ -110,7 +110,7 @@ def test_train_stop_resume_and_extend():
     assert trainer.epoch == 2 and at.session_state["gv_training"]
     assert button(at, "Train").disabled and not button(at, "Stop").disabled
     downloads = at.get("download_button")
-    assert len(downloads) == 2 and all(d.proto.disabled for d in downloads)   # each tick replaces the file
+    assert len(downloads) == 6 and all(d.proto.disabled for d in downloads)   # each tick replaces the file
     run(button(at, "Stop").click())
     assert trainer.epoch == 2 and not at.session_state["gv_training"]
     assert not any(d.proto.disabled for d in at.get("download_button"))
@@ -421,3 +421,60 @@ def test_dictionary_gatv2_finds_the_matching_key_in_the_app():
     assert "test queries" in note
     run(at.selectbox(key="gv_dataset").set_value("karate"))      # the task's settings go back
     assert at.number_input(key="gv_layers").value == 2 and at.number_input(key="gv_out_heads").value == 1
+
+
+def _cli_alpha(run, node, capsys):
+    from gatviz import cli
+    capsys.readouterr()
+    assert cli.main(["explain", str(run), "--node", node, "--head", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    return {row["name"]: row["alpha"] for row in out["neighbours"]} | {node: out["self_alpha"]}
+
+
+def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
+    from gatviz import cli, runzip
+    # app download -> CLI
+    at = start(gv_epochs=5, gv_per_update=5)
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    run(at.selectbox(key="gv_center").set_value("5"))
+    run(at.selectbox(key="gv_head").set_value(0))
+    app_alpha = dict(zip(table(at)["name"], table(at)["alpha"]))
+    data = ui.runfiles.download_bytes(at.session_state["gv_applied"], at.session_state["gv_trainer"])
+    (tmp_path / "app-run.zip").write_bytes(data)
+    assert _cli_alpha(tmp_path / "app-run.zip", "5", capsys) == app_alpha
+
+    # CLI -> app upload ("Open run"): the same model, not retrained
+    assert cli.main(["train", "--dataset", "karate", "--epochs", "7", "--heads", "3", "--seed", "2",
+                     "--out", str(tmp_path / "cli-run")]) == 0
+    cli_alpha = _cli_alpha(tmp_path / "cli-run", "5", capsys)
+    at = start()
+    run(at.radio(key="gv_source").set_value("Run"))
+    assert any("Choose a run zip" in i.value for i in at.sidebar.info)
+    at.file_uploader(key="gv_runzip_0").upload("cli-run.zip", runzip.pack(tmp_path / "cli-run"), "application/zip")
+    run(at)
+    trainer = at.session_state["gv_trainer"]
+    assert trainer.epoch == 7 and len(trainer.history) == 7 and trainer.config.heads == 3
+    assert at.number_input(key="gv_heads").value == 3 and not at.warning     # the sidebar shows the run's settings
+    run(at.selectbox(key="gv_center").set_value("5"))
+    run(at.selectbox(key="gv_head").set_value(0))
+    assert dict(zip(table(at)["name"], table(at)["alpha"])) == cli_alpha
+    assert at.session_state["gv_trainer"] is trainer                        # nothing retrained
+
+
+def test_a_hostile_run_zip_is_one_line_and_changes_nothing(tmp_path):
+    import io
+    import zipfile
+    at = start()
+    graph, trainer = at.session_state["gv_graph"], at.session_state["gv_trainer"]
+    run(at.radio(key="gv_source").set_value("Run"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("../evil.txt", "x")
+        z.writestr("config.json", "{}")
+    at.file_uploader(key="gv_runzip_0").upload("evil.zip", buffer.getvalue(), "application/zip")
+    run(at)
+    (error,) = [e.value for e in at.sidebar.error]
+    assert "unsafe path" in error.replace("\\", "") and "\n" not in error
+    assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer
+    assert not (tmp_path.parent / "evil.txt").exists() and view(at)

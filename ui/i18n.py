@@ -27,6 +27,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "source": ("Source", "来源"),
     "source.builtin": ("Built-in", "内置"),
     "source.upload": ("Upload", "上传"),
+    "source.run": ("Saved run", "已保存的运行"),
+    "choose.run": ("Choose a run zip to open.", "请选择要打开的运行记录 ZIP。"),
+    "download.metrics": ("Download metrics (CSV)", "下载指标（CSV）"),
+    "bundle.help": ("Table (CSV, JSON), metrics (CSV), the view (HTML) and the saved run in one zip. "
+                    "For a PNG use the button above the view.",
+                    "表格（CSV、JSON）、指标（CSV）、视图（HTML）和运行记录打包成一个 ZIP。PNG 请用视图上方的按钮。"),
     "dataset": ("Dataset", "数据集"),
     "ds.karate": ("Karate club (34 nodes)", "空手道俱乐部（34 个节点）"),
     "ds.cora": ("Cora (2,708 papers)", "Cora（2,708 篇论文）"),

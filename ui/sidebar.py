@@ -18,11 +18,14 @@ from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
+from . import runfiles
 from .i18n import lang, t
 from .text import USER_ERRORS, plain
 
 DATASETS = ("karate", "cora", "citeseer", "sbm", "dictionary")   # their names: i18n "ds.<name>"
 PER_UPDATE = ("auto", 1, 2, 5, 20)
+MODEL_FIELDS = ("model", "layers", "heads", "hidden", "out_heads", "dropout", "lr", "weight_decay", "epochs",
+                "seed")
 _D = RunConfig()
 
 
@@ -76,6 +79,9 @@ def _wanted_graph(config: RunConfig, ss) -> tuple[tuple | None, graphs.Graph | s
         settings = _graph_settings(name, config)
         seed = config.seed if settings else 0
         return ("builtin", name, settings, seed), _builtin(name, settings, seed), None
+    if ss.gv_source == "Run":
+        opened = ss.get("gv_run")
+        return (("run", opened.digest), opened.trainer.graph, None) if opened else (None, None, None)
     upload = _upload_from_widgets(ss) or ss.gv_upload   # another page's uploader starts empty
     if upload is None:
         return None, None, None
@@ -109,6 +115,15 @@ def _sync(wanted: Wanted) -> None:
     ss = st.session_state
     ss.gv_wanted = wanted
     applied = ss.gv_applied
+    opened = ss.get("gv_run")
+    if wanted.key[0] == "run" and (applied is None or applied.key != wanted.key):
+        # opening a run shows its trained model as it is: nothing to retrain, nothing to ask
+        ss.gv_graph, ss.gv_layouts = opened.trainer.graph, render.Layouts(opened.trainer.graph, seed=0)
+        ss.gv_trainer, ss.gv_applied = opened.trainer, Applied(wanted.key, wanted.config, wanted.values)
+        ss.gv_training, ss.gv_pending, ss.gv_chunk = False, None, 2
+        ss.pop("gv_center", None)
+        ss.get("gv_keep", {}).pop("gv_center", None)
+        return
     if applied is None:
         _apply(wanted)
         return
@@ -167,6 +182,25 @@ def _on_dataset() -> None:
                          if settings else None)
 
 
+def _on_open_run(key: str) -> None:
+    """Load the chosen run zip; the sidebar then shows the run's settings."""
+    ss = st.session_state
+    file = ss.get(key)
+    ss.gv_run_error = None
+    if file is None:
+        return
+    try:
+        opened = runfiles.open_zip(file.getvalue(), file.name)
+    except USER_ERRORS as e:
+        ss.gv_run_error = str(e)
+        return
+    ss.gv_run = opened
+    config = opened.trainer.config
+    for field in MODEL_FIELDS:
+        ss[f"gv_{field}"] = getattr(config, field)
+    ss.gv_device = "cpu"
+
+
 def _on_train() -> None:
     ss = st.session_state
     trainer = ss.gv_trainer
@@ -206,8 +240,9 @@ def sidebar() -> None:
     with st.sidebar:
         buttons = st.container()
         st.header(t("graph"))
-        st.radio(t("source"), ("Built-in", "Upload"), key="gv_source", horizontal=True,
-                 format_func={"Built-in": t("source.builtin"), "Upload": t("source.upload")}.get)
+        st.radio(t("source"), ("Built-in", "Upload", "Run"), key="gv_source", horizontal=True,
+                 format_func={"Built-in": t("source.builtin"), "Upload": t("source.upload"),
+                              "Run": t("source.run")}.get)
         if ss.gv_source == "Built-in":
             st.selectbox(t("dataset"), [d for d in DATASETS if d in graphs.BUILTINS], key="gv_dataset",
                          format_func=lambda d, lang=lang(): t(f"ds.{d}", lang), on_change=_on_dataset)
@@ -221,6 +256,14 @@ def sidebar() -> None:
                 c2.number_input(t("sbm.blocks"), 1, 100, key="gv_sbm_blocks")
                 c1.number_input("p_in", 0.0, 1.0, step=0.01, format="%.3f", key="gv_sbm_p_in")
                 c2.number_input("p_out", 0.0, 1.0, step=0.001, format="%.4f", key="gv_sbm_p_out")
+        elif ss.gv_source == "Run":
+            key = f"gv_runzip_{ss.get('gv_upload_nonce', 0)}"
+            st.file_uploader(t("open.run"), type=["zip"], key=key, help=t("open.run.help"),
+                             on_change=_on_open_run, args=(key,))
+            if ss.get("gv_run_error"):
+                st.error(plain(ss.gv_run_error))
+            elif ss.get("gv_run"):
+                st.caption(t("opened.run", name=plain(ss.gv_run.name), epochs=ss.gv_run.trainer.epoch))
         else:
             nonce = ss.get("gv_upload_nonce", 0)
             st.file_uploader(t("edge.file"), key=f"gv_edges_{nonce}", help=t("edge.file.help"))
@@ -271,7 +314,7 @@ def _read_graph(ss, report) -> None:
             report.caption(t("not.applied", source=plain(ss.gv_graph.report.source)))
         ss.gv_wanted = None
     elif graph is None:
-        report.info(t("choose.file"))
+        report.info(t("choose.run") if ss.gv_source == "Run" else t("choose.file"))
         ss.gv_wanted = None
     else:
         if upload is not None:
@@ -299,6 +342,13 @@ def _buttons(ss, box) -> None:
 def _config(ss, report) -> RunConfig | None:
     """The one RunConfig the sidebar describes, or None after showing why it is invalid."""
     dataset = ss.gv_dataset if ss.gv_source == "Built-in" else "upload"
+    if ss.gv_source == "Run" and ss.get("gv_run") is not None:   # the run's graph, the sidebar's model
+        model = {f: type(getattr(_D, f))(ss[f"gv_{f}"]) for f in MODEL_FIELDS}
+        try:
+            return ss.gv_run.trainer.config.replace(**model, device=ss.gv_device)
+        except GatvizError as e:
+            report.error(plain(e))
+            return None
     # settings of a hidden widget (SBM sizes, "directed") do not count
     graph = (dict(sbm_nodes=int(ss.gv_sbm_nodes), sbm_blocks=int(ss.gv_sbm_blocks),
                   sbm_p_in=float(ss.gv_sbm_p_in), sbm_p_out=float(ss.gv_sbm_p_out)) if dataset == "sbm" else

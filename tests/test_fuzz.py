@@ -76,13 +76,13 @@ def encode(text: str, encoding: str) -> bytes:
     return text.encode(encoding, errors="replace" if encoding in ("latin-1", "cp1252") else "surrogatepass")
 
 
-@fuzz(700)
+@fuzz(800)
 @given(st.binary(max_size=3000))
 def test_random_bytes(raw):
     read_or_refuse(lambda: parse_upload(raw))
 
 
-@fuzz(600)
+@fuzz(500)
 @given(table(), ENCODING, st.booleans())
 def test_edge_files(text, encoding, directed):
     graph = read_or_refuse(lambda: parse_upload(encode(text, encoding), directed=directed))

@@ -167,8 +167,9 @@ def models_section() -> None:
                                                    ("GCN 1/√(d_i d_j): fixed", compare.gcn_weights(graph, att.layers))]):
         with col:
             st.caption(name)
-            draw(table, layer, 0 if "GCN" in name else "mean", key=f"gv_cmp_model_{name[:5]}",
-                 predictions=False)
+            gcn = "GCN" in name
+            draw(table, layer, 0 if gcn else "mean", key=f"gv_cmp_model_{name[:5]}", predictions=False,
+                 title="GCN's fixed weights (not learned)" if gcn else None)
 
 
 def edit_section() -> None:

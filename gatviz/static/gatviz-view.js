@@ -124,7 +124,7 @@
   }
 
   function panelTitle(panel) {
-    var text = headTitle(panel.head);
+    var text = panel.title || headTitle(panel.head);   // title: a panel that is not one head's alpha
     if (panel.entropy !== null && panel.entropy !== undefined) {
       text += " \u00b7 centre's entropy " + fmt(panel.entropy, 2) + " of uniform";
     }

@@ -4,6 +4,7 @@ Starts ``streamlit run app.py`` on a free port, drives the page like a user,
 and records every request (all frames), console errors and websocket bytes.
 Also measures cold start and bytes per view, and saves docs/screenshot.png.
 """
+import json
 import os
 import shutil
 import socket
@@ -258,6 +259,7 @@ TRUNCATED = """() => {
   const out = [];
   const roots = document.querySelectorAll('[data-testid=stSidebar], [data-testid=stMain]');
   for (const root of roots) {
+    if (root.getAttribute('aria-expanded') === 'false' || root.getBoundingClientRect().right <= 1) continue;
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     let n;
     while ((n = walker.nextNode())) {
@@ -388,4 +390,88 @@ def test_pages_projector_and_hostile_names(server, tmp_path):
     leaving = sorted({u for u in requests if urlparse(u).scheme not in ("data", "blob")
                       and urlparse(u).hostname not in ("127.0.0.1", "localhost")})
     assert not leaving, f"requests left localhost: {leaving}"
+    assert not problems, problems
+
+
+def edge_alphas(page) -> dict:
+    """α of every edge drawn in the first panel, read from the hover texts, by source name."""
+    return page.evaluate(f"""() => {{
+        const net = document.querySelector('{VIEW}').__gatvizNetworks[0];
+        const out = {{}};
+        net.body.data.edges.get().forEach(e => {{
+            const m = e.title.match(/^(.*) \\u2192 .*\\n\\u03b1_ij = ([0-9.]+)/);
+            if (m) out[m[1]] = Number(m[2]);
+        }});
+        return out;
+    }}""")
+
+
+def test_links_rebuild_views_presenter_and_dictionary(server, tmp_path, capsys):
+    """A link in a fresh browser trains its run and shows the CLI's α; presenter mode; the
+    dictionary's Explain page from a link."""
+    assert CHROMIUM, "CI needs Debian's chromium: .ci/run installs it with apt-get"
+    url, _ = server
+    from playwright.sync_api import sync_playwright
+
+    from gatviz import cli
+    assert cli.main(["train", "--dataset", "karate", "--heads", "4", "--seed", "3", "--epochs", "12",
+                     "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert cli.main(["explain", str(tmp_path / "run"), "--node", "5", "--layer", "1", "--head", "2",
+                     "--json"]) == 0
+    expected = {row["name"]: row["alpha"] for row in json.loads(capsys.readouterr().out)["neighbours"]}
+
+    problems = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            page = context.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(f"{url}/?heads=4&seed=3&trained=12&node=5&layer=1&head=2")
+            page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '5'", timeout=90_000)
+            page.get_by_text("Epoch 12 of 200").wait_for(timeout=20_000)
+            page.wait_for_timeout(500)
+            shown = edge_alphas(page)
+            assert shown and set(shown) == set(expected)
+            assert all(abs(shown[n] - expected[n]) <= 5e-5 for n in shown)      # the payload rounds to 4 places
+            assert "trained=12" in page.url and "node=5" in page.url           # the address bar follows the view
+            context.close()
+
+            # presenter mode from a link: sidebar folded, larger labels, one Explain step per screen
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            page = context.new_page()
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(f"{url}/?presenter=1&trained=20&node=0&head=mean")
+            page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '0'", timeout=90_000)
+            # folded: the sidebar sits off screen
+            page.wait_for_function("document.querySelector('[data-testid=stSidebar]')"
+                                   ".getBoundingClientRect().right <= 1", timeout=20_000)
+            page.wait_for_timeout(800)
+            assert label_px(page) >= 18 and page.evaluate(TRUNCATED) == []
+            page.screenshot(path=str(ROOT / "docs" / "presenter-1280x720.png"))
+            page.goto(f"{url}/explain?presenter=1&trained=20&node=0")
+            page.get_by_role("button", name="Next →").wait_for(timeout=90_000)
+            assert page.get_by_text("1 · Shared linear map: z = W h").count() == 1
+            assert page.get_by_text("2 · Score every input: e_ij").count() == 0
+            page.get_by_role("button", name="Next →").click()
+            page.get_by_text("2 · Score every input: e_ij").wait_for(timeout=20_000)
+            context.close()
+
+            # the dictionary's Explain page, from a link, in Chinese
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            page = context.new_page()
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            link = ("/explain?dataset=dictionary&model=gatv2&layers=1&out_heads=8&dropout=0.0&weight_decay=0.0"
+                    "&lr=0.02&epochs=150&trained=150&node=%234+query+a1&head=0&lang=zh")
+            page.goto(url + link)
+            page.get_by_text("4 · 聚合，然后合并各头").wait_for(timeout=180_000)
+            page.wait_for_function("document.querySelectorAll('.katex').length >= 4", timeout=20_000)
+            assert page.get_by_text("centre i: #4 query a1").count() == 1
+            assert page.get_by_text("预测：value 2").count() == 1                 # the matching key's value
+            page.screenshot(path=str(tmp_path / "explain-dictionary-zh.png"))   # CJK needs a font on the machine
+            context.close()
+        finally:
+            browser.close()
     assert not problems, problems

@@ -81,6 +81,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "train.help": ("Trains up to Epochs; Stop keeps the model and Train resumes. Once Epochs are done, "
                    "Train adds Epochs more.", "训练到设定轮数；停止会保留模型，再按训练即继续。完成后再按训练会再加同样轮数。"),
     "stop": ("Stop", "停止"),
+    "epochs.limit": ("This model has trained {epochs} epochs, the most gatviz runs (limit epochs in "
+                     "gatviz/limits.py).", "此模型已训练 {epochs} 轮，达到 gatviz 的上限（gatviz/limits.py 中的 epochs）。"),
     "reset": ("Reset", "重置"),
     "reset.help": ("A fresh, untrained model from the settings below.", "按下面的设置新建一个未训练的模型。"),
     "discard": ("Discard trained model and apply", "丢弃已训练模型并应用"),

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import unquote
 
 import streamlit as st
 import torch
 
-from gatviz import GatvizError, RunConfig, graphs, render
+from gatviz import GatvizError, RunConfig, graphs, limits, render
 from gatviz.config import recommended
 from gatviz.parse import parse_upload
 from gatviz.training import Trainer
@@ -68,8 +69,9 @@ def _upload_from_widgets(ss) -> Upload | None:
     if ids not in memo:
         memo.clear()
         memo[ids] = "+".join(hashlib.sha256(f.getvalue()).hexdigest() for f in files)
-    return Upload(memo[ids], edges.name, edges.getvalue(),
-                  nodes.name if nodes is not None else None, nodes.getvalue() if nodes is not None else None)
+    return Upload(memo[ids], unquote(edges.name), edges.getvalue(),
+                  unquote(nodes.name) if nodes is not None else None,
+                  nodes.getvalue() if nodes is not None else None)
 
 
 def _wanted_graph(config: RunConfig, ss) -> tuple[tuple | None, graphs.Graph | str | None, Upload | None]:
@@ -167,6 +169,12 @@ def _on_keep() -> None:
         ss.gv_upload_nonce = ss.get("gv_upload_nonce", 0) + 1
 
 
+def R(name: str, lo=None, hi=None) -> tuple:
+    """(min, max) of a setting for a number input, from gatviz.limits (narrowed where asked)."""
+    low, high = limits.INT_RANGES.get(name) or limits.FLOAT_RANGES[name]
+    return (low if lo is None else max(low, lo)), (high if hi is None else min(high, hi))
+
+
 def _on_dataset() -> None:
     """Settings a built-in task needs (config.recommended) are applied when it is chosen, and
     the previous task's are put back to the defaults."""
@@ -205,7 +213,11 @@ def _on_train() -> None:
     ss = st.session_state
     trainer = ss.gv_trainer
     if trainer.remaining == 0:   # budget reached: Train adds the sidebar's epochs again
-        trainer.config = trainer.config.replace(epochs=trainer.epoch + ss.gv_applied.config.epochs)
+        most = limits.INT_RANGES["epochs"][1]
+        if trainer.epoch >= most:
+            ss.gv_message = t("epochs.limit", epochs=f"{trainer.epoch:,}")
+            return
+        trainer.config = trainer.config.replace(epochs=min(trainer.epoch + ss.gv_applied.config.epochs, most))
     ss.gv_training = True
 
 
@@ -249,11 +261,11 @@ def sidebar() -> None:
             if ss.get("gv_recommended"):
                 st.caption(t("recommended", settings=ss.gv_recommended))
             if ss.gv_dataset == "dictionary":
-                st.number_input(t("dict.size"), 2, 50, key="gv_dict_size", help=t("dict.size.help"))
+                st.number_input(t("dict.size"), *R("dict_size"), key="gv_dict_size", help=t("dict.size.help"))
             if ss.gv_dataset == "sbm":
                 c1, c2 = st.columns(2)
-                c1.number_input(t("sbm.nodes"), 2, 20_000, step=50, key="gv_sbm_nodes")
-                c2.number_input(t("sbm.blocks"), 1, 100, key="gv_sbm_blocks")
+                c1.number_input(t("sbm.nodes"), *R("sbm_nodes", hi=20_000), step=50, key="gv_sbm_nodes")
+                c2.number_input(t("sbm.blocks"), *R("sbm_blocks"), key="gv_sbm_blocks")
                 c1.number_input("p_in", 0.0, 1.0, step=0.01, format="%.3f", key="gv_sbm_p_in")
                 c2.number_input("p_out", 0.0, 1.0, step=0.001, format="%.4f", key="gv_sbm_p_out")
         elif ss.gv_source == "Run":
@@ -275,15 +287,15 @@ def sidebar() -> None:
         st.radio(t("model"), ("gat", "gatv2"), key="gv_model", horizontal=True,
                  format_func={"gat": "GAT", "gatv2": "GATv2"}.get)
         c1, c2 = st.columns(2)
-        c1.number_input(t("layers"), 1, 6, key="gv_layers")
-        c2.number_input(t("heads"), 1, 16, key="gv_heads", help=t("heads.help"))
-        c1.number_input(t("hidden"), 1, 256, key="gv_hidden", help=t("hidden.help"))
-        c2.number_input(t("out.heads"), 1, 16, key="gv_out_heads", help=t("out.heads.help"))
-        c1.number_input(t("dropout"), 0.0, 0.95, step=0.05, format="%.2f", key="gv_dropout")
-        c2.number_input(t("lr"), 0.0001, 1.0, step=0.001, format="%.4f", key="gv_lr", help=t("lr.help"))
-        c1.number_input(t("weight.decay"), 0.0, 1.0, step=0.0005, format="%.4f", key="gv_weight_decay")
-        c2.number_input(t("epochs"), 1, 100_000, step=10, key="gv_epochs")
-        c1.number_input(t("seed"), 0, 2**31 - 1, key="gv_seed")
+        c1.number_input(t("layers"), *R("layers"), key="gv_layers")
+        c2.number_input(t("heads"), *R("heads"), key="gv_heads", help=t("heads.help"))
+        c1.number_input(t("hidden"), *R("hidden"), key="gv_hidden", help=t("hidden.help"))
+        c2.number_input(t("out.heads"), *R("out_heads"), key="gv_out_heads", help=t("out.heads.help"))
+        c1.number_input(t("dropout"), *R("dropout"), step=0.05, format="%.2f", key="gv_dropout")
+        c2.number_input(t("lr"), *R("lr", lo=0.0001), step=0.001, format="%.4f", key="gv_lr", help=t("lr.help"))
+        c1.number_input(t("weight.decay"), *R("weight_decay"), step=0.0005, format="%.4f", key="gv_weight_decay")
+        c2.number_input(t("epochs"), *R("epochs"), step=10, key="gv_epochs")
+        c1.number_input(t("seed"), *R("seed"), key="gv_seed")
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         if ss.gv_device not in devices:
             ss.gv_device = "cpu"

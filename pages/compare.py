@@ -14,26 +14,30 @@ import streamlit as st
 import torch
 
 import ui
+from ui.i18n import lang, t
 from gatviz import compare, edits, heads, importance, render, timeline
 from gatviz.attention import AttentionTable
 
 ui.frame("compare")
 ss = st.session_state
-st.title("Compare: epochs, heads, layers, models, edits")
+st.title(t("cmp.title"))
 if ss.gv_trainer is None:
-    st.info("Choose a graph in the sidebar to begin.")
+    st.info(t("choose.graph"))
     st.stop()
 trainer, graph = ss.gv_trainer, ss.gv_graph
 if not trainer.epoch:
-    st.info("Train the model on the Explorer page first: every comparison here reads a trained run.")
+    st.info(t("cmp.train.first"))
     st.stop()
 if ss.gv_training:
-    st.info("Training runs on the Explorer page; this page shows the epoch it had reached.")
-st.text(f"{graph.report.lines()[0]} · {trainer.config.model.upper()}, epoch {trainer.epoch}")
+    st.info(t("cmp.training"))
+st.text(t("cmp.run", report=graph.report.lines()[0], model=trainer.config.model.upper(), epoch=trainer.epoch))
 center = ui.center_picker(graph)
 att = trainer.attention()
-SECTIONS = ("Over training", "Heads", "Layers", "Models", "Edit an edge", "Does α matter?")
-section = st.radio("Compare", SECTIONS, key="gv_cmp_section", horizontal=True, label_visibility="collapsed")
+# The radio's values stay English (links and tests name them); the labels follow the language.
+SECTIONS = {"Over training": "cmp.sec.training", "Heads": "cmp.sec.heads", "Layers": "cmp.sec.layers",
+            "Models": "cmp.sec.models", "Edit an edge": "cmp.sec.edit", "Does α matter?": "cmp.sec.matters"}
+section = st.radio(t("page.compare"), list(SECTIONS), key="gv_cmp_section", horizontal=True,
+                   label_visibility="collapsed", format_func=lambda s, lang=lang(): t(SECTIONS[s], lang))
 
 
 def cached(name: str, compute, *key):
@@ -63,16 +67,15 @@ def draw(table, layer: int, head, key: str, hops: int = 1, predictions=True, not
 
 def over_training() -> None:
     epochs = timeline.held_epochs(trainer)       # the snapshots, and the current epoch
-    st.caption(f"Snapshots held (float16, at most 50 MB; every other one is dropped when full, the interval "
-               f"doubling): epochs {timeline.describe_epochs([s.epoch for s in trainer.snapshots])}.")
+    st.caption(t("cmp.snapshots", epochs=timeline.describe_epochs([s.epoch for s in trainer.snapshots])))
     c1, c2, c3 = st.columns([1, 1, 1])
     layer = ui.layer_select(att, c1)
     head = ui.head_select(att, layer, c2, allow=("mean",), key="gv_cmp_head")
-    c3.toggle("Play", key="gv_cmp_play", help="Step through the snapshots.")
+    c3.toggle(t("cmp.play"), key="gv_cmp_play", help=t("cmp.play.help"))
     scrub(epochs, layer, head)
-    st.download_button("Download the scrub as a GIF", lambda: gif_bytes(layer, head), file_name="gatviz-scrub.gif",
+    st.download_button(t("cmp.gif"), lambda: gif_bytes(layer, head), file_name="gatviz-scrub.gif",
                        mime="image/gif", on_click="ignore", disabled=ss.gv_training or not trainer.snapshots,
-                       help="One frame per snapshot, drawn on the server.")
+                       help=t("cmp.gif.help"))
 
 
 @st.fragment(run_every=0.8 if ss.get("gv_cmp_play") else None)
@@ -82,19 +85,20 @@ def scrub(epochs: list[int], layer: int, head) -> None:
     if ss.get("gv_cmp_play"):   # advance one snapshot per tick, stop at the end
         i = epochs.index(ss.gv_cmp_epoch)
         ss.gv_cmp_epoch = epochs[(i + 1) % len(epochs)]
-    epoch = st.select_slider("Epoch", epochs, key="gv_cmp_epoch")
+    epoch = st.select_slider(t("cmp.epoch"), epochs, key="gv_cmp_epoch")
     table = timeline.at_epoch(trainer, epoch)
     row = next((r for r in trainer.history if r["epoch"] == epoch), None)
     if row:
-        st.text(f"epoch {epoch}: train {row['train_acc']:.0%} · val {row['val_acc']:.0%} · test {row['test_acc']:.0%}")
+        st.text(t("cmp.epoch.acc", epoch=epoch, train=f"{row['train_acc']:.0%}", val=f"{row['val_acc']:.0%}",
+                  test=f"{row['test_acc']:.0%}"))
     draw(table, layer, head, key="gv_cmp_scrub", predictions=False)
     entropy = cached("entropy", lambda: timeline.entropy_over_epochs(trainer))
     frame = entropy[entropy["layer"] == layer].pivot(index="epoch", columns="head", values="median")
-    st.caption(f"Median normalised entropy per head, layer {layer + 1} (1 = uniform attention)")
-    st.line_chart(frame.rename(columns=lambda h: f"head {h}"), height=200, x_label="epoch")
+    st.caption(t("cmp.entropy", layer=layer + 1))
+    st.line_chart(frame.rename(columns=lambda h: t("head.n", head=h)), height=200, x_label=t("cmp.x.epoch"))
     history = pd.DataFrame(trainer.history).set_index("epoch")[["train_acc", "val_acc", "test_acc"]]
-    st.caption("Accuracy")
-    st.line_chart(history.rename(columns=lambda c: c[:-4]), height=180, x_label="epoch")
+    st.caption(t("accuracy"))
+    st.line_chart(history.rename(columns=lambda c: t(f"cmp.split.{c[:-4]}")), height=180, x_label=t("cmp.x.epoch"))
 
 
 def gif_bytes(layer: int, head) -> bytes:
@@ -106,106 +110,114 @@ def gif_bytes(layer: int, head) -> bytes:
 def heads_section() -> None:
     layer = ui.layer_select(att, st)
     js, order = heads.similarity(att, layer)
-    labels = [f"head {h}" for h in order]
-    st.subheader("How alike the heads attend")
-    st.caption("Mean Jensen–Shannon divergence (bits; 0 = the same α everywhere) between the heads' α "
-               "over every node's inputs, heads ordered by hierarchical clustering.")
+    labels = [t("head.n", head=h) for h in order]
+    st.subheader(t("cmp.alike"))
+    st.caption(t("cmp.alike.help"))
     st.dataframe(pd.DataFrame(js[np.ix_(order, order)], index=labels, columns=labels)
                  .style.format("{:.4f}").background_gradient(cmap="Blues"))
-    st.subheader("What each head is worth")
+    st.subheader(t("cmp.worth"))
     frame = cached("ablation", lambda: heads.ablation(trainer)).copy()
     frame = frame[frame["layer"].isna() | (frame["layer"] == layer)]
-    frame["ablated"] = ["nothing (as trained)" if pd.isna(r.layer) else
-                        f"all heads of layer {layer + 1}" if r.head == "all" else f"head {r.head}"
+    frame["ablated"] = [t("cmp.ablated.none") if pd.isna(r.layer) else
+                        t("cmp.ablated.all", layer=layer + 1) if r.head == "all" else t("head.n", head=r.head)
                         for r in frame.itertuples()]
-    st.caption("Accuracy when a head attends uniformly (α = 1/(deg+1) over its inputs), all else as trained.")
-    st.dataframe(frame[["ablated", "val_acc", "test_acc", "val_change", "test_change"]], hide_index=True,
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in frame.columns})
+    st.caption(t("cmp.worth.help"))
+    columns = ["val_acc", "test_acc", "val_change", "test_change"]
+    st.dataframe(frame[["ablated", *columns]], hide_index=True,
+                 column_config={"ablated": st.column_config.TextColumn(t("cmp.col.ablated")),
+                                **{c: st.column_config.NumberColumn(t(f"cmp.col.{c}"), format="%.3f")
+                                   for c in columns}})
 
 
 def layers_section() -> None:
     cols = st.columns(att.layers)
-    choice = [cols[l].selectbox(f"Layer {l + 1}", ["mean", *range(att.heads(l))], key=f"gv_cmp_roll_{l}",
-                                format_func=ui.head_label) for l in range(att.layers)]
+    choice = [cols[l].selectbox(t("cmp.layer.n", layer=l + 1), ["mean", *range(att.heads(l))],
+                                key=f"gv_cmp_roll_{l}", format_func=lambda h, lang=lang(): ui.head_label(h, lang))
+              for l in range(att.layers)]
     weights = compare.rollout(att, center, choice)
     sources = np.flatnonzero(weights)
     # arrows j -> centre, width = share of j's input in the centre (not graph edges)
     ei = torch.tensor(np.stack([sources, np.full(len(sources), center)]), dtype=torch.long)
     table = AttentionTable(ei, [torch.tensor(weights[sources], dtype=torch.float32).unsqueeze(1)], None,
                            graph.num_nodes)
-    st.caption("Attention rollout: row of A_L ⋯ A_1 for the centre (self-loops included; sums to 1). "
-               "Node size: the share of that node's input in the centre's output. Each arrow goes from "
-               "a source node straight to the centre with width ∝ that share: arrows are not graph edges.")
+    st.caption(t("cmp.rollout.help"))
     draw(table, 0, 0, key="gv_cmp_rollout", hops=min(att.layers, 2), encoding="absolute",
-         node_weights=weights, title="attention rollout: share of each node's input in the centre",
-         note=f"Rollout through {att.layers} layer(s); the centre keeps {weights[center]:.1%} of its own input.")
+         node_weights=weights, title=t("cmp.rollout.title"),
+         note=t("cmp.rollout.note", layers=att.layers, share=f"{weights[center]:.1%}"))
     top = pd.DataFrame({"name": [graph.names[j] for j in sources], "weight": weights[sources]})
-    st.dataframe(top.sort_values("weight", ascending=False), hide_index=True, height=260)
+    st.dataframe(top.sort_values("weight", ascending=False), hide_index=True, height=260,
+                 column_config={"name": st.column_config.TextColumn(t("cmp.col.name")),
+                                "weight": st.column_config.NumberColumn(t("cmp.col.weight"))})
 
 
 def models_section() -> None:
     config = trainer.config.replace(device="cpu", epochs=trainer.epoch)
-    st.caption(f"GAT, GATv2 and a GCN baseline (same depth and width), {config.epochs} epochs each, the same "
-               "graph, split and seed.")
+    st.caption(t("cmp.models.help", epochs=config.epochs))
     key = ("models", graph.name, config)
     if key not in ss.get("gv_cmp_models", {}):
-        if not st.button("Train the three models", disabled=ss.gv_training):
+        if not st.button(t("cmp.models.train"), disabled=ss.gv_training):
             return
-        with st.spinner("Training GAT, GATv2 and GCN…"):
+        with st.spinner(t("cmp.models.training")):
             ss.gv_cmp_models = {key: compare.train_models(graph, config)}
     trained = ss.gv_cmp_models[key]
     frame = compare.histories(trained).pivot(index="epoch", columns="model", values="test_acc")
-    st.caption("Test accuracy")
-    st.line_chart(frame, height=200, x_label="epoch")
+    st.caption(t("cmp.test.acc"))
+    st.line_chart(frame, height=200, x_label=t("cmp.x.epoch"))
     layer = ui.layer_select(att, st)
     tables = {m: trained[m].attention() for m in ("gat", "gatv2")}
     tau = compare.kendall(tables["gat"], tables["gatv2"], center, layer)
-    st.text("Kendall τ between GAT's and GATv2's mean α over the centre's inputs: "
-            + ("n/a" if tau is None else f"{tau:.3f}"))
-    for col, (name, table) in zip(st.columns(3), [("GAT α (mean of heads)", tables["gat"]),
-                                                   ("GATv2 α (mean of heads)", tables["gatv2"]),
-                                                   ("GCN 1/√(d_i d_j): fixed", compare.gcn_weights(graph, att.layers))]):
+    st.text(t("cmp.kendall", tau="n/a" if tau is None else f"{tau:.3f}"))
+    for col, (name, table) in zip(st.columns(3), [("gat", tables["gat"]), ("gatv2", tables["gatv2"]),
+                                                   ("gcn", compare.gcn_weights(graph, att.layers))]):
         with col:
-            st.caption(name)
-            gcn = "GCN" in name
-            draw(table, layer, 0 if gcn else "mean", key=f"gv_cmp_model_{name[:5]}", predictions=False,
-                 title="GCN's fixed weights (not learned)" if gcn else None)
+            st.caption(t(f"cmp.model.{name}"))
+            gcn = name == "gcn"
+            draw(table, layer, 0 if gcn else "mean", key=f"gv_cmp_model_{name}", predictions=False,
+                 title=t("cmp.gcn.title") if gcn else None)
 
 
 def edit_section() -> None:
     neighbours = sorted({graph.names[j] for j in graph.data.edge_index[0][graph.data.edge_index[1] == center].tolist()})
     c1, c2, c3 = st.columns([1, 2, 1], vertical_alignment="bottom")
-    mode = c1.radio("Edit", ("remove", "add"), key="gv_cmp_edit_mode", horizontal=True)
+    mode = c1.radio(t("cmp.edit"), ("remove", "add"), key="gv_cmp_edit_mode", horizontal=True,
+                    format_func=lambda m, lang=lang(): t(f"cmp.edit.{m}", lang))
     options = neighbours if mode == "remove" else [n for n in graph.names if n not in neighbours and n != graph.names[center]]
-    other = c2.selectbox("the edge from", options, key="gv_cmp_edit_other")
+    other = c2.selectbox(t("cmp.edit.from"), options, key="gv_cmp_edit_other")
     layer = ui.layer_select(att, c3)
     if other is None:
         return
     pair = [(graph.index(other), center)]
     result = edits.edit(trainer, center, drop=pair if mode == "remove" else (), add=pair if mode == "add" else ())
     classes = graph.class_names
-    st.text(f"prediction {classes[result.pred_before]} → {classes[result.pred_after]} "
-            "(the trained model re-run on the edited graph; nothing retrained)")
+    st.text(t("cmp.edit.prediction", before=classes[result.pred_before], after=classes[result.pred_after]))
+    labels = {c: st.column_config.Column(t(f"cmp.col.{c}")) for c in ("class", "name", "before", "after", "change")}
     st.dataframe(pd.DataFrame({"class": classes, "before": result.probs_before, "after": result.probs_after,
-                               "change": result.probs_after - result.probs_before}), hide_index=True)
+                               "change": result.probs_after - result.probs_before}), hide_index=True,
+                 column_config=labels)
     for col, (label, table) in zip(st.columns(2), (("before", result.before), ("after", result.after))):
         with col:
-            st.caption(f"α {label} (mean of heads, layer {layer + 1})")
+            st.caption(t(f"cmp.alpha.{label}", layer=layer + 1))
             draw(table, layer, "mean", key=f"gv_cmp_edit_{label}")
-    st.dataframe(result.alpha(layer, "mean", graph.names).drop(columns=["source"]), hide_index=True)
+    st.dataframe(result.alpha(layer, "mean", graph.names).drop(columns=["source"]), hide_index=True,
+                 column_config=labels)
 
 
 def matters_section() -> None:
     layer = ui.layer_select(att, st)
     out = cached("importance", lambda: importance.edge_importance(trainer, center, layer), center, layer)
     cls = graph.class_names[out["predicted"]]
-    st.text(f"Predicted {cls} with p = {out['probability']:.3f}. GNNExplainer ran {out['epochs']} epochs; "
-            f"gradient: {out['gradient_method']}; leave-one-out: p without the edge, nothing retrained.")
+    st.text(t("cmp.importance", cls=cls, p=f"{out['probability']:.3f}", epochs=out["epochs"],
+              method=out["gradient_method"]))
     (st.success if "agrees" in out["verdict"] else st.warning)(ui.plain(out["verdict"]))
-    corr = pd.DataFrame(out["correlation"]).T.rename_axis("α against").reset_index()
-    st.dataframe(corr, hide_index=True)
+    corr = pd.DataFrame(out["correlation"]).T.rename_axis("against").reset_index()
+    st.caption(t("cmp.corr"))
+    st.dataframe(corr, hide_index=True, column_config={c: st.column_config.Column(t(f"cmp.col.{c}"))
+                                                       for c in ("against", "spearman", "kendall")})
     st.dataframe(out["table"].drop(columns=["source"]).sort_values("alpha", ascending=False), hide_index=True,
-                 column_config={"alpha": st.column_config.NumberColumn(f"α (layer {layer + 1}, mean)", format="%.4f")})
+                 column_config={"alpha": st.column_config.NumberColumn(t("cmp.col.alpha", layer=layer + 1),
+                                                                       format="%.4f"),
+                                **{c: st.column_config.Column(t(f"cmp.col.{c}"))
+                                   for c in ("name", "gnnexplainer", "gradient", "leave_one_out")}})
 
 
 try:

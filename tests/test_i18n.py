@@ -48,3 +48,27 @@ def test_the_app_in_chinese_from_a_link():
     at.switch_page("pages/explain.py")
     at.run()
     assert not at.exception and at.main.header[0].value.startswith("1 · 共享线性变换")
+
+
+def test_the_compare_page_in_chinese():
+    from test_app import button, run, train_until_idle
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["lang"] = "zh"
+    at.session_state["gv_epochs"] = 4
+    at.session_state["gv_per_update"] = 4
+    at.run()
+    run(button(at, "训练").click())
+    train_until_idle(at)
+    at.switch_page("pages/compare.py")
+    run(at)
+    assert at.title[0].value == "比较：训练轮次、注意力头、层、模型、边编辑"
+    assert at.radio(key="gv_cmp_section").options == [
+        "训练过程", "注意力头", "层", "模型", "编辑一条边", "α 重要吗？"]
+    assert at.select_slider(key="gv_cmp_epoch").label == "训练轮次"
+    assert at.toggle(key="gv_cmp_play").label == "播放"
+    assert at.caption[0].value.startswith("保存的快照")
+    for name, seen in (("Heads", lambda: at.subheader[0].value == "各注意力头的注意力有多相似"),
+                       ("Edit an edge", lambda: at.selectbox(key="gv_cmp_edit_other").label == "来自此节点的边"),
+                       ("Does α matter?", lambda: any("GNNExplainer 运行了" in x.value for x in at.text))):
+        run(at.radio(key="gv_cmp_section").set_value(name))
+        assert seen() and not at.error, name

@@ -8,14 +8,18 @@ epoch one train step plus a full eval forward with train/val/test accuracy.
 """
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
 
-from gatviz import RunConfig, attention, graphs
+from gatviz import RunConfig, attention, graphs, synthetic
+from gatviz.config import recommended
 from gatviz.training import Trainer
 
 from .common import Bench, interleave, mean_std, pick, sync_for
@@ -128,6 +132,59 @@ def run_gpu(mode: str, out: Path) -> dict:
     return out | time_extract("cora", cuda, pick(mode, 5, 50, 200)) | {"gpu": torch.cuda.get_device_name(0)}
 
 
+def _dictionary_run(graph, model: str, seed: int, settings: dict) -> dict:
+    """Train once; test accuracy, seconds, and where the test queries' largest alpha lands."""
+    config = RunConfig(dataset="dictionary", model=model, seed=seed, device="cpu", **settings)
+    start = time.perf_counter()
+    trainer = Trainer(graph, config)
+    trainer.step(config.epochs)
+    seconds = time.perf_counter() - start
+    att, last = trainer.attention(), len(trainer.model.convs) - 1
+    test = graph.data.test_mask.numpy()
+    tops, distinct = [], []     # distinct: keys that are some query's top key, per instance (GAT: 1)
+    for head in [*range(att.heads(last)), "mean"]:
+        table = synthetic.dictionary_match(graph, att, last, head)
+        table = table[test[table.index]]
+        tops.append(float(table["top"].mean()))
+        distinct.append(float(table.groupby(table.index // (2 * graph.num_classes))["top_key"].nunique().mean()))
+    query = int(np.flatnonzero(test)[0])     # the first test query: the same node for both models
+    edges = att.incoming(query)
+    w, sources = att.weights(last, "mean")[edges], att.edge_index[0].numpy()[edges]
+    match = sources == int(graph.data.key_of[query])
+    return {"test": trainer.metrics()["test_acc"], "seconds": seconds, "top_heads": tops[:-1],
+            "top_mean": tops[-1], "distinct_heads": statistics.fmean(distinct[:-1]),
+            "distinct_mean": distinct[-1], "query": graph.names[query], "query_match": float(w[match][0]),
+            "query_other_key": float(w[~match & (sources != query)].max()),
+            "query_self": float(w[sources == query][0])}
+
+
+def run_dictionary(mode: str, out: Path) -> dict:
+    """DictionaryLookup: GATv2 vs GAT with the recommended settings (and, full, RunConfig's defaults)."""
+    k, seeds = pick(mode, 4, 10, 10), pick(mode, 1, 1, 3)
+    graph_config = RunConfig(dataset="dictionary", dict_size=k)
+    setups = {"rec": recommended("dictionary") | ({"epochs": 5} if mode == "smoke" else {})}
+    if mode == "full":
+        setups["defaults"] = {}
+    result: dict = {"dict_size": k, "instances": synthetic.DICT_INSTANCES, "seeds": seeds,
+                    "threads": torch.get_num_threads()}
+    for setup, settings in setups.items():
+        for model in ("gatv2", "gat"):
+            runs = [_dictionary_run(graphs.load("dictionary", graph_config.replace(seed=seed)), model, seed,
+                                    settings) for seed in range(seeds)]
+            key = f"{setup}_{model}"
+            result[f"{key}_test_mean"], result[f"{key}_test_std"] = mean_std([r["test"] for r in runs])
+            result[f"{key}_seconds"] = statistics.fmean(r["seconds"] for r in runs)
+            result[f"{key}_top_mean"] = statistics.fmean(r["top_mean"] for r in runs)
+            result[f"{key}_top_head_min"] = min(min(r["top_heads"]) for r in runs)
+            result[f"{key}_top_head_max"] = max(max(r["top_heads"]) for r in runs)
+            result[f"{key}_distinct_heads"] = statistics.fmean(r["distinct_heads"] for r in runs)
+            result[f"{key}_distinct_mean"] = statistics.fmean(r["distinct_mean"] for r in runs)
+            for name in ("query_match", "query_other_key", "query_self"):
+                result[f"{key}_{name}"] = runs[0][name]
+            result[f"{key}_per_seed"] = runs
+    return result
+
+
 _TIMING = {"ref_ms": "reference epoch, ms", "ours_ms": "gatviz Trainer.step(1), ms",
            "ratio": "gatviz / reference"}
 _EXTRACT = {"forward_ms": "eval forward alone, ms", "alpha_ms": "extract(scores=False), ms",
@@ -166,6 +223,24 @@ BENCHES = [
           labels=_labels(["cora"], _EXTRACT),
           notes="`attention.extract(model, x, edge_index, scores=...)` against `model(x, edge_index)` "
                 "in eval mode under no_grad, both on the trainer's own x (sparse CSR) after 10 epochs."),
+    Bench("dictionary", "GAT vs GATv2 on DictionaryLookup (the GATv2 paper's task)", run_dictionary,
+          goals={"rec_gatv2_test_mean": (">=", 0.95), "rec_gatv2_top_mean": (">=", 0.9)},
+          labels={f"{s}_{m}_{k}": f"{t}, {M}: {v}" for s, t in (("rec", "recommended"), ("defaults", "defaults"))
+                  for m, M in (("gatv2", "GATv2"), ("gat", "GAT"))
+                  for k, v in (("test_mean", "test accuracy, mean"), ("test_std", "test accuracy, std"),
+                               ("seconds", "seconds per run"),
+                               ("top_mean", "share of test queries whose largest α (head mean) is the matching key"),
+                               ("top_head_min", "same, per head: lowest"), ("top_head_max", "same, per head: highest"),
+                               ("distinct_heads", "distinct top keys over an instance's k queries, per head (mean)"),
+                               ("distinct_mean", "distinct top keys over an instance's k queries, head mean"),
+                               ("query_match", "first test query: α (head mean) on its matching key"),
+                               ("query_other_key", "first test query: largest α on another key"),
+                               ("query_self", "first test query: α on itself"))}
+          | {"dict_size": "k (keys per instance)", "instances": "instances", "seeds": "seeds", "threads": "torch threads"},
+          notes="`graphs.load('dictionary')` (k keys -> k queries per instance, split by instance), one "
+                "train per seed 0, 1, 2 with `config.recommended('dictionary')` (*rec*: 1 layer, 8 output "
+                "heads, no dropout or weight decay, lr 0.02, 150 epochs) and, in full mode, RunConfig's "
+                "defaults. α is the last layer's, eval mode. Full: k = 10, 3 seeds; quick: 1 seed."),
     Bench("gpu", "6. GPU: training epoch and extraction on CUDA (Cora)", run_gpu,
           goals={"cora_ratio": ("<=", 0.35), "cora_scores_ratio": ("<=", 1.2)},
           labels=_labels(["cora"], _TIMING | _EXTRACT),

@@ -35,6 +35,8 @@ def curves(trainer) -> None:
     """Progress, last accuracies, loss and accuracy curves (they grow as it trains)."""
     target = trainer.config.epochs
     status = t("training") if ss.gv_training else (t("done") if trainer.remaining == 0 else "")
+    if ss.gv_training and ss.get("gv_waiting"):
+        status = t("waiting", ahead=ss.gv_waiting)
     st.progress(min(trainer.epoch / target, 1.0) if target else 1.0,
                 text=t("epoch.of", epoch=trainer.epoch, epochs=target) + status)
     if not trainer.history:

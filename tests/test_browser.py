@@ -384,6 +384,10 @@ def test_pages_projector_and_hostile_names(server, tmp_path):
             page.get_by_role("link", name="Explorer").click()
             page.wait_for_selector(f"{VIEW} canvas", timeout=30_000)
             page.wait_for_timeout(500)
+            with page.expect_download() as info:       # the PNG export with those names on screen
+                page.get_by_role("button", name="Download PNG (2×)").click()
+            assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert page.locator("img[src=x], svg[onload]").count() == 0
         finally:
             context.close()
             browser.close()

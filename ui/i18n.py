@@ -115,6 +115,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "epoch.of": ("Epoch {epoch} of {epochs}", "第 {epoch} 轮（共 {epochs} 轮）"),
     "training": (" · training…", " · 训练中…"),
     "done": (" · done", " · 完成"),
+    "waiting": (" · waiting: {ahead} ahead of you", " · 排队中：前面还有 {ahead} 个"),
     "press.train": ("Press **Train** in the sidebar. Until then the view shows the untrained model's "
                     "attention: close to uniform.", "请按侧边栏中的**训练**。在此之前视图显示未训练模型的注意力：接近均匀。"),
     "accuracy": ("Accuracy", "准确率"),

@@ -11,6 +11,7 @@ what the tab shows (:func:`sync_url`).
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import fields
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ import torch
 from gatviz import GatvizError, RunConfig, limits
 
 from .state import SIDEBAR, remember
+from . import shared
 from .i18n import t
 from .text import plain
 
@@ -102,13 +104,18 @@ def train_requested() -> None:
     problems = ss.pop("gv_link_problems", None)
     if problems:
         st.warning(plain(t("link.problems", problems=problems)))
-    trainer = ss.get("gv_trainer")
+    trainer, applied = ss.get("gv_trainer"), ss.get("gv_applied")
     if not epochs or trainer is None or trainer.epoch >= epochs:
         return
-    if trainer.config.epochs < epochs:
-        trainer.config = trainer.config.replace(epochs=epochs)
     with st.spinner(t("link.training", epochs=epochs)):
-        trainer.step(epochs - trainer.epoch)
+        if applied.key[0] == "builtin":   # defined by its settings: trained once per server, shared
+            ss.gv_trainer = shared.shared_run(trainer.config, applied.key, ss.gv_graph, epochs)
+            ss.gv_shared = True
+            return
+        if trainer.config.epochs < epochs:
+            trainer.config = trainer.config.replace(epochs=epochs)
+        with shared.slot(ss.setdefault("gv_sid", uuid.uuid4().hex)):
+            trainer.step(epochs - trainer.epoch)
 
 
 def query() -> dict[str, str]:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import streamlit as st
 
+from . import shared
 from .i18n import t
 from .text import USER_ERRORS
 
@@ -30,12 +32,18 @@ def train_chunk() -> bool:
     fixed = ss.gv_per_update != "auto"
     n = min(int(ss.gv_per_update) if fixed else ss.gv_chunk, trainer.remaining)
     if n > 0:
+        sid = ss.setdefault("gv_sid", uuid.uuid4().hex)
+        ss.gv_waiting = shared.wait_slot(sid, CHUNK_S)   # at most MAX_TRAININGS chunks run at once
+        if ss.gv_waiting:
+            return False
         start = time.perf_counter()
         try:
             trainer.step(n)
         except USER_ERRORS as e:
             ss.gv_training, ss.gv_message = False, t("training.stopped", error=e)
             return True
+        finally:
+            shared.release(sid)
         took = max(time.perf_counter() - start, 1e-3)
         if not fixed:   # aim at CHUNK_S, growing at most 4x per chunk
             ss.gv_chunk = max(1, min(4 * n, round(n * CHUNK_S / took), 5000))

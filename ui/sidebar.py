@@ -20,6 +20,7 @@ from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
 from . import runfiles
+from .shared import own_trainer
 from .i18n import lang, t
 from .text import USER_ERRORS, plain
 
@@ -107,7 +108,7 @@ def _apply(wanted: Wanted) -> None:
         if ss.gv_applied is not None:   # a new graph starts at its default centre (a link's first stays)
             ss.pop("gv_center", None)
             ss.get("gv_keep", {}).pop("gv_center", None)
-    ss.gv_trainer = trainer
+    ss.gv_trainer, ss.gv_shared = trainer, False
     ss.gv_applied = Applied(wanted.key, wanted.config, wanted.values, wanted.upload)
     ss.gv_training, ss.gv_pending, ss.gv_chunk = False, None, 2
 
@@ -131,7 +132,7 @@ def _sync(wanted: Wanted) -> None:
         return
     if wanted.key == applied.key and wanted.config.replace(epochs=applied.config.epochs) == applied.config:
         if wanted.config.epochs != applied.config.epochs:   # only the budget changed: the model stays
-            ss.gv_trainer.config = ss.gv_trainer.config.replace(epochs=wanted.config.epochs)
+            own_trainer().config = ss.gv_trainer.config.replace(epochs=wanted.config.epochs)
             ss.gv_applied = Applied(applied.key, wanted.config, wanted.values, applied.upload)
         ss.gv_pending = ss.gv_dismissed = None
     elif ss.gv_trainer.epoch == 0:
@@ -211,7 +212,7 @@ def _on_open_run(key: str) -> None:
 
 def _on_train() -> None:
     ss = st.session_state
-    trainer = ss.gv_trainer
+    trainer = own_trainer()   # a shared run is copied before it trains on
     if trainer.remaining == 0:   # budget reached: Train adds the sidebar's epochs again
         most = limits.INT_RANGES["epochs"][1]
         if trainer.epoch >= most:

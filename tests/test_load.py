@@ -1,0 +1,141 @@
+"""A lecture hall on one link, in Chromium: 20 tabs open the lecturer's link on one server.
+
+All 20 see the view, the server trains the run once, and its peak memory is reported; then 6
+tabs each train their own Cora run through the bounded queue, and all finish. Slow (about a
+minute on an idle 2-core machine); CI runs it.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium")
+VIEW = ".stBidiComponent .gatviz-root"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+LINK = "/?dataset=cora&trained=30&node=1358&head=mean"
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                                 reason="chromium not installed: apt-get install -y chromium")]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path_factory.mktemp("load") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                 "--server.headless", "true", "--server.address", "127.0.0.1",
+                                 "--server.disconnectedSessionTTL", "5"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url, proc, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class PeakRss:
+    """The server's resident memory, sampled every 0.2 s."""
+
+    def __init__(self, pid: int):
+        self.process, self.peak, self.last, self._stop = psutil.Process(pid), 0, 0, False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop:
+            self.last = self.process.memory_info().rss
+            self.peak = max(self.peak, self.last)
+            time.sleep(0.2)
+
+    def stop(self):
+        self._stop = True
+        self._thread.join()
+
+
+def test_twenty_tabs_one_training_then_six_own_runs(server):
+    assert CHROMIUM, "CI needs Debian's chromium: .ci/run installs it with apt-get"
+    url, proc, log = server
+    from playwright.sync_api import sync_playwright
+
+    rss = PeakRss(proc.pid)
+    idle = rss.process.memory_info().rss
+    problems = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            pages, started = [], time.perf_counter()
+            for _ in range(20):   # the lecturer's link, opened by 20 students at once
+                context = browser.new_context(viewport={"width": 1280, "height": 720})
+                page = context.new_page()
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                page.goto(url + LINK, wait_until="commit")
+                pages.append(page)
+            seen = {}
+            while len(seen) < len(pages) and time.perf_counter() - started < 240:
+                for i, page in enumerate(pages):
+                    if i not in seen and page.evaluate(
+                            f"document.querySelector('{VIEW}')?.dataset.center === '1358'"):
+                        seen[i] = time.perf_counter() - started
+                time.sleep(0.2)
+            assert len(seen) == 20, f"{20 - len(seen)} tabs never showed the view"
+            trainings = log.read_text(errors="replace").count("gatviz: trained a shared run")
+            assert trainings == 1
+            assert all(page.get_by_text("Epoch 30 of 200").count() == 1 for page in pages)
+            peak_shared = rss.peak
+            for page in pages:
+                page.context.close()
+
+            # six tabs, each its own Cora run, through the bounded queue
+            own = []
+            for _ in range(6):
+                page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                page.goto(url + "/?dataset=cora&epochs=30")
+                page.get_by_role("button", name="Train", exact=True).wait_for(timeout=120_000)
+                own.append(page)
+            start_own = time.perf_counter()
+            for page in own:
+                page.get_by_role("button", name="Train", exact=True).click()
+            for page in own:
+                page.get_by_text("Epoch 30 of 30 · done").wait_for(timeout=400_000)
+            own_s = time.perf_counter() - start_own
+            for page in own:
+                assert page.locator("[data-testid=stException]").count() == 0
+                page.context.close()
+        finally:
+            browser.close()
+    time.sleep(8)   # past the disconnected-session TTL of this server (5 s)
+    after = rss.process.memory_info().rss
+    rss.stop()
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text[-3000:]
+    assert not problems, problems
+    times = sorted(seen.values())
+    print(f"\nload: 20 tabs on one link -> view: median {times[10]:.1f} s, max {times[-1]:.1f} s; "
+          f"trainings run: {trainings}; server RSS idle {idle / 1e6:.0f} MB, peak {peak_shared / 1e6:.0f} MB "
+          f"with 20 tabs, {rss.peak / 1e6:.0f} MB overall; 6 own Cora runs (30 epochs each) all done in "
+          f"{own_s:.1f} s; RSS {after / 1e6:.0f} MB after every tab closed")

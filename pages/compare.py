@@ -18,13 +18,8 @@ from ui.i18n import lang, t
 from gatviz import compare, edits, heads, importance, render, timeline
 from gatviz.attention import AttentionTable
 
-ui.frame("compare")
+trainer, graph = ui.page("compare", "cmp.title")
 ss = st.session_state
-st.title(t("cmp.title"))
-if ss.gv_trainer is None:
-    st.info(t("choose.graph"))
-    st.stop()
-trainer, graph = ss.gv_trainer, ss.gv_graph
 if not trainer.epoch:
     st.info(t("cmp.train.first"))
     st.stop()

@@ -13,13 +13,8 @@ import ui
 from ui.i18n import t
 from gatviz import explain
 
-ui.frame("explain α step by step")
+trainer, graph = ui.page("explain α step by step", "explain.title")
 ss = st.session_state
-st.title(t("explain.title"))
-if ss.gv_trainer is None:
-    st.info(t("choose.graph"))
-    st.stop()
-trainer, graph = ss.gv_trainer, ss.gv_graph
 if ss.gv_training:
     st.info(t("explain.waits"))
 st.text(f"{graph.report.lines()[0]} · {trainer.config.model.upper()}, {trainer.config.layers} layer(s), "

@@ -17,12 +17,8 @@ from ui.i18n import lang, t
 from gatviz import attention, exports, render, synthetic, uniformity
 from gatviz import encoding as encoding_mod
 
-ui.frame("attention explorer")
+ui.page("attention explorer", "explorer.title")
 ss = st.session_state
-st.title(t("explorer.title"))
-if ss.gv_trainer is None:
-    st.info(t("choose.graph"))
-    st.stop()
 st.text(ss.gv_graph.report.lines()[0])
 
 

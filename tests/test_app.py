@@ -252,6 +252,8 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     at.file_uploader(key="gv_edges_0").set_value(("empty.csv", b"", "text/csv"))
     run(at)
     assert [e.value for e in at.sidebar.error] == [ui.plain("the edge file is empty")]
+    # said in place: the file was not applied, and which graph is still on screen
+    assert any("not applied" in c.value and "edges.csv" in c.value.replace("\\", "") for c in at.sidebar.caption)
     assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer
 
     png = b"\x89PNG\r\n\x1a\n" + bytes(64)
@@ -478,3 +480,23 @@ def test_a_hostile_run_zip_is_one_line_and_changes_nothing(tmp_path):
     assert "unsafe path" in error.replace("\\", "") and "\n" not in error
     assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer
     assert not (tmp_path.parent / "evil.txt").exists() and view(at)
+
+
+def test_keep_current_model_puts_back_the_file_the_model_was_trained_on():
+    at = start(gv_per_update=2)
+    run(at.radio(key="gv_source").set_value("Upload"))
+    at.file_uploader(key="gv_edges_0").upload("first.csv", b"a,b\nb,c\nc,a\nc,d\n", "text/csv")
+    run(at)
+    run(button(at, "Train").click())
+    run(button(at, "Stop").click())
+    trainer = at.session_state["gv_trainer"]
+    at.file_uploader(key="gv_edges_0").upload("second.csv", b"x,y\ny,z\n", "text/csv")
+    run(at)
+    assert any("the graph" in w.value for w in at.warning)            # asks before discarding
+    run(button(at, "Keep current model").click())
+    assert at.session_state["gv_trainer"] is trainer
+    assert not any("Settings changed" in w.value for w in at.warning)
+    # the uploader was renewed (it cannot be set), and the report describes the model's file again
+    assert at.file_uploader(key="gv_edges_1").value is None
+    assert any(t.value.startswith("first.csv") for t in at.sidebar.text)
+    assert not any("second.csv" in t.value for t in at.sidebar.text)

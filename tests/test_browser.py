@@ -6,6 +6,7 @@ Also measures cold start and bytes per view, and saves docs/screenshot.png.
 """
 import json
 import os
+from contextlib import contextmanager
 import shutil
 import socket
 import struct
@@ -35,14 +36,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def streamlit_server(log: Path, *options: str):
+    """``streamlit run app.py`` on a free port (extra ``options`` appended); yields (url, process)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    started = time.perf_counter()
     with open(log, "wb") as out:   # a file, not a pipe nobody reads: a full pipe would block the server
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.headless", "true", "--server.address", "127.0.0.1"],
+                                 "--server.headless", "true", "--server.address", "127.0.0.1", *options],
                                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -54,15 +54,23 @@ def server(tmp_path_factory):
                 break
             except OSError:
                 time.sleep(0.1)
-        yield url, started
-        text = log.read_text(errors="replace")
-        assert "Traceback" not in text and "Error" not in text, text[-3000:]
+        yield url, proc
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    started = time.perf_counter()
+    with streamlit_server(log) as (url, _):
+        yield url, started
+        text = log.read_text(errors="replace")
+        assert "Traceback" not in text and "Error" not in text, text[-3000:]
 
 
 class Wire:

@@ -5,23 +5,13 @@ tabs each train their own Cora run through the bounded queue, and all finish. Sl
 minute on an idle 2-core machine); CI runs it.
 """
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
-from pathlib import Path
 
 import psutil
 import pytest
+from test_browser import ARGS, CHROMIUM, VIEW, streamlit_server
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium")
-VIEW = ".stBidiComponent .gatviz-root"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
 LINK = "/?dataset=cora&trained=30&node=1358&head=mean"
 
 pytestmark = [pytest.mark.slow,
@@ -31,30 +21,9 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     log = tmp_path_factory.mktemp("load") / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.headless", "true", "--server.address", "127.0.0.1",
-                                 "--server.disconnectedSessionTTL", "5"],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with streamlit_server(log, "--server.disconnectedSessionTTL", "5") as (url, proc):
         yield url, proc, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 class PeakRss:

@@ -70,6 +70,18 @@ def frame(title: str) -> None:
     links.train_requested()
 
 
-__all__ = ["links", "CHUNK_S", "TICK_S", "USER_ERRORS", "center_picker", "default_center", "ensure_center",
+def page(name: str, title_key: str):
+    """Start a page: :func:`frame`, its title, and the tab's (trainer, graph); stops the page
+    with a hint while no graph is loaded."""
+    frame(name)
+    st.title(t(title_key))
+    ss = st.session_state
+    if ss.gv_trainer is None:
+        st.info(t("choose.graph"))
+        st.stop()
+    return ss.gv_trainer, ss.gv_graph
+
+
+__all__ = ["page", "links", "CHUNK_S", "TICK_S", "USER_ERRORS", "center_picker", "default_center", "ensure_center",
            "ensure_static", "frame", "head_label", "head_select", "layer_select", "network",
            "pending_banner", "plain", "sidebar", "state", "tick", "train_chunk"]

@@ -83,14 +83,14 @@ def test_twenty_tabs_one_training_then_six_own_runs(server):
             for _ in range(6):
                 page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
                 page.on("pageerror", lambda e: problems.append(str(e)))
-                page.goto(url + "/?dataset=cora&epochs=10")
+                page.goto(url + "/?dataset=cora&epochs=5")
                 page.get_by_role("button", name="Train", exact=True).wait_for(timeout=120_000)
                 own.append(page)
             start_own = time.perf_counter()
             for page in own:
                 page.get_by_role("button", name="Train", exact=True).click()
             for page in own:
-                page.get_by_text("Epoch 10 of 10 · done").wait_for(timeout=400_000)
+                page.get_by_text("Epoch 5 of 5 · done").wait_for(timeout=400_000)
             own_s = time.perf_counter() - start_own
             for page in own:
                 assert page.locator("[data-testid=stException]").count() == 0
@@ -103,7 +103,7 @@ def test_twenty_tabs_one_training_then_six_own_runs(server):
     times = sorted(seen.values())
     print(f"\nload: 20 tabs on one link -> view: median {times[10]:.1f} s, max {times[-1]:.1f} s; "
           f"trainings run: {trainings}; server RSS idle {idle / 1e6:.0f} MB, peak {peak_shared / 1e6:.0f} MB "
-          f"with 20 tabs, {rss.peak / 1e6:.0f} MB overall; 6 own Cora runs (10 epochs each) all done in "
+          f"with 20 tabs, {rss.peak / 1e6:.0f} MB overall; 6 own Cora runs (5 epochs each) all done in "
           f"{own_s:.1f} s; RSS {after / 1e6:.0f} MB after every tab closed")
     # 26 browser contexts closed at once can race Streamlit's own websocket close (a traceback
     # inside starlette/uvicorn); none may come from gatviz's code

@@ -35,7 +35,7 @@ _STYLE = """<style>
 [data-testid=stMainBlockContainer] { padding: 1.6rem 1.8rem 3rem 1.8rem; }
 [data-testid=stMainBlockContainer] h1 { font-size: 2.1rem; padding-top: 0.2rem; }
 [data-testid=stSidebarUserContent] { padding-top: 0.8rem; }
-[data-testid=stWidgetLabel] p { white-space: normal; overflow-wrap: anywhere; }
+[data-testid=stWidgetLabel] p { white-space: normal; overflow-wrap: break-word; }
 </style>"""
 
 
@@ -60,7 +60,7 @@ def frame(title: str) -> None:
         for path, label, icon in PAGES:
             if (ROOT / path).exists():
                 st.page_link(path, label=t(label), icon=icon)
-        c1, c2 = st.columns(2, vertical_alignment="center")
+        c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
         c1.selectbox("Language / 语言", list(LANGUAGES), key="gv_lang", format_func=LANGUAGES.get,
                      label_visibility="collapsed")
         c2.toggle(t("presenter"), key="gv_presenter", help=t("presenter.help"))

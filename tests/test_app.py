@@ -500,3 +500,13 @@ def test_keep_current_model_puts_back_the_file_the_model_was_trained_on():
     assert at.file_uploader(key="gv_edges_1").value is None
     assert any(t.value.startswith("first.csv") for t in at.sidebar.text)
     assert not any("second.csv" in t.value for t in at.sidebar.text)
+
+
+def test_a_link_to_the_dictionary_takes_its_settings_unless_it_says_otherwise():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["dataset"] = "dictionary"
+    at.query_params["lr"] = "0.01"
+    run(at)
+    config = at.session_state["gv_trainer"].config
+    assert config.dataset == "dictionary" and config.layers == 1 and config.out_heads == 8
+    assert config.dropout == 0.0 and config.lr == 0.01          # the link's own value wins

@@ -19,6 +19,7 @@ import streamlit as st
 import torch
 
 from gatviz import GatvizError, RunConfig, limits
+from gatviz.config import recommended
 
 from .state import SIDEBAR, remember
 from . import shared
@@ -72,6 +73,12 @@ def apply_once() -> None:
                 continue
             ss.gv_source = "Built-in"
             ss.gv_dataset = value
+            # what the sidebar would apply on choosing it, for every setting the link leaves out
+            settings = recommended(value)
+            for field, default in settings.items():
+                if field not in params:
+                    ss[f"gv_{field}"] = default
+            ss.gv_recommended_for = value if settings else None
         elif name == "device":
             ss.gv_device = value if value != "auto" and (value == "cpu" or torch.cuda.is_available()) else "cpu"
         elif f"gv_{name}" in SIDEBAR:

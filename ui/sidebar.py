@@ -95,22 +95,26 @@ def _wanted_graph(config: RunConfig, ss) -> tuple[tuple | None, graphs.Graph | s
 
 
 # ---------------------------------------------------------------- applying settings
-def _apply(wanted: Wanted) -> None:
-    """Make (graph, config) current with a fresh, untrained model."""
+def _make_current(trainer: Trainer, applied: Applied, graph: graphs.Graph) -> None:
+    """Show ``trainer`` (on ``graph``, built from ``applied``); a new graph gets new layouts."""
     ss = st.session_state
-    try:
-        trainer = Trainer(wanted.graph, wanted.config)
-    except USER_ERRORS as e:
-        ss.gv_message = t("model.failed", error=e)
-        return
-    if ss.gv_applied is None or ss.gv_applied.key != wanted.key:
-        ss.gv_graph, ss.gv_layouts = wanted.graph, render.Layouts(wanted.graph, seed=0)
+    if ss.gv_applied is None or ss.gv_applied.key != applied.key:
+        ss.gv_graph, ss.gv_layouts = graph, render.Layouts(graph, seed=0)
         if ss.gv_applied is not None:   # a new graph starts at its default centre (a link's first stays)
             ss.pop("gv_center", None)
             ss.get("gv_keep", {}).pop("gv_center", None)
-    ss.gv_trainer, ss.gv_shared = trainer, False
-    ss.gv_applied = Applied(wanted.key, wanted.config, wanted.values, wanted.upload)
+    ss.gv_trainer, ss.gv_shared, ss.gv_applied = trainer, False, applied
     ss.gv_training, ss.gv_pending, ss.gv_chunk = False, None, 2
+
+
+def _apply(wanted: Wanted) -> None:
+    """Make (graph, config) current with a fresh, untrained model."""
+    try:
+        trainer = Trainer(wanted.graph, wanted.config)
+    except USER_ERRORS as e:
+        st.session_state.gv_message = t("model.failed", error=e)
+        return
+    _make_current(trainer, Applied(wanted.key, wanted.config, wanted.values, wanted.upload), wanted.graph)
 
 
 def _sync(wanted: Wanted) -> None:
@@ -118,14 +122,10 @@ def _sync(wanted: Wanted) -> None:
     ss = st.session_state
     ss.gv_wanted = wanted
     applied = ss.gv_applied
-    opened = ss.get("gv_run")
     if wanted.key[0] == "run" and (applied is None or applied.key != wanted.key):
         # opening a run shows its trained model as it is: nothing to retrain, nothing to ask
-        ss.gv_graph, ss.gv_layouts = opened.trainer.graph, render.Layouts(opened.trainer.graph, seed=0)
-        ss.gv_trainer, ss.gv_applied = opened.trainer, Applied(wanted.key, wanted.config, wanted.values)
-        ss.gv_training, ss.gv_pending, ss.gv_chunk = False, None, 2
-        ss.pop("gv_center", None)
-        ss.get("gv_keep", {}).pop("gv_center", None)
+        opened = ss.gv_run
+        _make_current(opened.trainer, Applied(wanted.key, wanted.config, wanted.values), opened.trainer.graph)
         return
     if applied is None:
         _apply(wanted)
@@ -170,7 +170,7 @@ def _on_keep() -> None:
         ss.gv_upload_nonce = ss.get("gv_upload_nonce", 0) + 1
 
 
-def R(name: str, lo=None, hi=None) -> tuple:
+def _range(name: str, lo=None, hi=None) -> tuple:
     """(min, max) of a setting for a number input, from gatviz.limits (narrowed where asked)."""
     low, high = limits.INT_RANGES.get(name) or limits.FLOAT_RANGES[name]
     return (low if lo is None else max(low, lo)), (high if hi is None else min(high, hi))
@@ -262,11 +262,11 @@ def sidebar() -> None:
             if ss.get("gv_recommended"):
                 st.caption(t("recommended", settings=ss.gv_recommended))
             if ss.gv_dataset == "dictionary":
-                st.number_input(t("dict.size"), *R("dict_size"), key="gv_dict_size", help=t("dict.size.help"))
+                st.number_input(t("dict.size"), *_range("dict_size"), key="gv_dict_size", help=t("dict.size.help"))
             if ss.gv_dataset == "sbm":
                 c1, c2 = st.columns(2)
-                c1.number_input(t("sbm.nodes"), *R("sbm_nodes", hi=20_000), step=50, key="gv_sbm_nodes")
-                c2.number_input(t("sbm.blocks"), *R("sbm_blocks"), key="gv_sbm_blocks")
+                c1.number_input(t("sbm.nodes"), *_range("sbm_nodes", hi=20_000), step=50, key="gv_sbm_nodes")
+                c2.number_input(t("sbm.blocks"), *_range("sbm_blocks"), key="gv_sbm_blocks")
                 c1.number_input("p_in", 0.0, 1.0, step=0.01, format="%.3f", key="gv_sbm_p_in")
                 c2.number_input("p_out", 0.0, 1.0, step=0.001, format="%.4f", key="gv_sbm_p_out")
         elif ss.gv_source == "Run":
@@ -288,15 +288,15 @@ def sidebar() -> None:
         st.radio(t("model"), ("gat", "gatv2"), key="gv_model", horizontal=True,
                  format_func={"gat": "GAT", "gatv2": "GATv2"}.get)
         c1, c2 = st.columns(2)
-        c1.number_input(t("layers"), *R("layers"), key="gv_layers")
-        c2.number_input(t("heads"), *R("heads"), key="gv_heads", help=t("heads.help"))
-        c1.number_input(t("hidden"), *R("hidden"), key="gv_hidden", help=t("hidden.help"))
-        c2.number_input(t("out.heads"), *R("out_heads"), key="gv_out_heads", help=t("out.heads.help"))
-        c1.number_input(t("dropout"), *R("dropout"), step=0.05, format="%.2f", key="gv_dropout")
-        c2.number_input(t("lr"), *R("lr", lo=0.0001), step=0.001, format="%.4f", key="gv_lr", help=t("lr.help"))
-        c1.number_input(t("weight.decay"), *R("weight_decay"), step=0.0005, format="%.4f", key="gv_weight_decay")
-        c2.number_input(t("epochs"), *R("epochs"), step=10, key="gv_epochs")
-        c1.number_input(t("seed"), *R("seed"), key="gv_seed")
+        c1.number_input(t("layers"), *_range("layers"), key="gv_layers")
+        c2.number_input(t("heads"), *_range("heads"), key="gv_heads", help=t("heads.help"))
+        c1.number_input(t("hidden"), *_range("hidden"), key="gv_hidden", help=t("hidden.help"))
+        c2.number_input(t("out.heads"), *_range("out_heads"), key="gv_out_heads", help=t("out.heads.help"))
+        c1.number_input(t("dropout"), *_range("dropout"), step=0.05, format="%.2f", key="gv_dropout")
+        c2.number_input(t("lr"), *_range("lr", lo=0.0001), step=0.001, format="%.4f", key="gv_lr", help=t("lr.help"))
+        c1.number_input(t("weight.decay"), *_range("weight_decay"), step=0.0005, format="%.4f", key="gv_weight_decay")
+        c2.number_input(t("epochs"), *_range("epochs"), step=10, key="gv_epochs")
+        c1.number_input(t("seed"), *_range("seed"), key="gv_seed")
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
         if ss.gv_device not in devices:
             ss.gv_device = "cpu"

@@ -31,6 +31,8 @@ att = trainer.attention()
 # The radio's values stay English (links and tests name them); the labels follow the language.
 SECTIONS = {"Over training": "cmp.sec.training", "Heads": "cmp.sec.heads", "Layers": "cmp.sec.layers",
             "Models": "cmp.sec.models", "Edit an edge": "cmp.sec.edit", "Does α matter?": "cmp.sec.matters"}
+if ss.get("gv_cmp_section") not in SECTIONS:   # e.g. a link naming no section this page has
+    ss.gv_cmp_section = next(iter(SECTIONS))
 section = st.radio(t("page.compare"), list(SECTIONS), key="gv_cmp_section", horizontal=True,
                    label_visibility="collapsed", format_func=lambda s, lang=lang(): t(SECTIONS[s], lang))
 
@@ -220,3 +222,5 @@ try:
      "Edit an edge": edit_section, "Does α matter?": matters_section}[section]()
 except ui.USER_ERRORS as e:   # one line in place; the model and settings stay
     st.error(ui.plain(e))
+
+ui.links.sync_url()

@@ -510,3 +510,21 @@ def test_a_link_to_the_dictionary_takes_its_settings_unless_it_says_otherwise():
     config = at.session_state["gv_trainer"].config
     assert config.dataset == "dictionary" and config.layers == 1 and config.out_heads == 8
     assert config.dropout == 0.0 and config.lr == 0.01          # the link's own value wins
+
+
+def test_a_link_opens_the_compare_page_at_a_section_and_snapshot_epoch():
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in {"trained": "10", "section": "Over training", "epoch": "5", "node": "0"}.items():
+        at.query_params[key] = value
+    run(at)
+    at.switch_page("pages/compare.py")
+    run(at)
+    assert at.radio(key="gv_cmp_section").value == "Over training"
+    assert at.session_state["gv_cmp_epoch"] == 5 and not at.exception
+    bad = AppTest.from_file(APP, default_timeout=60)
+    bad.query_params["trained"] = "4"
+    bad.query_params["section"] = "Nowhere"
+    run(bad)
+    bad.switch_page("pages/compare.py")
+    run(bad)
+    assert bad.radio(key="gv_cmp_section").value == "Over training" and not bad.exception

@@ -2,7 +2,8 @@
 
 A link carries the run's settings (``RunConfig.to_query``: only what differs from the
 defaults), how long it was trained (``trained``) and the view: ``node``, ``layer``
-(from 1), ``head``, ``hops``, ``top_k``, ``encoding``, plus ``presenter`` and ``lang``.
+(from 1), ``head``, ``hops``, ``top_k``, ``encoding``, the Compare page's ``section`` and
+snapshot ``epoch``, plus ``presenter`` and ``lang``.
 The page is the URL's path. Opening a link in a fresh tab applies it once: the sidebar
 takes the settings, the run is trained to ``trained`` epochs (seeded, so on CPU the same
 α bit for bit) and the view shows the same node, layer and head. A parameter that is
@@ -28,15 +29,19 @@ from .text import plain
 
 # view parameter -> (session key, parse, to text)
 VIEW = {"node": "gv_center", "layer": "gv_layer", "head": "gv_head", "hops": "gv_hops",
-        "top_k": "gv_top_k", "encoding": "gv_encoding"}
+        "top_k": "gv_top_k", "encoding": "gv_encoding",
+        # the Compare page: its section and the snapshot epoch of its scrubber
+        "section": "gv_cmp_section", "epoch": "gv_cmp_epoch"}
 OTHER = ("trained", "presenter", "lang")
 # RunConfig fields the sidebar does not set; a link keeps them only as far as the sidebar can
 NOT_IN_SIDEBAR = {"snapshot_every", "batch_size", "fanout", "directed"}
 
 
 def _view_value(name: str, raw: str):
-    if name == "node":
+    if name in ("node", "section"):
         return raw
+    if name == "epoch":
+        return limits.check("epochs", int(raw), label="epoch")
     if name == "layer":
         return limits.check("layers", int(raw), label="layer") - 1
     if name == "head":

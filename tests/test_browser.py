@@ -104,6 +104,16 @@ def pick(page, label: str, option: str):
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def train_for(page, epochs: int, timeout: int = 60_000):
+    """Set the sidebar's Epochs, press Train and wait until the run is done."""
+    box = page.get_by_label("Epochs", exact=True)
+    box.fill(str(epochs))
+    box.press("Enter")
+    page.get_by_text(f"Epoch 0 of {epochs}").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(f"Epoch {epochs} of {epochs} · done").wait_for(timeout=timeout)
+
+
 def test_train_draw_recentre_offline(server):
     assert CHROMIUM, "CI needs Debian's chromium: .ci/run installs it with apt-get"
     url, started = server
@@ -125,12 +135,7 @@ def test_train_draw_recentre_offline(server):
             assert page.locator(f"{VIEW} canvas").count() == 9          # 8 heads + their mean
 
             # a short run: the budget changes without asking (the model is untrained anyway)
-            epochs = page.get_by_label("Epochs", exact=True)
-            epochs.fill("100")
-            epochs.press("Enter")
-            page.get_by_text("Epoch 0 of 100").wait_for(timeout=20_000)
-            page.get_by_role("button", name="Train", exact=True).click()
-            page.get_by_text("Epoch 100 of 100 · done").wait_for(timeout=45_000)
+            train_for(page, 100, timeout=45_000)
             page.wait_for_timeout(800)
             assert page.locator(f"{VIEW} canvas").count() == 9
             assert page.locator(f"{VIEW} .gatviz-legend").inner_text().count("wrong prediction") == 1
@@ -333,12 +338,7 @@ def test_pages_projector_and_hostile_names(server, tmp_path):
             heads.fill("4")
             heads.press("Enter")
             page.wait_for_function(f"document.querySelectorAll('{VIEW} canvas').length === 5", timeout=20_000)
-            epochs = page.get_by_label("Epochs", exact=True)
-            epochs.fill("30")
-            epochs.press("Enter")
-            page.get_by_text("Epoch 0 of 30").wait_for(timeout=20_000)
-            page.get_by_role("button", name="Train", exact=True).click()
-            page.get_by_text("Epoch 30 of 30 · done").wait_for(timeout=60_000)
+            train_for(page, 30)
             page.wait_for_timeout(800)
             assert label_px(page) >= 12                     # all-heads grid: the centre stays readable
             pick(page, "Centre node", "5")

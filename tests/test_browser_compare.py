@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from test_browser import ARGS, CHROMIUM, VIEW, pick, pytestmark, server  # noqa: F401 (fixture, skip rule)
+from test_browser import ARGS, CHROMIUM, VIEW, pick, pytestmark, server, train_for  # noqa: F401 (fixture, skip rule)
 
 SECTION = ".st-key-gv_cmp_section"
 BROKEN = "[data-testid=stException], [data-testid=stAlertContentError]"
@@ -171,12 +171,7 @@ def test_every_compare_section_on_cora_and_on_an_upload(server, tmp_path):
             page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(str(edges))
             page.get_by_text("hostile.csv").first.wait_for(timeout=30_000)
             settle(page)
-            epochs = page.get_by_label("Epochs", exact=True)
-            epochs.fill("8")
-            epochs.press("Enter")
-            page.get_by_text("Epoch 0 of 8").wait_for(timeout=30_000)
-            page.get_by_role("button", name="Train", exact=True).click()
-            page.get_by_text("Epoch 8 of 8 · done").wait_for(timeout=60_000)
+            train_for(page, 8)
             settle(page)
             page.get_by_role("link", name="Compare").click()
             page.locator(SECTION).wait_for(timeout=60_000)

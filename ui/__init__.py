@@ -42,6 +42,7 @@ _STYLE = """<style>
 # Presenter mode: everything a step larger (Streamlit sizes in rem), for the back row.
 _PRESENTER_STYLE = """<style>
 html { font-size: 21px !important; }
+[data-testid=stMainBlockContainer] { padding-top: 3.4rem; }   /* below the header's sidebar button */
 [data-testid=stMainBlockContainer] h1 { font-size: 2.2rem; }
 </style>"""
 

@@ -20,6 +20,8 @@ from gatviz.attention import AttentionTable
 
 trainer, graph = ui.page("compare", "cmp.title")
 ss = st.session_state
+if ss.get("gv_shared"):   # ablation and explainers put hooks and masks on the model: not on a shared one
+    trainer = ui.shared.own_trainer()
 if not trainer.epoch:
     st.info(t("cmp.train.first"))
     st.stop()

@@ -50,3 +50,7 @@ def test_two_tabs_opening_one_link_cost_one_training():
     assert own.graph is first.graph                           # the graph is shared read-only
     run(tabs[0])
     assert tabs[0].session_state["gv_trainer"] is first and first.epoch == 6
+    assert not first.model.training          # shared runs stay in eval mode between readers
+    tabs[0].switch_page("pages/compare.py")   # hooks and masks go on a copy, never on the shared model
+    run(tabs[0])
+    assert tabs[0].session_state["gv_trainer"] is not first and first.epoch == 6

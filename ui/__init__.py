@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from . import links, runfiles, state
+from . import links, runfiles, shared, state
 from .i18n import LANGUAGES, t
 from .controls import center_picker, default_center, ensure_center, head_select, layer_select
 from .live import CHUNK_S, TICK_S, tick, train_chunk

@@ -4,8 +4,9 @@ A run defined entirely by its settings (a built-in graph, the model's settings, 
 the epochs a link asks for) is deterministic, so it is trained once per server process and
 shared read-only by every tab that asks for the same one (:func:`shared_run`, a bounded
 ``st.cache_resource`` keyed by the RunConfig and the graph's key; concurrent tabs wait for
-the one computation). A tab that trains on, or changes the epoch budget, first takes its own
-copy (:func:`own_trainer`); any other change builds a new Trainer anyway.
+the one computation). A tab that trains on, changes the epoch budget or opens the Compare page
+(whose ablations and explainers attach hooks and masks to the model) first takes its own copy
+(:func:`own_trainer`); any other change builds a new Trainer anyway.
 
 Training is bounded server-wide: at most ``MAX_TRAININGS`` chunks run at once (default:
 half the cores, at least one; ``GATVIZ_MAX_TRAININGS`` overrides). Live training asks for a
@@ -85,6 +86,9 @@ def _shared(config_json: str, graph_key: str, epochs: int, _graph) -> Trainer:
     trainer = Trainer(_graph, RunConfig.from_json(config_json))
     with slot(f"shared:{graph_key}:{hash(config_json)}"):
         trainer.step(epochs)
+    # left in eval mode: every tab's read-only forward (Explain, views) restores the mode it
+    # found, so concurrent tabs can never switch each other's dropout on
+    trainer.model.eval()
     with _lock:
         trainings["shared"] += 1
     # one line in the server log per shared training (the load test counts them)

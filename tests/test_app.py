@@ -374,11 +374,12 @@ def test_a_link_rebuilds_the_view_with_the_clis_alpha(tmp_path, capsys):
 def test_a_link_with_bad_parameters_applies_the_rest():
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in {"heads": "many", "layers": "99", "colour": "red", "hidden": "5",
-                       "dataset": "upload", "node": "no such node"}.items():
+                       "dataset": "upload", "node": "no such node", "layer": "3", "head": "11"}.items():
         at.query_params[key] = value
     run(at)
     (warning,) = [w.value for w in at.warning]
-    for name in ("heads", "layers", "colour", "uploaded graph"):
+    for name in ("heads", "layers", "colour", "uploaded graph", "layer must be from 1 to 2, not 3",
+                 "head must be from 0 to 7 in layer 1, not 11"):
         assert name in warning.replace("\\", "")
     assert at.session_state["gv_trainer"].config.hidden == 5          # the rest applied
     assert at.session_state["gv_trainer"].config.heads == 8

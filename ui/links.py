@@ -104,18 +104,36 @@ def apply_once() -> None:
             ss.gv_link_trained = int(limits.check("epochs", int(params["trained"]), label="trained"))
         except (ValueError, GatvizError):
             problems.append(f"trained must be a number of epochs, not {params['trained']!r}")
+    ss.gv_link_checks = {name for name in ("layer", "head") if name in params}   # once the model exists
     remember()
     if problems:
         ss.gv_link_problems = "; ".join(problems)
+
+
+def _model_problems(ss) -> list[str]:
+    """A link's layer or head that the model it built does not have (then the defaults stay)."""
+    config, problems = ss.gv_trainer.config, []
+    if "layer" in ss.gv_link_checks and not 0 <= ss.gv_layer < config.layers:
+        problems.append(f"layer must be from 1 to {config.layers}, not {ss.gv_layer + 1}")
+        ss.gv_layer = 0
+    heads = config.out_heads if ss.gv_layer == config.layers - 1 else config.heads
+    head = ss.gv_head
+    if "head" in ss.gv_link_checks and head not in ("all", "mean") and not 0 <= head < heads:
+        problems.append(f"head must be from 0 to {heads - 1} in layer {ss.gv_layer + 1}, not {head}")
+        ss.gv_head = "all"
+    return problems
 
 
 def train_requested() -> None:
     """Train the applied run to the link's ``trained`` epochs (after the sidebar built it)."""
     ss = st.session_state
     epochs = ss.pop("gv_link_trained", None)
-    problems = ss.pop("gv_link_problems", None)
+    problems = [p for p in [ss.pop("gv_link_problems", None)] if p]
+    if ss.get("gv_link_checks") and ss.get("gv_trainer") is not None:
+        problems += _model_problems(ss)
+        ss.gv_link_checks = None
     if problems:
-        st.warning(plain(t("link.problems", problems=problems)))
+        st.warning(plain(t("link.problems", problems="; ".join(problems))))
     trainer, applied = ss.get("gv_trainer"), ss.get("gv_applied")
     if not epochs or trainer is None or trainer.epoch >= epochs:
         return

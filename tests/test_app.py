@@ -62,6 +62,20 @@ def train_until_idle(at, limit=60) -> AppTest:
     raise AssertionError("training did not finish")
 
 
+def trained_on(page: str, query: dict | None = None, **state) -> AppTest:
+    """A fresh tab (query parameters and session state set first), trained, then on ``page``."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in state.items():
+        at.session_state[key] = value
+    run(at)
+    run(at.sidebar.button[0].click())        # Train, in whatever language the tab speaks
+    train_until_idle(at)
+    at.switch_page(page)
+    return run(at)
+
+
 def table(at):
     (frame,) = [d.value for d in at.dataframe]
     return frame

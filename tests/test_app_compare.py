@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from gatviz import compare, heads
 
-from test_app import APP, button, run, train_until_idle
+from test_app import APP, button, run, train_until_idle, trained_on
 
 
 @pytest.fixture(autouse=True)
@@ -18,15 +18,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def at():
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.session_state["gv_epochs"] = 10
-    app.session_state["gv_per_update"] = 5
-    app.session_state["gv_heads"] = 3
-    app.run()
-    run(button(app, "Train").click())
-    train_until_idle(app)
-    app.switch_page("pages/compare.py")
-    run(app)
+    app = trained_on("pages/compare.py", gv_epochs=10, gv_per_update=5, gv_heads=3)
     run(app.selectbox(key="gv_center").set_value("0"))
     return app
 

@@ -51,16 +51,9 @@ def test_the_app_in_chinese_from_a_link():
 
 
 def test_the_compare_page_in_chinese():
-    from test_app import button, run, train_until_idle
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.query_params["lang"] = "zh"
-    at.session_state["gv_epochs"] = 4
-    at.session_state["gv_per_update"] = 4
-    at.run()
-    run(button(at, "训练").click())
-    train_until_idle(at)
-    at.switch_page("pages/compare.py")
-    run(at)
+    from test_app import run, trained_on
+    at = trained_on("pages/compare.py", {"lang": "zh"}, gv_epochs=4, gv_per_update=4)
+    assert at.session_state["gv_trainer"].epoch == 4
     assert at.title[0].value == "比较：训练轮次、注意力头、层、模型、边编辑"
     assert at.radio(key="gv_cmp_section").options == [
         "训练过程", "注意力头", "层", "模型", "编辑一条边", "α 重要吗？"]

@@ -77,6 +77,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "per.update.auto": ("auto (~0.4 s of training)", "自动（约 0.4 秒训练）"),
     "per.update.help": ("1 shows every epoch: slow enough to watch attention sharpen.",
                         "设为 1 可显示每一轮：足够慢，可以看到注意力逐渐变尖锐。"),
+    "minibatch": ("Mini-batch", "小批量训练"),
+    "batch.size": ("Batch size", "批大小"),
+    "batch.size.help": ("Training nodes (seeds) per step, each with its sampled neighbourhood. 0 = full batch "
+                        "where the graph fits ({nodes} nodes, {edges} edges); past that gatviz trains in "
+                        "mini-batches of {default} by itself. Accuracy and α stay exact: they come from the "
+                        "whole graph.", "每步的训练节点（种子）数，每个种子带上采样的邻域。0 = 图放得下时全批量训练"
+                        "（{nodes} 个节点、{edges} 条边以内）；超过时 gatviz 自动按每批 {default} 个节点小批量训练。"
+                        "准确率和 α 仍是精确的：它们在整个图上计算。"),
+    "fanout": ("Fan-out", "扇出"),
+    "fanout.help": ("In-neighbours sampled per node and hop, {low} to {high}: one number for every layer (10) "
+                    "or one per layer (15,10). Used only in mini-batch mode.",
+                    "每个节点每跳采样的入邻居数，{low} 到 {high}：一个数用于所有层（10），或每层一个（15,10）。"
+                    "只在小批量训练时使用。"),
+    "mode.full": ("Training: full batch (every node and edge each step).", "训练方式：全批量（每步用全部节点和边）。"),
+    "mode.minibatch": ("Training: mini-batch, {seeds} seeds per step, fan-out {fanout}.",
+                       "训练方式：小批量，每步 {seeds} 个种子节点，扇出 {fanout}。"),
+    "mode.auto": ("Training: mini-batch (the graph is past the full-batch caps), {seeds} seeds per step, "
+                  "fan-out {fanout}.", "训练方式：小批量（图超过了全批量上限），每步 {seeds} 个种子节点，扇出 {fanout}。"),
     "train": ("Train", "训练"),
     "train.help": ("Trains up to Epochs; Stop keeps the model and Train resumes. Once Epochs are done, "
                    "Train adds Epochs more.", "训练到设定轮数；停止会保留模型，再按训练即继续。完成后再按训练会再加同样轮数。"),

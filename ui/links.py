@@ -1,7 +1,7 @@
 """Links that rebuild a view: the URL's query parameters hold everything on screen.
 
 A link carries the run's settings (``RunConfig.to_query``: only what differs from the
-defaults), how long it was trained (``trained``) and the view: ``node``, ``layer``
+defaults, mini-batch ``batch_size`` and ``fanout`` included), how long it was trained (``trained``) and the view: ``node``, ``layer``
 (from 1), ``head``, ``hops``, ``top_k``, ``encoding``, the Compare page's ``section`` and
 snapshot ``epoch``, plus ``presenter`` and ``lang``.
 The page is the URL's path. Opening a link in a fresh tab applies it once: the sidebar
@@ -34,7 +34,20 @@ VIEW = {"node": "gv_center", "layer": "gv_layer", "head": "gv_head", "hops": "gv
         "section": "gv_cmp_section", "epoch": "gv_cmp_epoch"}
 OTHER = ("trained", "presenter", "lang")
 # RunConfig fields the sidebar does not set; a link keeps them only as far as the sidebar can
-NOT_IN_SIDEBAR = {"snapshot_every", "batch_size", "fanout", "directed"}
+NOT_IN_SIDEBAR = {"snapshot_every", "directed"}
+
+
+def _link_setting(name: str, params: dict):
+    """One RunConfig field from the link, checked alone; a fan-out is checked against the
+    link's own layers (one number per layer), when those are valid."""
+    given = {name: params[name]}
+    if name == "fanout" and "layers" in params:
+        try:
+            RunConfig.from_query({"layers": params["layers"]})
+            given["layers"] = params["layers"]
+        except GatvizError:
+            pass   # the layers are named on their own
+    return getattr(RunConfig.from_query(given), name)
 
 
 def _view_value(name: str, raw: str):
@@ -68,7 +81,7 @@ def apply_once() -> None:
     problems = [f"unknown parameter {k!r}" for k in params if k not in known | set(VIEW) | set(OTHER)]
     for name in sorted(known & set(params)):
         try:
-            value = getattr(RunConfig.from_query({name: params[name]}), name)
+            value = _link_setting(name, params)
         except GatvizError as e:
             problems.append(str(e))
             continue

@@ -19,7 +19,7 @@ from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
-from . import runfiles
+from . import batching, runfiles
 from .shared import own_trainer
 from .i18n import lang, t
 from .text import USER_ERRORS, plain
@@ -27,7 +27,7 @@ from .text import USER_ERRORS, plain
 DATASETS = ("karate", "cora", "citeseer", "sbm", "dictionary")   # their names: i18n "ds.<name>"
 PER_UPDATE = ("auto", 1, 2, 5, 20)
 MODEL_FIELDS = ("model", "layers", "heads", "hidden", "out_heads", "dropout", "lr", "weight_decay", "epochs",
-                "seed")
+                "seed", "batch_size", "fanout")
 _D = RunConfig()
 
 
@@ -307,7 +307,11 @@ def sidebar() -> None:
         c1.selectbox(t("per.update"), PER_UPDATE, key="gv_per_update",
                      format_func=lambda v, lang=lang(): t("per.update.auto", lang) if v == "auto" else f"{v}",
                      help=t("per.update.help"))
+        batching.controls()
+        mode = st.empty()   # filled once the settings are applied: how the current model trains
         _read_graph(ss, report)
+        if ss.gv_trainer is not None:
+            mode.caption(batching.mode_text(ss.gv_trainer))
         _buttons(ss, buttons)
     remember(*SIDEBAR)
 
@@ -367,10 +371,12 @@ def _config(ss, report) -> RunConfig | None:
                   sbm_p_in=float(ss.gv_sbm_p_in), sbm_p_out=float(ss.gv_sbm_p_out)) if dataset == "sbm" else
              dict(dict_size=int(ss.gv_dict_size)) if dataset == "dictionary" else {})
     try:
+        limits.parse_fanout(ss.gv_fanout, int(ss.gv_layers))   # its own message for an empty field
         return RunConfig(dataset=dataset, model=ss.gv_model, layers=int(ss.gv_layers), heads=int(ss.gv_heads),
                          hidden=int(ss.gv_hidden), out_heads=int(ss.gv_out_heads), dropout=float(ss.gv_dropout),
                          lr=float(ss.gv_lr), weight_decay=float(ss.gv_weight_decay), epochs=int(ss.gv_epochs),
-                         seed=int(ss.gv_seed), device=ss.gv_device,
+                         seed=int(ss.gv_seed), device=ss.gv_device, batch_size=int(ss.gv_batch_size),
+                         fanout=str(ss.gv_fanout).strip(),
                          directed=dataset == "upload" and bool(ss.gv_directed), **graph)
     except GatvizError as e:
         report.error(plain(e))

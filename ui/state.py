@@ -38,7 +38,8 @@ SIDEBAR = {"gv_source": "Built-in", "gv_dataset": "karate", "gv_directed": False
            "gv_dict_size": getattr(_D, "dict_size", 10),
            "gv_model": _D.model, "gv_layers": _D.layers, "gv_heads": _D.heads, "gv_out_heads": _D.out_heads,
            "gv_hidden": _D.hidden, "gv_dropout": _D.dropout, "gv_lr": _D.lr, "gv_weight_decay": _D.weight_decay,
-           "gv_epochs": _D.epochs, "gv_seed": _D.seed, "gv_device": "cpu", "gv_per_update": "auto"}
+           "gv_epochs": _D.epochs, "gv_seed": _D.seed, "gv_device": "cpu", "gv_per_update": "auto",
+           "gv_batch_size": _D.batch_size, "gv_fanout": _D.fanout}
 # View widgets shared by the pages (the centre node is kept by ensure_center).
 VIEW = {"gv_layer": 0, "gv_head": "all", "gv_step_head": 0, "gv_hops": 1, "gv_top_k": 40,
         "gv_encoding": "uniform", "gv_presenter": False, "gv_step": 1, "gv_lang": "en"}

@@ -27,10 +27,52 @@ from torch_geometric.utils import add_self_loops, remove_self_loops
 from .config import RunConfig
 from .errors import GatvizError
 
-CONVS = {"gat": GATConv, "gatv2": GATv2Conv}
+def dropout(x: Tensor, p: float, training: bool, generator: torch.Generator | None = None) -> Tensor:
+    """Inverted dropout (``F.dropout``'s distribution) drawing from ``generator``.
+
+    A trainer's own generator lets sessions train at once in threads without one global
+    RNG lock and still reproduce their runs. ``rand >= p`` is ~2.5x faster than the
+    bernoulli draw of ``F.dropout`` on CPU (Cora: 4 ms of an epoch down to 1.6 ms).
+    """
+    if not training or p == 0.0:
+        return x
+    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p
+    return x * keep.to(x.dtype).mul_(1.0 / (1.0 - p))
 
 
-def feature_dropout(x: Tensor, p: float, training: bool) -> Tensor:
+class _OwnDropout:
+    """Attention dropout on alpha from the model's generator; PyG's own (``self.dropout``) is 0.
+
+    Only the draw changes: alpha in eval mode, what ``return_attention_weights`` gives, is
+    PyG's ``edge_update`` unchanged.
+    """
+    attention_dropout = 0.0
+    generator: torch.Generator | None = None
+
+    def _drop(self, alpha: Tensor) -> Tensor:
+        return dropout(alpha, self.attention_dropout, self.training, self.generator)
+
+
+class GAT1(_OwnDropout, GATConv):
+    """``GATConv`` with :class:`_OwnDropout`."""
+
+    def edge_update(self, alpha_j: Tensor, alpha_i: Tensor | None, edge_attr: Tensor | None, index: Tensor,
+                    ptr: Tensor | None, dim_size: int | None) -> Tensor:
+        return self._drop(super().edge_update(alpha_j, alpha_i, edge_attr, index, ptr, dim_size))
+
+
+class GAT2(_OwnDropout, GATv2Conv):
+    """``GATv2Conv`` with :class:`_OwnDropout`."""
+
+    def edge_update(self, x_j: Tensor, x_i: Tensor, edge_attr: Tensor | None, index: Tensor,
+                    ptr: Tensor | None, dim_size: int | None) -> Tensor:
+        return self._drop(super().edge_update(x_j, x_i, edge_attr, index, ptr, dim_size))
+
+
+CONVS = {"gat": GAT1, "gatv2": GAT2}
+
+
+def feature_dropout(x: Tensor, p: float, training: bool, generator: torch.Generator | None = None) -> Tensor:
     """Dropout that keeps a sparse CSR matrix sparse.
 
     A dense ``F.dropout`` on Cora's 2708 x 1433 bag of words draws 3.9 M
@@ -40,10 +82,10 @@ def feature_dropout(x: Tensor, p: float, training: bool) -> Tensor:
     if not training or p == 0.0:
         return x
     if x.layout == torch.sparse_csr:
-        values = F.dropout(x.values(), p, training=True)
+        values = dropout(x.values(), p, True, generator)
         return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape,
                                        check_invariants=False)
-    return F.dropout(x, p, training=True)
+    return dropout(x, p, True, generator)
 
 
 class GAT(nn.Module):
@@ -82,11 +124,24 @@ class GAT(nn.Module):
         # add_self_loops=False: forward() does PyG's loop handling once for all layers
         for _ in range(config.layers - 1):
             self.convs.append(conv(width, config.hidden, heads=config.heads, concat=True,
-                                   dropout=config.dropout, add_self_loops=False))
+                                   add_self_loops=False))
             width = config.heads * config.hidden
         self.convs.append(conv(width, num_classes, heads=config.out_heads, concat=False,
-                               dropout=config.dropout, add_self_loops=False))
+                               add_self_loops=False))
+        for c in self.convs:
+            c.attention_dropout = config.dropout
         self._loops: tuple[Tensor, int, Tensor] | None = None
+
+    @property
+    def generator(self) -> torch.Generator | None:
+        """Where every dropout of this model draws from (None: torch's global RNG)."""
+        return self.__dict__.get("_generator")
+
+    @generator.setter
+    def generator(self, value: torch.Generator | None) -> None:
+        self.__dict__["_generator"] = value
+        for c in self.convs:
+            c.generator = value
 
     def with_self_loops(self, edge_index: Tensor, num_nodes: int) -> Tensor:
         """What each PyG GAT layer would do by default: drop existing self-loops, append one
@@ -105,7 +160,7 @@ class GAT(nn.Module):
                               "(gatviz.compare.gcn_weights)")
         attention, inputs = [], []
         edge_index = self.with_self_loops(edge_index, x.size(0))
-        x = feature_dropout(x, self.dropout, self.training)
+        x = feature_dropout(x, self.dropout, self.training, self.generator)
         for layer, conv in enumerate(self.convs):
             inputs.append(x)
             if return_attention:
@@ -115,7 +170,7 @@ class GAT(nn.Module):
                 x = conv(x, edge_index)
             if layer < len(self.convs) - 1:
                 x = F.elu(x)
-                x = F.dropout(x, self.dropout, training=self.training)
+                x = dropout(x, self.dropout, self.training, self.generator)
         if return_inputs:
             return x, attention, inputs
         return (x, attention) if return_attention else x

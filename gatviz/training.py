@@ -8,6 +8,7 @@ scrubber.
 """
 from __future__ import annotations
 
+import copy
 import threading
 import time
 import warnings
@@ -24,8 +25,9 @@ from .model import GAT
 
 SPARSE_BELOW = 0.3            # feature density under which x is kept as sparse CSR
 SNAPSHOT_BUDGET = 50_000_000  # bytes held by snapshots; never exceeded (older ones are thinned)
-# One global RNG is shared by all threads (Streamlit runs a thread per session):
-# holding this lock while a chunk runs keeps every session's run reproducible.
+# Full-batch training draws its dropout from the trainer's own generator, so sessions
+# (threads) train at once. Building a model and mini-batch sampling use torch's one
+# global RNG: this lock keeps those runs reproducible when several threads train.
 _RNG_LOCK = threading.Lock()
 
 
@@ -68,6 +70,9 @@ class Trainer:
             torch.manual_seed(config.seed)
             self.model = GAT(graph.data.x.size(1), graph.num_classes, config)
             self._rng = torch.get_rng_state()
+        # Held for one epoch at a time: a reader (the app's view) waits at most an epoch
+        # while another thread trains, and never sees half-updated weights.
+        self.lock = threading.RLock()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr,
                                           weight_decay=config.weight_decay)
         self.epoch = 0
@@ -86,6 +91,23 @@ class Trainer:
                                f"mini-batches of {self.batches.batch_size} nodes, fanout {config.fanout}")
         self._move(self.device)
 
+    def __deepcopy__(self, memo: dict) -> "Trainer":
+        """A copy that trains on alone: its own lock, model, optimizer, generator and history.
+
+        The graph and the input tensors are never written to: shared, not copied (a sparse
+        CSR x cannot be deep-copied).
+        """
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        for shared in (self.graph, self.x, self.edge_index, self.y, *self.masks.values()):
+            memo.setdefault(id(shared), shared)
+        with self.lock:
+            for key, value in self.__dict__.items():
+                if key != "lock":
+                    new.__dict__[key] = copy.deepcopy(value, memo)
+        new.lock = threading.RLock()
+        return new
+
     def _move(self, device: torch.device) -> None:
         data = self.graph.data
         x = data.x
@@ -98,6 +120,12 @@ class Trainer:
         self.y = data.y.to(device)
         self.masks = {k: getattr(data, f"{k}_mask").to(device) for k in ("train", "val", "test")}
         self.model.to(device)
+        # the full-batch dropout stream: seeded by the run, continued where it was on a move
+        generator = torch.Generator(device).manual_seed(self.config.seed)
+        old = self.model.generator
+        if old is not None and old.device == generator.device:
+            generator.set_state(old.get_state())
+        self.model.generator = generator
         for state in self.optimizer.state.values():
             for k, v in state.items():
                 if torch.is_tensor(v) and v.dim() > 0:
@@ -122,15 +150,19 @@ class Trainer:
 
     def _step(self, epochs: int) -> list[dict]:
         rows = []
-        with _RNG_LOCK:
-            outer = torch.get_rng_state()
-            torch.set_rng_state(self._rng)
-            try:
-                for _ in range(epochs):
+        for _ in range(epochs):
+            with self.lock:
+                if self.batches is None:   # dropout draws from the model's generator
                     rows.append(self._epoch())
-            finally:
-                self._rng = torch.get_rng_state()
-                torch.set_rng_state(outer)
+                    continue
+                with _RNG_LOCK:            # the sampler draws from the global RNG: swap in the run's
+                    outer = torch.get_rng_state()
+                    torch.set_rng_state(self._rng)
+                    try:
+                        rows.append(self._epoch())
+                    finally:
+                        self._rng = torch.get_rng_state()
+                        torch.set_rng_state(outer)
         return rows
 
     def _epoch(self) -> dict:
@@ -183,19 +215,21 @@ class Trainer:
 
     def attention(self) -> attention.AttentionTable:
         """alpha and raw scores e_ij of the current model, eval mode (cached per epoch)."""
-        if self._attention is None or self._attention.epoch != self.epoch:
-            logits, self._attention = attention.extract(self.model, self.x, self.edge_index, self.epoch)
-            self._logits = logits
-        return self._attention
+        with self.lock:
+            if self._attention is None or self._attention.epoch != self.epoch:
+                logits, self._attention = attention.extract(self.model, self.x, self.edge_index, self.epoch)
+                self._logits = logits
+            return self._attention
 
     def logits(self) -> torch.Tensor:
         """Eval-mode logits (N, C) of the current model (cached with the attention)."""
-        if self._logits is None:
-            if self.model.has_attention:
-                self.attention()
-            else:
-                self._logits = self._eval_logits()
-        return self._logits
+        with self.lock:
+            if self._logits is None:
+                if self.model.has_attention:
+                    self.attention()
+                else:
+                    self._logits = self._eval_logits()
+            return self._logits
 
     def _eval_logits(self) -> torch.Tensor:
         was_training = self.model.training

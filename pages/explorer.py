@@ -17,7 +17,7 @@ from ui.i18n import lang, t
 from gatviz import attention, exports, render, synthetic, uniformity
 from gatviz import encoding as encoding_mod
 
-ui.page("attention explorer", "explorer.title")
+ui.page("attention explorer", "explorer.title", trains=True)
 ss = st.session_state
 st.text(ss.gv_graph.report.lines()[0])
 

@@ -144,16 +144,36 @@ def test_train_stop_resume_and_extend():
     assert at.session_state["gv_trainer"].epoch == 0 and at.session_state["gv_trainer"] is not trainer
 
 
-def test_chunks_adapt_towards_a_fraction_of_a_second():
-    at = start(gv_epochs=1000)
+def test_train_runs_in_a_thread_that_stop_ends_between_epochs():
+    at = start(gv_epochs=100_000)
     trainer = at.session_state["gv_trainer"]
     run(button(at, "Train").click())
-    first = at.session_state["gv_chunk"]
-    assert trainer.epoch == 2 and 2 < first <= 8         # karate is fast: grow, at most 4x a chunk
-    run(at)
-    assert trainer.epoch == 2 + first and at.session_state["gv_chunk"] >= first
+    runner = at.session_state["gv_runner"]
+    assert runner.alive and at.session_state["gv_training"]
+    deadline = time.monotonic() + 30
+    while trainer.epoch < 5 and time.monotonic() < deadline:   # it trains while no script runs
+        time.sleep(0.05)
+    assert trainer.epoch >= 5
     run(button(at, "Stop").click())
-    assert not at.session_state["gv_training"] and trainer.epoch == 2 + first
+    assert not at.session_state["gv_training"] and not runner.alive
+    stopped = trainer.epoch
+    time.sleep(0.3)
+    assert trainer.epoch == stopped and len(trainer.history) == stopped
+    run(button(at, "Train").click())                       # Train resumes the same model
+    assert at.session_state["gv_trainer"] is trainer and at.session_state["gv_runner"].alive
+    run(button(at, "Stop").click())
+
+
+def test_epochs_per_update_trains_that_many_epochs_a_tick():
+    at = start(gv_epochs=50, gv_per_update=2)
+    trainer = at.session_state["gv_trainer"]
+    run(button(at, "Train").click())
+    time.sleep(0.5)                                        # no tick meanwhile: no more epochs
+    assert trainer.epoch == 2
+    run(at)
+    time.sleep(0.3)
+    assert trainer.epoch == 4
+    run(button(at, "Stop").click())
 
 
 def test_switch_node_head_layer_without_training():

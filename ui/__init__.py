@@ -15,14 +15,16 @@ import torch
 from . import links, runfiles, shared, state
 from .i18n import LANGUAGES, t
 from .controls import center_picker, default_center, ensure_center, head_select, layer_select
-from .live import CHUNK_S, TICK_S, tick, train_chunk
+from . import live
+from .live import TICK_S, tick, train_chunk
 from .network import ensure_static, network
 from .sidebar import pending_banner, sidebar
 from .text import USER_ERRORS, head_label, plain
 
-# Sessions train in Streamlit's script threads, one chunk at a time (the trainer's RNG
-# lock). Intra-op threads only fight each other there: on 2 busy cores a karate epoch
-# took 80 ms with 2 threads and 4 ms with 1, a Cora epoch 120-230 ms against 24 ms.
+# Sessions train in threads of their own (ui.live), at most one per core at once
+# (ui.shared.MAX_TRAININGS). Intra-op threads only fight each other there: on 2 busy
+# cores a karate epoch took 80 ms with 2 threads and 4 ms with 1, a Cora epoch 120-230 ms
+# against 24 ms.
 torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,9 +73,12 @@ def frame(title: str) -> None:
     links.train_requested()
 
 
-def page(name: str, title_key: str):
+def page(name: str, title_key: str, trains: bool = False):
     """Start a page: :func:`frame`, its title, and the tab's (trainer, graph); stops the page
-    with a hint while no graph is loaded."""
+    with a hint while no graph is loaded. Only a page that ``trains`` (the Explorer) lets the
+    training thread go on; another reads the model directly, so training holds meanwhile."""
+    if not trains:
+        live.hold()
     frame(name)
     st.title(t(title_key))
     ss = st.session_state
@@ -83,6 +88,6 @@ def page(name: str, title_key: str):
     return ss.gv_trainer, ss.gv_graph
 
 
-__all__ = ["page", "links", "CHUNK_S", "TICK_S", "USER_ERRORS", "center_picker", "default_center", "ensure_center",
+__all__ = ["page", "links", "TICK_S", "USER_ERRORS", "center_picker", "default_center", "ensure_center",
            "ensure_static", "frame", "head_label", "head_select", "layer_select", "network",
-           "pending_banner", "plain", "sidebar", "state", "tick", "train_chunk"]
+           "live", "pending_banner", "plain", "sidebar", "state", "tick", "train_chunk"]

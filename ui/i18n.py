@@ -74,7 +74,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "seed": ("Seed", "随机种子"),
     "device": ("Device", "设备"),
     "per.update": ("Epochs per update", "每次刷新的轮数"),
-    "per.update.auto": ("auto (~0.4 s of training)", "自动（约 0.4 秒训练）"),
+    "per.update.auto": ("auto (full speed)", "自动（全速）"),
     "per.update.help": ("1 shows every epoch: slow enough to watch attention sharpen.",
                         "设为 1 可显示每一轮：足够慢，可以看到注意力逐渐变尖锐。"),
     "minibatch": ("Mini-batch", "小批量训练"),

@@ -1,7 +1,21 @@
-"""Live training: one chunk of epochs per fragment rerun, sized to take about CHUNK_S."""
+"""Live training: a tab's run trains in a background thread; the page shows it on a timer.
+
+The thread trains epoch after epoch (the trainer's lock is held one epoch at a time, so
+the view reads a consistent model between epochs) while the Explorer's two fragments
+rerun every TICK_S to draw the curves and the newest eval-mode attention. The page no
+longer waits for the training nor the training for the page: the run takes about the
+library's own time. At most ``shared.MAX_TRAININGS`` threads train at once; the others
+wait in a FIFO queue, asking again every 50 ms ("waiting: N ahead of you").
+
+A thread stops at the end of the budget, on Stop / Reset / new settings, when the tab
+has not looked for ABANDONED_S (closed), and holds (between two epochs) while the tab
+shows a page that reads the model directly (Explain, Compare).
+"""
 from __future__ import annotations
 
+import threading
 import time
+import traceback
 import uuid
 
 import streamlit as st
@@ -10,8 +24,102 @@ from . import shared
 from .i18n import t
 from .text import USER_ERRORS
 
-TICK_S = 0.6            # live training: the fragment reruns this often...
-CHUNK_S = 0.4           # ...and trains about this long per run
+TICK_S = 0.7            # the Explorer redraws this often while training
+SLOT_S = 0.4            # a thread gives its training slot back this often (queue fairness)
+ABANDONED_S = 15.0      # no tick for this long: the tab is gone, the thread stops
+FINISH_WAIT_S = 0.6     # a tick waits this long at most for a run that is about to finish
+
+
+class Runner:
+    """Trains ``trainer`` in a daemon thread until its budget, ``stop()`` or an error.
+
+    ``per_update``: None trains continuously; n trains n epochs per :meth:`look`
+    (the sidebar's "epochs per update", to watch every epoch).
+    """
+
+    def __init__(self, trainer, sid: str, per_update: int | None = None):
+        self.trainer, self.sid, self.per_update = trainer, sid, per_update
+        self.waiting = 0                    # trainings ahead of this one in the queue
+        self.error: str | None = None       # why it stopped early (the page words it)
+        self.seen = time.monotonic()        # the tab's last look
+        self.done = threading.Event()
+        self._stop = threading.Event()
+        self._hold = threading.Event()
+        self._granted = threading.Semaphore(0)
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"gatviz-train-{sid[:8]}")
+        self.thread.start()
+
+    # ------------------------------------------------------------ the page's side
+    def look(self, grant: bool = True) -> None:
+        """The tab is alive and shows the Explorer: train on (``grant``: n more epochs if stepping)."""
+        self.seen = time.monotonic()
+        self._hold.clear()
+        if self.per_update and grant:
+            self._granted.release()
+
+    def hold(self) -> None:
+        """Pause between two epochs; returns once no epoch is running."""
+        self._hold.set()
+        with self.trainer.lock:
+            pass
+
+    def stop(self, wait: float = 5.0) -> None:
+        self._stop.set()
+        self._granted.release()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(wait)
+
+    @property
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def wait_finish(self) -> bool:
+        """Wait (at most FINISH_WAIT_S) when the run is about to finish; True once it has."""
+        history = self.trainer.history[-20:]
+        per_epoch = sum(r["seconds"] for r in history) / len(history) if history else 0.01
+        if self.trainer.remaining * per_epoch <= FINISH_WAIT_S and not self.per_update:
+            self.done.wait(FINISH_WAIT_S)
+        return self.done.is_set()
+
+    # ------------------------------------------------------------ the thread
+    def _run(self) -> None:
+        trainer = self.trainer
+        try:
+            while trainer.remaining > 0 and not self._stop.is_set():
+                if time.monotonic() - self.seen > ABANDONED_S:
+                    return
+                if self._hold.is_set():
+                    time.sleep(0.05)
+                    continue
+                if self.per_update and not self._granted.acquire(timeout=0.25):
+                    continue
+                self.waiting = shared.try_slot(self.sid)
+                if self.waiting:
+                    if self.per_update:
+                        self._granted.release()
+                    time.sleep(0.05)
+                    continue
+                try:
+                    self._train(self.per_update or trainer.remaining)
+                finally:
+                    shared.release(self.sid)
+        except USER_ERRORS as e:   # (the page words it: this thread has no session for t())
+            self.error = str(e)
+        except Exception as e:   # never silent: the page says it, the log has the traceback
+            traceback.print_exc()
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.done.set()
+
+    def _train(self, epochs: int) -> None:
+        """Up to ``epochs`` epochs, one at a time, within SLOT_S (then the slot goes back)."""
+        end = time.monotonic() + SLOT_S
+        for _ in range(min(epochs, self.trainer.remaining)):
+            if self._stop.is_set() or self._hold.is_set():
+                return
+            self.trainer.step(1)
+            if time.monotonic() > end and not self.per_update:
+                return
 
 
 def tick() -> float | None:
@@ -19,35 +127,59 @@ def tick() -> float | None:
     return TICK_S if st.session_state.gv_training else None
 
 
-def train_chunk() -> bool:
-    """Train one chunk if training is on; True when this chunk finished the run.
+def _per_update() -> int | None:
+    value = st.session_state.get("gv_per_update", "auto")
+    return None if value == "auto" else int(value)
 
-    The chunk adapts so that it takes about CHUNK_S seconds (or is the
-    sidebar's fixed "epochs per update").
+
+def start() -> None:
+    """Train the tab's trainer in the background (Train pressed); a runner already there goes on."""
+    ss = st.session_state
+    runner = ss.get("gv_runner")
+    if (runner is not None and runner.alive and runner.trainer is ss.gv_trainer
+            and runner.per_update == _per_update()):
+        runner.look()
+        return
+    stop()
+    sid = ss.setdefault("gv_sid", uuid.uuid4().hex)
+    ss.gv_runner = Runner(ss.gv_trainer, sid, _per_update())
+    ss.gv_runner.look()
+    ss.gv_runner_fresh = True   # this script run's tick grants no second step
+
+
+def stop() -> None:
+    """Stop the tab's training thread (Stop, Reset, new settings); returns once it has."""
+    runner = st.session_state.get("gv_runner")
+    if runner is not None:
+        runner.stop()
+        st.session_state.gv_runner = None
+
+
+def hold() -> None:
+    """A page that reads the model directly: training pauses between two epochs."""
+    runner = st.session_state.get("gv_runner")
+    if runner is not None and runner.alive:
+        runner.hold()
+
+
+def train_chunk() -> bool:
+    """The Explorer's tick while training: keep the thread going; True when the run ended now.
+
+    Also sets ``gv_waiting`` (trainings ahead in the queue) and, on an error, ``gv_message``.
     """
     ss = st.session_state
-    trainer = ss.gv_trainer
-    if not ss.gv_training or trainer is None:
+    if not ss.gv_training or ss.gv_trainer is None:
         return False
-    fixed = ss.gv_per_update != "auto"
-    n = min(int(ss.gv_per_update) if fixed else ss.gv_chunk, trainer.remaining)
-    if n > 0:
-        sid = ss.setdefault("gv_sid", uuid.uuid4().hex)
-        ss.gv_waiting = shared.wait_slot(sid, CHUNK_S)   # at most MAX_TRAININGS chunks run at once
-        if ss.gv_waiting:
-            return False
-        start = time.perf_counter()
-        try:
-            trainer.step(n)
-        except USER_ERRORS as e:
-            ss.gv_training, ss.gv_message = False, t("training.stopped", error=e)
-            return True
-        finally:
-            shared.release(sid)
-        took = max(time.perf_counter() - start, 1e-3)
-        if not fixed:   # aim at CHUNK_S, growing at most 4x per chunk
-            ss.gv_chunk = max(1, min(4 * n, round(n * CHUNK_S / took), 5000))
-    if trainer.remaining == 0:
-        ss.gv_training = False
-        return True
-    return False
+    runner = ss.get("gv_runner")
+    if (runner is None or runner.trainer is not ss.gv_trainer or runner.per_update != _per_update()
+            or (runner.done.is_set() and not runner.error and ss.gv_trainer.remaining)):
+        start()   # a new run, "epochs per update" changed, or a thread that stopped while the tab was away
+        runner = ss.gv_runner
+    runner.look(grant=not ss.pop("gv_runner_fresh", False))
+    ss.gv_waiting = runner.waiting
+    if not runner.wait_finish():
+        return False
+    if runner.error:
+        ss.gv_message = t("training.stopped", error=runner.error)
+    ss.gv_training, ss.gv_runner = False, None
+    return True

@@ -8,9 +8,9 @@ the one computation). A tab that trains on, changes the epoch budget or opens th
 (whose ablations and explainers attach hooks and masks to the model) first takes its own copy
 (:func:`own_trainer`); any other change builds a new Trainer anyway.
 
-Training is bounded server-wide: at most ``MAX_TRAININGS`` chunks run at once (default:
-half the cores, at least one; ``GATVIZ_MAX_TRAININGS`` overrides). Live training asks for a
-slot every tick (:func:`try_slot`) and, when none is free, the page says how many are ahead
+Training is bounded server-wide: at most ``MAX_TRAININGS`` training threads run at once (default:
+one per core; ``GATVIZ_MAX_TRAININGS`` overrides). A training thread (ui.live) asks for a
+slot every 50 ms (:func:`try_slot`) and, when none is free, the page says how many are ahead
 in the queue (first come, first served; a tab that stops asking leaves the queue).
 """
 from __future__ import annotations
@@ -27,7 +27,8 @@ import streamlit as st
 from gatviz import RunConfig
 from gatviz.training import Trainer
 
-MAX_TRAININGS = max(1, int(os.environ.get("GATVIZ_MAX_TRAININGS", 0)) or (os.cpu_count() or 2) // 2)
+# one training thread per core (each on one torch thread): more would only share the cores
+MAX_TRAININGS = max(1, int(os.environ.get("GATVIZ_MAX_TRAININGS", 0)) or len(os.sched_getaffinity(0)))
 STALE_S = 5.0            # a waiting tab that has not asked again for this long has left
 _lock = threading.Lock()
 _running: set[str] = set()
@@ -105,9 +106,6 @@ def own_trainer() -> Trainer:
     """This tab's trainer, copied first if it is a shared run (graph and inputs stay shared: read-only)."""
     ss = st.session_state
     if ss.get("gv_shared"):
-        trainer = ss.gv_trainer
-        # the inputs are never written to: shared, not copied (a sparse CSR x cannot be deep-copied)
-        inputs = [trainer.graph, trainer.x, trainer.edge_index, trainer.y, *trainer.masks.values()]
-        ss.gv_trainer = copy.deepcopy(trainer, memo={id(v): v for v in inputs})
+        ss.gv_trainer = copy.deepcopy(ss.gv_trainer)   # Trainer.__deepcopy__ keeps the inputs shared
         ss.gv_shared = False
     return ss.gv_trainer

@@ -19,7 +19,7 @@ from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
-from . import batching, runfiles
+from . import batching, live, runfiles
 from .shared import own_trainer
 from .i18n import lang, t
 from .text import USER_ERRORS, plain
@@ -104,7 +104,8 @@ def _make_current(trainer: Trainer, applied: Applied, graph: graphs.Graph) -> No
             ss.pop("gv_center", None)
             ss.get("gv_keep", {}).pop("gv_center", None)
     ss.gv_trainer, ss.gv_shared, ss.gv_applied = trainer, False, applied
-    ss.gv_training, ss.gv_pending, ss.gv_chunk = False, None, 2
+    live.stop()   # the previous model's training thread, if any
+    ss.gv_training, ss.gv_pending = False, None
 
 
 def _apply(wanted: Wanted) -> None:
@@ -220,9 +221,11 @@ def _on_train() -> None:
             return
         trainer.config = trainer.config.replace(epochs=min(trainer.epoch + ss.gv_applied.config.epochs, most))
     ss.gv_training = True
+    live.start()   # trains from now on, while the page draws
 
 
 def _on_stop() -> None:
+    live.stop()
     st.session_state.gv_training = False
 
 

@@ -8,7 +8,7 @@ Per tab, ``st.session_state`` holds:
     gv_applied            :class:`Applied`: what the trainer was built from
     gv_wanted             :class:`Wanted`: what the sidebar selects now (None if invalid)
     gv_pending            gv_wanted, while it waits for "Discard trained model and apply"
-    gv_training           True while the Explorer's fragment trains on a timer
+    gv_training           True while the tab's run trains (ui.live: a thread; gv_runner)
     gv_center             the centre node's name, shared by every page
     gv_clicked            a name clicked in the network view, until the page re-centres
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
@@ -93,7 +93,6 @@ def init() -> None:
     for key in OBJECTS:
         ss.setdefault(key, None)
     ss.setdefault("gv_training", False)
-    ss.setdefault("gv_chunk", 2)
     ss.setdefault("gv_rng", random.Random(0))
 
 

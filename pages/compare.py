@@ -5,18 +5,21 @@ importance) and draws; only the chosen section computes. Heavier answers (ablati
 importance, three trained models) are kept per trainer and epoch in ``gv_cmp_cache``. Node and
 class names are text: tables, ``st.text`` and the network view only, or ``ui.plain`` in markdown.
 """
-import tempfile
-from pathlib import Path
-
-import numpy as np
-import pandas as pd
 import streamlit as st
-import torch
 
 import ui
-from ui.i18n import lang, t
-from gatviz import compare, edits, heads, importance, render, timeline
-from gatviz.attention import AttentionTable
+
+# the title and a skeleton first: on a cold server the imports below take ~3 s
+ui.boot.skeleton("cmp.title")
+
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from ui.i18n import lang, t  # noqa: E402
+from gatviz import compare, edits, heads, importance, render, timeline  # noqa: E402
+from gatviz.attention import AttentionTable  # noqa: E402
 
 trainer, graph = ui.page("compare", "cmp.title")
 ss = st.session_state
@@ -61,7 +64,7 @@ def draw(table, layer: int, head, key: str, hops: int = 1, predictions=True, not
         payload["note"] = note
     if title is not None:   # the panel shows something other than one head's alpha
         payload["panels"][0].update(title=title, entropy=None)
-    ui.network(payload, key=key)
+    ui.draw_view(payload, key=key)
 
 
 def over_training() -> None:

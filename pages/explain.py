@@ -5,13 +5,17 @@ from the layer's real input and parameters in eval mode; the page checks its α 
 PyG's ``return_attention_weights`` and shows the difference. Node names are text: they go
 into tables and ``st.text`` only, never into markdown or ``st.latex``.
 """
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 import ui
-from ui.i18n import t
-from gatviz import explain
+
+# the title and a skeleton first: on a cold server the imports below take ~3 s
+ui.boot.skeleton("explain.title")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from ui.i18n import t  # noqa: E402
+from gatviz import explain  # noqa: E402
 
 trainer, graph = ui.page("explain α step by step", "explain.title")
 ss = st.session_state

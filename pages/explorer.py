@@ -5,17 +5,20 @@ a timer (a chunk of epochs and the growing curves, then the view from the newest
 eval pass). A widget of the view reruns only the view: switching node, head or
 layer never retrains, resends no curves, and reuses the graph's cached layout.
 """
-import re
-import time
-
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 import ui
-from ui.i18n import lang, t
-from gatviz import attention, exports, render, synthetic, uniformity
-from gatviz import encoding as encoding_mod
+
+# the title and a skeleton first: on a cold server the imports below take ~3 s
+ui.boot.skeleton("explorer.title")
+
+import re  # noqa: E402
+import time  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from ui.i18n import lang, t  # noqa: E402
+from gatviz import attention, exports, render, synthetic, uniformity  # noqa: E402
+from gatviz import encoding as encoding_mod  # noqa: E402
 
 ui.page("attention explorer", "explorer.title", trains=True)
 ss = st.session_state
@@ -35,11 +38,12 @@ def curves(trainer) -> None:
         status = t("waiting", ahead=ss.gv_waiting)
     st.progress(min(trainer.epoch / target, 1.0) if target else 1.0,
                 text=t("epoch.of", epoch=trainer.epoch, epochs=target) + status)
-    if not trainer.history:
+    history = trainer.history[:]   # a copy: the training thread appends meanwhile
+    if not history:
         st.info(t("press.train"))
         return
-    frame = pd.DataFrame(trainer.history).set_index("epoch")
-    last = trainer.history[-1]
+    frame = pd.DataFrame(history).set_index("epoch")
+    last = history[-1]
     acc = "  ·  ".join(f"{split} **{'n/a' if np.isnan(v) else format(v, '.0%')}**"
                        for split, v in ((s, last[f"{s}_acc"]) for s in ("train", "val", "test")))
     st.markdown(f"{t('accuracy')}: {acc}")
@@ -149,7 +153,7 @@ def body(start: float) -> None:
                           # before training every node would wear the "wrong" ring
                           predictions=trainer.predictions().numpy() if trainer.epoch else None)
     payload["file_stem"] = stem   # the PNG and HTML downloads are named after the view
-    ui.network(payload)
+    ui.draw_view(payload)
     st.caption(t("view.help"))
     dictionary_note(att, graph, center, layer, head)
     heads_verdict(att, graph, layer)

@@ -1,93 +1,39 @@
 """Streamlit-side helpers shared by the pages (the library, ``gatviz/``, never imports Streamlit).
 
-One concern per module: ``state`` (what a tab holds, carried across pages), ``sidebar``
-(settings, Train / Stop / Reset), ``live`` (training in chunks), ``network`` (the view
-component, its script in ``network.js``), ``controls`` (centre node, layer, head) and
-``text`` (user text made safe). Every page starts with :func:`frame`.
+One concern per module: ``frame`` (what every page starts with), ``state`` (what a tab
+holds, carried across pages), ``sidebar`` (settings, Train / Stop / Reset), ``live``
+(training in a thread per tab), ``network`` (the view component, its script in
+``network.js``), ``controls`` (centre node, layer, head), ``text`` (user text made safe)
+and ``boot`` (what a page draws while torch and PyG load). Every page starts with
+:func:`page`.
+
+The names below load their module on first use (PEP 562): ``import ui`` costs nothing,
+so that a page draws its title and a skeleton of the view before the ~3 s import of
+torch and PyG on a cold server.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
 
-import streamlit as st
-import torch
-
-from . import links, runfiles, shared, state
-from .i18n import LANGUAGES, t
-from .controls import center_picker, default_center, ensure_center, head_select, layer_select
-from . import live
-from .live import TICK_S, tick, train_chunk
-from .network import ensure_static, network
-from .sidebar import pending_banner, sidebar
-from .text import USER_ERRORS, head_label, plain
-
-# Sessions train in threads of their own (ui.live), at most one per core at once
-# (ui.shared.MAX_TRAININGS). Intra-op threads only fight each other there: on 2 busy
-# cores a karate epoch took 80 ms with 2 threads and 4 ms with 1, a Cora epoch 120-230 ms
-# against 24 ms.
-torch.set_num_threads(1)
-
-ROOT = Path(__file__).resolve().parents[1]
-# Material icons ship with Streamlit (no emoji font needed on a lecture machine)
-PAGES = (("pages/explorer.py", "page.explorer", ":material/hub:"),
-         ("pages/explain.py", "page.explain", ":material/calculate:"),
-         ("pages/compare.py", "page.compare", ":material/compare_arrows:"))
-# Projector legibility: less empty space above the title, no truncated labels in narrow columns.
-_STYLE = """<style>
-[data-testid=stMainBlockContainer] { padding: 1.6rem 1.8rem 3rem 1.8rem; }
-[data-testid=stMainBlockContainer] h1 { font-size: 2.1rem; padding-top: 0.2rem; }
-[data-testid=stSidebarUserContent] { padding-top: 0.8rem; }
-[data-testid=stWidgetLabel] p { white-space: normal; overflow-wrap: break-word; }
-</style>"""
+_FROM = {"page": "frame", "frame": "frame", "PAGES": "frame",
+         "center_picker": "controls", "default_center": "controls", "ensure_center": "controls",
+         "head_select": "controls", "layer_select": "controls",
+         "TICK_S": "live", "tick": "live", "train_chunk": "live",
+         "ensure_static": "network", "draw_view": "network",
+         "pending_banner": "sidebar", "sidebar": "sidebar",
+         "USER_ERRORS": "text", "head_label": "text", "plain": "text"}
+_MODULES = {"boot", "controls", "frame", "i18n", "links", "live", "network", "runfiles", "shared", "sidebar",
+            "state", "text"}
 
 
-# Presenter mode: everything a step larger (Streamlit sizes in rem), for the back row.
-_PRESENTER_STYLE = """<style>
-html { font-size: 21px !important; }
-[data-testid=stMainBlockContainer] { padding-top: 3.4rem; }   /* below the header's sidebar button */
-[data-testid=stMainBlockContainer] h1 { font-size: 2.2rem; }
-</style>"""
+def __getattr__(name: str):
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _FROM:
+        value = getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ui' has no attribute {name!r}")
 
 
-def frame(title: str) -> None:
-    """What every page starts with: state carried over, a link applied, page config,
-    navigation, sidebar; then a linked run is trained."""
-    state.init()
-    links.apply_once()
-    presenter = bool(st.session_state.gv_presenter)
-    st.set_page_config(page_title=f"gatviz: {title}", page_icon="🕸️", layout="wide",
-                       initial_sidebar_state="collapsed" if presenter else "auto")
-    ensure_static()
-    st.html(_STYLE + (_PRESENTER_STYLE if presenter else ""))
-    with st.sidebar:
-        for path, label, icon in PAGES:
-            if (ROOT / path).exists():
-                st.page_link(path, label=t(label), icon=icon)
-        c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
-        c1.selectbox("Language / 语言", list(LANGUAGES), key="gv_lang", format_func=LANGUAGES.get,
-                     label_visibility="collapsed")
-        c2.toggle(t("presenter"), key="gv_presenter", help=t("presenter.help"))
-        state.remember("gv_presenter", "gv_lang")
-    sidebar()
-    pending_banner()
-    links.train_requested()
-
-
-def page(name: str, title_key: str, trains: bool = False):
-    """Start a page: :func:`frame`, its title, and the tab's (trainer, graph); stops the page
-    with a hint while no graph is loaded. Only a page that ``trains`` (the Explorer) lets the
-    training thread go on; another reads the model directly, so training holds meanwhile."""
-    if not trains:
-        live.hold()
-    frame(name)
-    st.title(t(title_key))
-    ss = st.session_state
-    if ss.gv_trainer is None:
-        st.info(t("choose.graph"))
-        st.stop()
-    return ss.gv_trainer, ss.gv_graph
-
-
-__all__ = ["page", "links", "TICK_S", "USER_ERRORS", "center_picker", "default_center", "ensure_center",
-           "ensure_static", "frame", "head_label", "head_select", "layer_select", "network",
-           "live", "pending_banner", "plain", "sidebar", "state", "tick", "train_chunk"]
+__all__ = sorted({*_FROM, *_MODULES})

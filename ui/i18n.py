@@ -74,6 +74,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "seed": ("Seed", "随机种子"),
     "device": ("Device", "设备"),
     "per.update": ("Epochs per update", "每次刷新的轮数"),
+    "boot.loading": ("Loading torch and PyTorch Geometric (a few seconds, once per server)…",
+                     "正在加载 torch 与 PyTorch Geometric（每次启动服务器只需几秒）…"),
     "per.update.auto": ("auto (full speed)", "自动（全速）"),
     "per.update.help": ("1 shows every epoch: slow enough to watch attention sharpen.",
                         "设为 1 可显示每一轮：足够慢，可以看到注意力逐渐变尖锐。"),

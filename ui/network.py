@@ -62,6 +62,6 @@ def _on_click(key: str) -> None:
         st.session_state.gv_clicked = name
 
 
-def network(payload: dict, key: str = "gv_view") -> None:
+def draw_view(payload: dict, key: str = "gv_view") -> None:
     """Draw a render.view payload; a click on a node re-centres the view on it."""
     _component(key=key, data={"payload": payload, "assets": _asset_urls()}, on_click_change=partial(_on_click, key))

@@ -1,0 +1,79 @@
+"""What every page starts with: state carried over, a link applied, page config, navigation,
+the sidebar (:func:`frame`), then the title and the tab's model (:func:`page`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from . import links, live, state
+from .i18n import LANGUAGES, t
+from .network import ensure_static
+from .sidebar import pending_banner, sidebar
+
+# Sessions train in threads of their own (ui.live), at most one per core at once
+# (ui.shared.MAX_TRAININGS). Intra-op threads only fight each other there: on 2 busy
+# cores a karate epoch took 80 ms with 2 threads and 4 ms with 1, a Cora epoch 120-230 ms
+# against 24 ms.
+torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parents[1]
+# Material icons ship with Streamlit (no emoji font needed on a lecture machine)
+PAGES = (("pages/explorer.py", "page.explorer", ":material/hub:"),
+         ("pages/explain.py", "page.explain", ":material/calculate:"),
+         ("pages/compare.py", "page.compare", ":material/compare_arrows:"))
+# Projector legibility: less empty space above the title, no truncated labels in narrow columns.
+_STYLE = """<style>
+[data-testid=stMainBlockContainer] { padding: 1.6rem 1.8rem 3rem 1.8rem; }
+[data-testid=stMainBlockContainer] h1 { font-size: 2.1rem; padding-top: 0.2rem; }
+[data-testid=stSidebarUserContent] { padding-top: 0.8rem; }
+[data-testid=stWidgetLabel] p { white-space: normal; overflow-wrap: break-word; }
+</style>"""
+
+
+# Presenter mode: everything a step larger (Streamlit sizes in rem), for the back row.
+_PRESENTER_STYLE = """<style>
+html { font-size: 21px !important; }
+[data-testid=stMainBlockContainer] { padding-top: 3.4rem; }   /* below the header's sidebar button */
+[data-testid=stMainBlockContainer] h1 { font-size: 2.2rem; }
+</style>"""
+
+
+def frame(title: str) -> None:
+    """What every page starts with: state carried over, a link applied, page config,
+    navigation, sidebar; then a linked run is trained."""
+    state.init()
+    links.apply_once()
+    presenter = bool(st.session_state.gv_presenter)
+    st.set_page_config(page_title=f"gatviz: {title}", page_icon="🕸️", layout="wide",
+                       initial_sidebar_state="collapsed" if presenter else "auto")
+    ensure_static()
+    st.html(_STYLE + (_PRESENTER_STYLE if presenter else ""))
+    with st.sidebar:
+        for path, label, icon in PAGES:
+            if (ROOT / path).exists():
+                st.page_link(path, label=t(label), icon=icon)
+        c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
+        c1.selectbox("Language / 语言", list(LANGUAGES), key="gv_lang", format_func=LANGUAGES.get,
+                     label_visibility="collapsed")
+        c2.toggle(t("presenter"), key="gv_presenter", help=t("presenter.help"))
+        state.remember("gv_presenter", "gv_lang")
+    sidebar()
+    pending_banner()
+    links.train_requested()
+
+
+def page(name: str, title_key: str, trains: bool = False):
+    """Start a page: :func:`frame`, its title, and the tab's (trainer, graph); stops the page
+    with a hint while no graph is loaded. Only a page that ``trains`` (the Explorer) lets the
+    training thread go on; another reads the model directly, so training holds meanwhile."""
+    if not trains:
+        live.hold()
+    frame(name)
+    st.title(t(title_key))
+    ss = st.session_state
+    if ss.gv_trainer is None:
+        st.info(t("choose.graph"))
+        st.stop()
+    return ss.gv_trainer, ss.gv_graph

@@ -10,7 +10,7 @@ import streamlit as st
 import ui
 
 # the title and a skeleton first: on a cold server the imports below take ~3 s
-ui.boot.skeleton("cmp.title")
+loaded = ui.boot.skeleton("cmp.title")
 
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -20,6 +20,7 @@ import torch  # noqa: E402
 from ui.i18n import lang, t  # noqa: E402
 from gatviz import compare, edits, heads, importance, render, timeline  # noqa: E402
 from gatviz.attention import AttentionTable  # noqa: E402
+loaded()   # the skeleton goes; the page draws
 
 trainer, graph = ui.page("compare", "cmp.title")
 ss = st.session_state

@@ -10,12 +10,13 @@ import streamlit as st
 import ui
 
 # the title and a skeleton first: on a cold server the imports below take ~3 s
-ui.boot.skeleton("explain.title")
+loaded = ui.boot.skeleton("explain.title")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from ui.i18n import t  # noqa: E402
 from gatviz import explain  # noqa: E402
+loaded()   # the skeleton goes; the page draws
 
 trainer, graph = ui.page("explain α step by step", "explain.title")
 ss = st.session_state

@@ -10,7 +10,7 @@ import streamlit as st
 import ui
 
 # the title and a skeleton first: on a cold server the imports below take ~3 s
-ui.boot.skeleton("explorer.title")
+loaded = ui.boot.skeleton("explorer.title")
 
 import re  # noqa: E402
 import time  # noqa: E402
@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 from ui.i18n import lang, t  # noqa: E402
 from gatviz import attention, exports, render, synthetic, uniformity  # noqa: E402
 from gatviz import encoding as encoding_mod  # noqa: E402
+loaded()   # the skeleton goes; the page draws
 
 ui.page("attention explorer", "explorer.title", trains=True)
 ss = st.session_state

@@ -47,7 +47,11 @@ export default function ({ data, parentElement, setTriggerValue }) {
     root.__gatvizNetworks = window.gatvizRender(root, data.payload,
       (id, name) => setTriggerValue("click", name));
     root.dataset.center = String(data.payload.center);
-    window.__gatvizDrawn = (window.__gatvizDrawn || 0) + 1;   // views drawn on this page (tests wait on it)
+    // views drawn on this page, counted when vis-network has drawn every panel (tests and
+    // the felt-speed benchmark wait on it)
+    window.gatvizWhenDrawn(root.__gatvizNetworks, () => {
+      if (root.__gatvizToken === token) window.__gatvizDrawn = (window.__gatvizDrawn || 0) + 1;
+    });
   }).catch((err) => { root.textContent = "The network view could not load: " + err.message; });
   return () => { (root.__gatvizNetworks || []).forEach((n) => n.destroy()); root.__gatvizNetworks = []; };
 }

@@ -77,6 +77,18 @@
     network.on("zoom", adjust);
   }
 
+  // onDrawn() once every network has drawn its first frame (or after 2 s, whatever happens).
+  function whenDrawn(networks, onDrawn) {
+    var left = networks.length, done = false;
+    function one() {
+      if (--left <= 0 && !done) { done = true; onDrawn(); }
+    }
+    if (!left) { one(); return; }
+    networks.forEach(function (n) { n.once("afterDrawing", one); });
+    setTimeout(function () { if (!done) { done = true; onDrawn(); } }, 2000);
+  }
+  window.gatvizWhenDrawn = whenDrawn;
+
   function drawPanel(container, payload, panel, many, onNodeClick) {
     var byId = {}, classes = {};
     payload.classes.forEach(function (c) { classes[c.id] = c.name; });

@@ -26,6 +26,7 @@ from torch_geometric.utils import add_self_loops, remove_self_loops
 
 from .config import RunConfig
 from .errors import GatvizError
+from .sparse import CsrLinear, Transposer, first_linears
 
 def dropout(x: Tensor, p: float, training: bool, generator: torch.Generator | None = None) -> Tensor:
     """Inverted dropout (``F.dropout``'s distribution) drawing from ``generator``.
@@ -130,6 +131,10 @@ class GAT(nn.Module):
                                add_self_loops=False))
         for c in self.convs:
             c.attention_dropout = config.dropout
+        # the first layer's W x on sparse features: x's transpose prepared once (gatviz.sparse)
+        for name in first_linears(self.convs[0]):
+            setattr(self.convs[0], name, CsrLinear(getattr(self.convs[0], name)))
+        self._transposer: Transposer | None = None
         self._loops: tuple[Tensor, int, Tensor] | None = None
 
     @property
@@ -160,6 +165,11 @@ class GAT(nn.Module):
                               "(gatviz.compare.gcn_weights)")
         attention, inputs = [], []
         edge_index = self.with_self_loops(edge_index, x.size(0))
+        if self.training and x.layout == torch.sparse_csr and self.has_attention:
+            if self._transposer is None or not self._transposer.fits(x):
+                self._transposer = Transposer(x)
+            for name in first_linears(self.convs[0]):
+                getattr(self.convs[0], name).transposer = self._transposer
         x = feature_dropout(x, self.dropout, self.training, self.generator)
         for layer, conv in enumerate(self.convs):
             inputs.append(x)

@@ -19,7 +19,7 @@ from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
-from . import batching, live, runfiles
+from . import batching, live, release, runfiles
 from .shared import own_trainer
 from .i18n import lang, t
 from .text import USER_ERRORS, plain
@@ -317,6 +317,7 @@ def sidebar() -> None:
             mode.caption(batching.mode_text(ss.gv_trainer))
         _buttons(ss, buttons)
     remember(*SIDEBAR)
+    release.watch(ss.gv_trainer)   # a closed tab's trainer is released (ui/release.py)
 
 
 def _read_graph(ss, report) -> None:

@@ -82,11 +82,16 @@ def extract(model, x: Tensor, edge_index: Tensor, epoch: int = 0, scores: bool =
     """Run the model in eval mode and collect alpha (and e_ij) of every layer.
 
     eval(): in train mode PyG returns alpha after attention dropout, which no
-    longer sums to 1. The model's mode is restored afterwards.
+    longer sums to 1. The model's mode is restored afterwards. Past
+    limits.LAYERWISE_EVAL_EDGES edges the same numbers come one layer at a time
+    (:func:`gatviz.layerwise.extract`), so no pass holds every layer's edges at once.
 
     Returns:
         logits (N, C) and the AttentionTable (on CPU, float32).
     """
+    from . import layerwise
+    if layerwise.wanted(x, edge_index):
+        return layerwise.extract(model, x, edge_index, epoch, scores)
     was_training = model.training
     model.eval()
     scores_by_layer: list[Tensor] = []

@@ -86,3 +86,13 @@ def test_a_link_carries_batch_size_and_fanout():
     run(bad)
     (warning,) = [w.value for w in bad.warning]
     assert "fanout must be whole numbers" in warning and bad.session_state["gv_trainer"].config.fanout == "10"
+
+
+def test_the_mode_line_names_automatic_mini_batch(karate, monkeypatch):
+    from gatviz import RunConfig, minibatch
+    from gatviz.training import Trainer
+    from ui import batching
+    monkeypatch.setattr(limits, "MAX_NODES", 10)          # karate (34 nodes) is past the full-batch caps
+    trainer = Trainer(karate, RunConfig(device="cpu"))
+    assert batching.mode_text(trainer) == (f"Training: mini-batch (the graph is past the full-batch caps), "
+                                           f"{minibatch.DEFAULT_BATCH_SIZE:,} seeds per step, fan-out 10,10.")

@@ -130,22 +130,35 @@ def explorer() -> None:
         st.error(ui.plain(e))
 
 
+def view_controls(graph, att, layer: int) -> None:
+    """Centre node, layer, head, hops, edge encoding, edges shown (their values are already applied)."""
+    ui.center_picker(graph)
+    c1, c2, c3 = st.columns(3)
+    ui.layer_select(att, c1)
+    ui.head_select(att, layer, c2)
+    c3.radio(t("hops"), (1, 2), key="gv_hops", horizontal=True,
+             format_func=lambda h, lang=lang(): t("hops.n2" if h > 1 else "hops.n", lang, hops=h))
+    c4, c5 = st.columns(2)
+    c4.radio(t("edges.show"), encoding_mod.ENCODINGS, key="gv_encoding", horizontal=True,
+             format_func=lambda e, lang=lang(): t(f"edges.{e}", lang), help=t("edges.show.help"))
+    c5.slider(t("edges.shown"), 1, 200, key="gv_top_k", help=t("edges.shown.help"))
+    ui.state.remember("gv_hops", "gv_encoding", "gv_top_k")
+
+
 def body(start: float) -> None:
     trainer, graph = ss.gv_trainer, ss.gv_graph
     if trainer.notice:
         st.warning(trainer.notice)
-    center = ui.center_picker(graph)
+    # The view is sent before its widgets (drawn above it, in `controls`): the browser gets
+    # the new view first and draws it while the rest of the page's update is on its way.
+    # The widgets' values are in session state before the widgets are drawn.
+    ui.ensure_center(graph)
+    center = graph.index(ss.gv_center)
     att = trainer.attention()
-    c1, c2, c3 = st.columns(3)
-    layer = ui.layer_select(att, c1)
-    head = ui.head_select(att, layer, c2)
-    hops = c3.radio(t("hops"), (1, 2), key="gv_hops", horizontal=True,
-                    format_func=lambda h, lang=lang(): t("hops.n2" if h > 1 else "hops.n", lang, hops=h))
-    c4, c5 = st.columns(2)
-    encoding = c4.radio(t("edges.show"), encoding_mod.ENCODINGS, key="gv_encoding", horizontal=True,
-                        format_func=lambda e, lang=lang(): t(f"edges.{e}", lang), help=t("edges.show.help"))
-    top_k = c5.slider(t("edges.shown"), 1, 200, key="gv_top_k", help=t("edges.shown.help"))
-    ui.state.remember("gv_hops", "gv_encoding", "gv_top_k")
+    layer = ui.controls.valid_layer(att)
+    head, _ = ui.controls.valid_head(att, layer)
+    hops, encoding, top_k = ss.gv_hops, ss.gv_encoding, ss.gv_top_k
+    controls = st.container()
     heads = [*range(att.heads(layer)), "mean"] if head == "all" else [head]
     stem = (f"gatviz-{safe(graph.name)}-node-{safe(graph.names[center])}-layer{layer + 1}-"
             f"{safe(ui.head_label(head))}-epoch{trainer.epoch}")
@@ -155,15 +168,20 @@ def body(start: float) -> None:
                           predictions=trainer.predictions().numpy() if trainer.epoch else None)
     payload["file_stem"] = stem   # the PNG and HTML downloads are named after the view
     ui.draw_view(payload)
+    with controls:
+        view_controls(graph, att, layer)
     st.caption(t("view.help"))
     dictionary_note(att, graph, center, layer, head)
+    if ss.gv_training:
+        # The view and the curves follow the run; the rest waits for the end: every tick's
+        # work here is CPU the training thread would not get (2 cores: a slower run).
+        st.caption(t("while.training", seconds=ui.TICK_S))
+        return
     heads_verdict(att, graph, layer)
     frame = table(trainer, graph, center, layer, head)
     title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {ui.head_label(head)}, "
              f"epoch {trainer.epoch}")   # standalone_html escapes it
-    # callables: the files are built only when clicked (the HTML inlines ~700 KB of vis-network).
-    # Not while training: each tick replaces the view, and with it the file a click would fetch.
-    wait = t("wait.training") if ss.gv_training else None
+    # callables: the files are built only when clicked (the HTML inlines ~700 KB of vis-network)
     context = exports.context(trainer, center, layer, head)
 
     def run_zip() -> bytes:
@@ -183,8 +201,7 @@ def body(start: float) -> None:
          f"{stem}-all.zip", "application/zip"))
     for column, (label, data, name, mime) in zip(st.columns(3) + st.columns(3), downloads):
         column.download_button(t(label), data, file_name=name, mime=mime, on_click="ignore", width="stretch",
-                               disabled=ss.gv_training, help=wait or (t("bundle.help") if label == "download.bundle"
-                                                                      else None))
+                               help=t("bundle.help") if label == "download.bundle" else None)
     st.caption(t("view.of", epoch=trainer.epoch, kb=f"{render.payload_bytes(payload) / 1000:.1f}",
                  ms=f"{1000 * (time.perf_counter() - start):.0f}"))
     with st.expander(t("link")):

@@ -123,11 +123,12 @@ def test_train_stop_resume_and_extend():
     run(button(at, "Train").click())
     assert trainer.epoch == 2 and at.session_state["gv_training"]
     assert button(at, "Train").disabled and not button(at, "Stop").disabled
-    downloads = at.get("download_button")
-    assert len(downloads) == 6 and all(d.proto.disabled for d in downloads)   # each tick replaces the file
+    assert not at.get("download_button") and not at.dataframe        # while training: view and curves only
+    assert any("come back when it stops" in c.value for c in at.caption)
     run(button(at, "Stop").click())
     assert trainer.epoch == 2 and not at.session_state["gv_training"]
-    assert not any(d.proto.disabled for d in at.get("download_button"))
+    downloads = at.get("download_button")
+    assert len(downloads) == 6 and not any(d.proto.disabled for d in downloads)
     run(at)
     assert trainer.epoch == 2                   # stopped means stopped
     run(button(at, "Train").click())

@@ -59,11 +59,27 @@ def center_picker(graph) -> int:
     return graph.index(st.session_state.gv_center)
 
 
-def layer_select(att, container=st) -> int:
-    """0-based layer, shown 1-based ("layer 1 of 2")."""
+def valid_layer(att) -> int:
+    """The tab's 0-based layer, made one of ``att``'s (before its selectbox is drawn)."""
     ss = st.session_state
     if ss.get("gv_layer", 0) not in range(att.layers):
         ss.gv_layer = 0
+    return ss.gv_layer
+
+
+def valid_head(att, layer: int, allow=("all", "mean"), key: str = "gv_head"):
+    """The tab's head (or "all" / "mean"), made one the layer has; with the selectbox's options."""
+    ss = st.session_state
+    heads = att.heads(layer)
+    options = [*allow, *range(heads)] if heads > 1 else [0]
+    if ss.get(key, options[0]) not in options:
+        ss[key] = options[0]
+    return ss.get(key, options[0]), options
+
+
+def layer_select(att, container=st) -> int:
+    """0-based layer, shown 1-based ("layer 1 of 2")."""
+    valid_layer(att)
     layer = container.selectbox(t("layer"), range(att.layers), key="gv_layer",
                                 format_func=lambda i, lang=lang(): t("layer.of", lang, layer=i + 1,
                                                                       layers=att.layers))
@@ -73,11 +89,7 @@ def layer_select(att, container=st) -> int:
 
 def head_select(att, layer: int, container=st, allow=("all", "mean"), key: str = "gv_head"):
     """A head index, or "all" / "mean" where ``allow`` has them and the layer has several heads."""
-    ss = st.session_state
-    heads = att.heads(layer)
-    options = [*allow, *range(heads)] if heads > 1 else [0]
-    if ss.get(key, options[0]) not in options:
-        ss[key] = options[0]
+    _, options = valid_head(att, layer, allow, key)
     head = container.selectbox(t("head"), options, key=key, format_func=lambda h, lang=lang(): head_label(h, lang))
     remember(key)
     return head

@@ -74,6 +74,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "seed": ("Seed", "随机种子"),
     "device": ("Device", "设备"),
     "per.update": ("Epochs per update", "每次刷新的轮数"),
+    "while.training": ("Training: the view follows the model every {seconds} s; the table, the head verdicts "
+                       "and the downloads come back when it stops.",
+                       "训练中：视图每 {seconds} 秒随模型更新；表格、注意力头判断和下载在训练停止后恢复。"),
     "boot.loading": ("Loading torch and PyTorch Geometric (a few seconds, once per server)…",
                      "正在加载 torch 与 PyTorch Geometric（每次启动服务器只需几秒）…"),
     "per.update.auto": ("auto (full speed)", "自动（全速）"),
@@ -174,7 +177,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "open.run.help": ("A run downloaded from gatviz or zipped from `python -m gatviz train --out DIR`.",
                       "从 gatviz 下载的运行记录，或由 `python -m gatviz train --out DIR` 生成后打包的 ZIP。"),
     "opened.run": ("Opened run {name}: {epochs} epochs, no retraining.", "已打开运行记录 {name}：{epochs} 轮，无需重新训练。"),
-    "wait.training": ("Available when training stops.", "训练停止后可用。"),
     "view.of": ("View of epoch {epoch}: {kb} KB of payload, computed in {ms} ms on the server.",
                 "第 {epoch} 轮的视图：数据 {kb} KB，服务器计算用时 {ms} 毫秒。"),
     # explain

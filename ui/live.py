@@ -24,10 +24,10 @@ from . import shared
 from .i18n import t
 from .text import USER_ERRORS
 
-TICK_S = 0.7            # the Explorer redraws this often while training
+TICK_S = 1.2            # the Explorer redraws this often while training (each redraw costs the run CPU)
 SLOT_S = 0.4            # a thread gives its training slot back this often (queue fairness)
 ABANDONED_S = 15.0      # no tick for this long: the tab is gone, the thread stops
-FINISH_WAIT_S = 0.6     # a tick waits this long at most for a run that is about to finish
+FINISH_WAIT_S = 1.0     # a tick waits this long at most for a run that is about to finish
 
 
 class Runner:

@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 from ui.i18n import lang, t  # noqa: E402
 from gatviz import attention, exports, render, synthetic, uniformity  # noqa: E402
 from gatviz import encoding as encoding_mod  # noqa: E402
+from gatviz.choices import with_choices  # noqa: E402
 loaded()   # the skeleton goes; the page draws
 
 ui.page("attention explorer", "explorer.title", trains=True)
@@ -130,19 +131,24 @@ def explorer() -> None:
         st.error(ui.plain(e))
 
 
-def view_controls(graph, att, layer: int) -> None:
-    """Centre node, layer, head, hops, edge encoding, edges shown (their values are already applied)."""
+def view_controls(graph) -> None:
+    """Centre node, hops, edge encoding, edges shown (their values are already applied). The
+    layer and head are chosen in the view itself: switched in the browser (gatviz.choices)."""
     ui.center_picker(graph)
-    c1, c2, c3 = st.columns(3)
-    ui.layer_select(att, c1)
-    ui.head_select(att, layer, c2)
+    c3, c4, c5 = st.columns([1, 1.3, 1.4])
     c3.radio(t("hops"), (1, 2), key="gv_hops", horizontal=True,
              format_func=lambda h, lang=lang(): t("hops.n2" if h > 1 else "hops.n", lang, hops=h))
-    c4, c5 = st.columns(2)
     c4.radio(t("edges.show"), encoding_mod.ENCODINGS, key="gv_encoding", horizontal=True,
              format_func=lambda e, lang=lang(): t(f"edges.{e}", lang), help=t("edges.show.help"))
     c5.slider(t("edges.shown"), 1, 200, key="gv_top_k", help=t("edges.shown.help"))
-    ui.state.remember("gv_hops", "gv_encoding", "gv_top_k")
+    ui.state.remember("gv_hops", "gv_encoding", "gv_top_k", "gv_layer", "gv_head")
+
+
+def choice_labels(att) -> dict:
+    """The view's layer and head controls, in the page's language."""
+    return {"layer": t("layer"), "head": t("head"), "all": ui.head_label("all"), "mean": ui.head_label("mean"),
+            "head_n": t("head.n", head="{head}"),
+            "layer_of": [t("layer.of", layer=l + 1, layers=att.layers) for l in range(att.layers)]}
 
 
 def body(start: float) -> None:
@@ -159,17 +165,16 @@ def body(start: float) -> None:
     head, _ = ui.controls.valid_head(att, layer)
     hops, encoding, top_k = ss.gv_hops, ss.gv_encoding, ss.gv_top_k
     controls = st.container()
-    heads = [*range(att.heads(layer)), "mean"] if head == "all" else [head]
     stem = (f"gatviz-{safe(graph.name)}-node-{safe(graph.names[center])}-layer{layer + 1}-"
             f"{safe(ui.head_label(head))}-epoch{trainer.epoch}")
-    payload = render.view(graph, att, center, layer, heads, hops=hops, top_k=top_k,
-                          layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
-                          # before training every node would wear the "wrong" ring
-                          predictions=trainer.predictions().numpy() if trainer.epoch else None)
+    payload = with_choices(graph, att, center, layer, head, labels=choice_labels(att), hops=hops, top_k=top_k,
+                           layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
+                           # before training every node would wear the "wrong" ring
+                           predictions=trainer.predictions().numpy() if trainer.epoch else None)
     payload["file_stem"] = stem   # the PNG and HTML downloads are named after the view
     ui.draw_view(payload)
     with controls:
-        view_controls(graph, att, layer)
+        view_controls(graph)
     st.caption(t("view.help"))
     dictionary_note(att, graph, center, layer, head)
     if ss.gv_training:

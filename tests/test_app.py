@@ -49,6 +49,16 @@ def view(at) -> dict:
     return json.loads(text)["payload"]
 
 
+def pick(at, layer=None, head=None) -> AppTest:
+    """What the view's own layer / head selectors do (they draw in the browser, then tell the
+    page through ui.network._on_pick): the tab's gv_layer / gv_head change."""
+    if layer is not None:
+        at.session_state["gv_layer"] = layer
+    if head is not None:
+        at.session_state["gv_head"] = head
+    return at
+
+
 def button(at, label):
     (found,) = [b for b in at.button if b.label == label]
     return found
@@ -186,11 +196,11 @@ def test_switch_node_head_layer_without_training():
 
     run(at.selectbox(key="gv_center").set_value("0"))
     assert view(at)["center"] == 0 and len(table(at)) == graph.degree[0] + 1
-    run(at.selectbox(key="gv_head").set_value(3))
+    run(pick(at, head=3))
     payload = view(at)
     assert [p["head"] for p in payload["panels"]] == [3]
     assert table(at)["alpha"].tolist() == sorted(table(at)["alpha"].tolist(), reverse=True)
-    run(at.selectbox(key="gv_layer").set_value(1))
+    run(pick(at, layer=1))
     payload = view(at)
     assert payload["layer"] == 1 and [p["head"] for p in payload["panels"]] == [0]   # one output head
     run(at.radio(key="gv_hops").set_value(2))
@@ -301,22 +311,21 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     assert not at.warning and view(at)["nodes"]      # nothing pending, the view still drawn
 
 
-def test_cora_switches_are_fast():
+def test_cora_switches_redraw_the_view():
     at = start(gv_dataset="cora", gv_epochs=2, gv_per_update=2)
     run(button(at, "Train").click())
     train_until_idle(at)
     assert at.session_state["gv_graph"].num_nodes == 2708
-    timings = {}
-    for what, key, value in (("node", "gv_center", "1358"), ("head", "gv_head", 2),
-                             ("layer", "gv_layer", 1), ("node again", "gv_center", "0")):
-        at.selectbox(key=key).set_value(value)
-        start_time = time.perf_counter()
-        run(at)
-        timings[what] = time.perf_counter() - start_time
+    run(at.selectbox(key="gv_center").set_value("1358"))
+    assert view(at)["center"] == 1358
+    run(pick(at, head=2))
+    assert [p["head"] for p in view(at)["panels"]] == [2] and view(at)["choices"]["head"] == 2
+    run(pick(at, layer=1))
+    assert view(at)["layer"] == 1 and view(at)["choices"]["layer"] == 1
+    run(at.selectbox(key="gv_center").set_value("0"))
     assert view(at)["center"] == 0 and view(at)["layer"] == 1
+    # the hub's view with every layer's panels stays under 100 kB (speed: bench/felt.py)
     assert len(at.get("bidi_component")[0].proto.json) < 100_000
-    print("AppTest rerun seconds on Cora:", {k: round(v, 3) for k, v in timings.items()})
-    assert max(timings.values()) < 5      # generous: a busy 2-core machine; typical numbers in the README
 
 
 def test_switching_pages_keeps_graph_settings_model_and_node():
@@ -329,7 +338,7 @@ def test_switching_pages_keeps_graph_settings_model_and_node():
     trainer, graph = at.session_state["gv_trainer"], at.session_state["gv_graph"]
     assert trainer.epoch == 3 and trainer.config.heads == 4 and trainer.config.model == "gatv2"
     run(at.selectbox(key="gv_center").set_value("5"))
-    run(at.selectbox(key="gv_layer").set_value(1))
+    run(pick(at, layer=1))
 
     at.switch_page("pages/explain.py")
     run(at)
@@ -450,7 +459,7 @@ def test_dictionary_gatv2_finds_the_matching_key_in_the_app():
     assert trainer.epoch == 150 and trainer.history[-1]["test_acc"] >= 0.95
     center = graph.index(at.session_state["gv_center"])
     assert int(graph.data.key_of[center]) >= 0                  # the default centre is a query
-    run(at.selectbox(key="gv_head").set_value("mean"))
+    run(pick(at, head="mean"))
     payload = view(at)
     key = int(graph.data.key_of[center])
     widest = max(payload["panels"][0]["edges"], key=lambda e: e["w"])
@@ -476,7 +485,7 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
     run(button(at, "Train").click())
     train_until_idle(at)
     run(at.selectbox(key="gv_center").set_value("5"))
-    run(at.selectbox(key="gv_head").set_value(0))
+    run(pick(at, head=0))
     app_alpha = dict(zip(table(at)["name"], table(at)["alpha"]))
     data = ui.runfiles.download_bytes(at.session_state["gv_applied"], at.session_state["gv_trainer"])
     (tmp_path / "app-run.zip").write_bytes(data)
@@ -495,7 +504,7 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
     assert trainer.epoch == 7 and len(trainer.history) == 7 and trainer.config.heads == 3
     assert at.number_input(key="gv_heads").value == 3 and not at.warning     # the sidebar shows the run's settings
     run(at.selectbox(key="gv_center").set_value("5"))
-    run(at.selectbox(key="gv_head").set_value(0))
+    run(pick(at, head=0))
     assert dict(zip(table(at)["name"], table(at)["alpha"])) == cli_alpha
     assert at.session_state["gv_trainer"] is trainer                        # nothing retrained
 

@@ -104,6 +104,12 @@ def pick(page, label: str, option: str):
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def view_pick(page, label: str, option: str):
+    """Choose a layer or a head with the view's own selectors (they redraw in the browser)."""
+    index = {"Layer": 0, "Head": 1}[label]
+    page.locator(f"{VIEW} .gatviz-choice select").nth(index).select_option(label=option)
+
+
 def train_for(page, epochs: int, timeout: int = 60_000):
     """Set the sidebar's Epochs, press Train and wait until the run is done."""
     box = page.get_by_label("Epochs", exact=True)
@@ -167,7 +173,7 @@ def test_train_draw_recentre_offline(server):
 
             # one head: bytes over the websocket for that view
             before, wire.received = drawn(page), 0
-            pick(page, "Head", "head 0")
+            view_pick(page, "Head", "head 0")
             wait_redrawn(page, before)
             head_bytes = wire.received
             assert page.locator(f"{VIEW} canvas").count() == 1
@@ -227,8 +233,8 @@ def test_train_draw_recentre_offline(server):
             page.wait_for_timeout(500)
             page.locator(VIEW).screenshot(path=str(ROOT / "docs" / "cora-hub-trained.png"))
             cora, server_ms, latency_ms = {}, {}, {}
-            for what, act in (("head", lambda: pick(page, "Head", "head 1")),
-                              ("layer", lambda: pick(page, "Layer", "layer 2 of 2")),
+            for what, act in (("head", lambda: view_pick(page, "Head", "head 1")),
+                              ("layer", lambda: view_pick(page, "Layer", "layer 2 of 2")),
                               ("node", lambda: page.get_by_role("button", name="Random").click())):
                 before, wire.received = drawn(page), 0
                 clicked = time.perf_counter()
@@ -261,7 +267,10 @@ def test_train_draw_recentre_offline(server):
           f"websocket bytes per view: karate head switch {head_bytes:,} B, click re-centre {click_bytes:,} B; "
           f"Cora {', '.join(f'{k} switch {v:,} B' for k, v in cora.items())}; Cora server ms {server_ms}, "
           f"click-to-drawn ms {latency_ms}; Cora after 100 epochs: {accuracy}")
-    assert max(head_bytes, click_bytes, *cora.values()) < 100_000
+    # every layer's panels travel with the view (gatviz/choices.py: a layer or head switch draws in
+    # the browser); at Cora's hub (168 neighbours, 9 panels a layer) a switch and the table it
+    # brings come to ~110 kB
+    assert max(head_bytes, click_bytes, *cora.values()) < 150_000
 
 
 HOSTILE_NAMES = ["<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>", '"><svg onload=alert(1)>',
@@ -344,7 +353,7 @@ def test_pages_projector_and_hostile_names(server, tmp_path):
             pick(page, "Centre node", "5")
             page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '5'", timeout=20_000)
             before = drawn(page)
-            pick(page, "Head", "head 1")
+            view_pick(page, "Head", "head 1")
             wait_redrawn(page, before)
             assert page.locator(f"{VIEW} canvas").count() == 1 and label_px(page) >= 12
             assert page.evaluate(TRUNCATED) == []

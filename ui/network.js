@@ -1,6 +1,10 @@
 // gatviz network component (Streamlit components v2): mounts a render.view payload.
 // The big scripts (vis-network, static/gatviz-view.js) are loaded once per page from
 // /app/static; this module is sent with every rerun, so it stays small.
+//
+// A payload with `choices` (gatviz/choices.py) carries every layer's panels: the layer and
+// head selectors above the view (gatviz-view.js) redraw in the browser at once, then tell
+// the page ("pick"), whose update brings the same data back and is not drawn again.
 function addCss(href) {
   if (document.querySelector('link[data-gatviz="' + href + '"]')) return;
   const link = document.createElement("link");
@@ -33,25 +37,20 @@ export default function ({ data, parentElement, setTriggerValue }) {
     root = document.createElement("div");
     root.className = "gatviz-root";
     parentElement.appendChild(root);
-  }
-  if (!root.__gatvizWheel) {   // the wheel scrolls the page; Ctrl/Cmd + wheel zooms the network
+    // the wheel scrolls the page; Ctrl/Cmd + wheel zooms the network
     root.addEventListener("wheel", (e) => { if (!e.ctrlKey && !e.metaKey) e.stopPropagation(); },
                           { capture: true });
-    root.__gatvizWheel = true;
   }
   const token = {};
   root.__gatvizToken = token;
   assets(data.assets).then(() => {
     if (root.__gatvizToken !== token) return;   // a newer payload came meanwhile
-    (root.__gatvizNetworks || []).forEach((n) => n.destroy());
-    root.__gatvizNetworks = window.gatvizRender(root, data.payload,
-      (id, name) => setTriggerValue("click", name));
-    root.dataset.center = String(data.payload.center);
-    // views drawn on this page, counted when vis-network has drawn every panel (tests and
-    // the felt-speed benchmark wait on it)
-    window.gatvizWhenDrawn(root.__gatvizNetworks, () => {
-      if (root.__gatvizToken === token) window.__gatvizDrawn = (window.__gatvizDrawn || 0) + 1;
-    });
+    window.gatvizMount(root, data.payload, (name, value) => setTriggerValue(name, value));
   }).catch((err) => { root.textContent = "The network view could not load: " + err.message; });
-  return () => { (root.__gatvizNetworks || []).forEach((n) => n.destroy()); root.__gatvizNetworks = []; };
+  return () => {
+    // Streamlit may call this on an update as well as on removal: only a removed view is let go
+    setTimeout(() => {
+      if (!root.isConnected) { (root.__gatvizNetworks || []).forEach((n) => n.destroy()); root.__gatvizNetworks = []; }
+    }, 0);
+  };
 }

@@ -62,6 +62,19 @@ def _on_click(key: str) -> None:
         st.session_state.gv_clicked = name
 
 
+def _on_pick(key: str) -> None:
+    """A layer or head picked in the view (gatviz.choices): drawn already, now the page follows."""
+    result = st.session_state.get(key) or {}
+    pick = result.get("pick") if hasattr(result, "get") else None
+    if not hasattr(pick, "get"):
+        return
+    layer, head = pick.get("layer"), pick.get("head")
+    if isinstance(layer, int) and (head in ("all", "mean") or isinstance(head, int)):
+        st.session_state.gv_layer, st.session_state.gv_head = layer, head   # checked by controls.valid_*
+
+
 def draw_view(payload: dict, key: str = "gv_view") -> None:
-    """Draw a render.view payload; a click on a node re-centres the view on it."""
-    _component(key=key, data={"payload": payload, "assets": _asset_urls()}, on_click_change=partial(_on_click, key))
+    """Draw a render.view payload; a click on a node re-centres the view on it. A payload with
+    ``choices`` (gatviz.choices) also offers its layers and heads, switched in the browser."""
+    _component(key=key, data={"payload": payload, "assets": _asset_urls()}, on_click_change=partial(_on_click, key),
+               on_pick_change=partial(_on_pick, key))

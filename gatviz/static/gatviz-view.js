@@ -219,4 +219,103 @@
     root.__gatvizNetworks = networks;
     return networks;
   };
+
+  // ---- layers and heads switched in the browser (a payload with `choices`, gatviz/choices.py)
+  // The payload of (layer, head): that layer's panels and the nodes they touch.
+  window.gatvizDerive = function (p, layer, head) {
+    var c = p.choices, own = c.layer === layer && c.head === "all";
+    var all = c.panels[layer] || (own ? p.panels : null);
+    if (!all) return p;
+    var n = c.heads[layer];
+    var panels = head === "all" ? all : head === "mean" ? [all[n]] : [all[head]];
+    var used = {}; used[p.center] = true;
+    panels.forEach(function (panel) {
+      panel.edges.forEach(function (e) { used[e.from] = true; used[e.to] = true; });
+    });
+    var nodes = p.nodes.concat(c.nodes).filter(function (v) { return used[v.id]; });
+    var seen = {}; nodes.forEach(function (v) { seen[v.cls] = true; });
+    var classes = p.classes.concat(c.classes).filter(function (k) { return seen[k.id]; });
+    return Object.assign({}, p, { layer: layer, panels: panels, nodes: nodes, classes: classes,
+                                  note: c.notes[layer] });
+  };
+  function choiceSelect(label, options, value, onChange) {
+    var wrap = el("label", "gatviz-choice");
+    wrap.appendChild(document.createTextNode(label + " "));
+    var s = document.createElement("select");
+    options.forEach(function (o) {
+      var opt = el("option", null, o[1]);   // text, never HTML
+      opt.value = String(o[0]);
+      if (o[0] === value) opt.selected = true;
+      s.appendChild(opt);
+    });
+    s.addEventListener("change", function () { onChange(s.value); });
+    wrap.appendChild(s);
+    return wrap;
+  }
+  // The layer and head selectors into `bar`; pick({layer, head}) on a change.
+  window.gatvizChoiceBar = function (bar, p, choice, pick) {
+    var c = p.choices, L = c.labels;
+    while (bar.firstChild) bar.removeChild(bar.firstChild);
+    bar.appendChild(choiceSelect(L.layer, c.heads.map(function (_, l) { return [l, L.layer_of[l]]; }),
+                                 choice.layer, function (v) {
+      var layer = Number(v), options = c.options[layer];
+      pick({ layer: layer, head: options.indexOf(choice.head) >= 0 ? choice.head : options[0] });
+    }));
+    var heads = c.options[choice.layer].map(function (h) {
+      return [h, h === "all" ? L.all : h === "mean" ? L.mean : L.head_n.replace("{head}", h)];
+    });
+    bar.appendChild(choiceSelect(L.head, heads, choice.head, function (v) {
+      pick({ layer: choice.layer, head: v === "all" || v === "mean" ? v : Number(v) });
+    }));
+  };
+
+  // The app's view (ui/network.js): draws `p` into `root` (made once per page), with the
+  // layer and head selectors when `p` has choices. A picked layer or head is drawn at once
+  // and sent to the page (send("pick", choice)); the page's update then brings the same
+  // data (same choices.key) back, which is not drawn again. A node click sends its name.
+  function sameChoice(a, b) { return !!a && !!b && a.layer === b.layer && a.head === b.head; }
+  window.gatvizMount = function (root, p, send) {
+    if (!root.__bar) {
+      root.__bar = el("div", "gatviz-choices");
+      root.__view = el("div");
+      root.appendChild(root.__bar); root.appendChild(root.__view);
+    }
+    var key = p.choices ? p.choices.key : null;
+    var choice = p.choices ? { layer: p.choices.layer, head: p.choices.head } : null;
+    if (key && key === root.__drawnKey && root.__pending) {
+      if (sameChoice(root.__pending, choice)) root.__pending = null;   // the page has caught up
+      else choice = root.__pending;                                    // an older update: keep the pick
+    } else {
+      root.__pending = null;
+    }
+    if (key && key === root.__drawnKey && sameChoice(choice, root.__drawnChoice)
+        && (root.__gatvizNetworks || []).length) {   // already on screen (drawn in the browser)
+      root.__shown.file_stem = p.file_stem;          // the PNG's name follows the page's update
+      return;
+    }
+    function draw(c) {
+      var shown = c ? window.gatvizDerive(p, c.layer, c.head) : p;
+      (root.__gatvizNetworks || []).forEach(function (n) { n.destroy(); });
+      root.__gatvizNetworks = window.gatvizRender(root.__view, shown, function (id, name) { send("click", name); });
+      root.__shown = shown; root.__drawnKey = key; root.__drawnChoice = c;
+      root.classList.toggle("gatviz-presenter", !!p.presenter);
+      root.dataset.center = String(p.center);
+      root.dataset.layer = String(shown.layer);
+      root.dataset.head = c ? String(c.head) : "";
+      while (root.__bar.firstChild) root.__bar.removeChild(root.__bar.firstChild);
+      if (c) window.gatvizChoiceBar(root.__bar, p, c, function (next) {
+        root.__pending = next;
+        draw(next);
+        send("pick", next);
+      });
+      // views drawn on this page, counted once vis-network has drawn every panel (the tests
+      // and the felt-speed benchmark wait on it)
+      var mine = {};
+      root.__drawToken = mine;
+      whenDrawn(root.__gatvizNetworks, function () {
+        if (root.__drawToken === mine) window.__gatvizDrawn = (window.__gatvizDrawn || 0) + 1;
+      });
+    }
+    draw(choice);
+  };
 })();

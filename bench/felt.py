@@ -1,0 +1,348 @@
+"""Felt speed in Chromium: cold start, click → draw, live-training overhead, two sessions.
+
+What a person in front of the app waits for, measured in Debian's Chromium driven by
+Playwright, for two versions of the app in one run on the same machine: *before* (a git
+revision, checked out with ``git worktree`` into a temporary folder; ``FELT_BEFORE``,
+default :data:`BEFORE`) and *after* (this working tree). Cold starts alternate between
+the versions; the other measurements run one version after the other.
+
+- cold start: a fresh ``streamlit run app.py`` and an empty browser context; seconds
+  until the page title is drawn and until the first attention view is drawn.
+- click → draw on Cora (default view: every head and the mean): from the user's
+  pointerdown (a node clicked in the canvas, an option of Streamlit's head or layer
+  selectbox, a hops radio) or the change of the view's own layer / head selector, to the
+  first animation frame after vis-network has drawn every panel of the new view
+  (``window.__gatvizDrawn`` goes up).
+- training overhead: Train clicked → "Epoch 200 of 200 · done", against the library's
+  own ``Trainer.step`` for the same 200 epochs in a fresh process of the same version
+  with one torch thread, as the app runs (karate and Cora, default settings).
+- two sessions: two tabs train Cora (200 epochs, different seeds) at once; each tab's
+  time against the same tab training alone on the same server.
+
+Nothing is asserted on time; ``python -m bench --only felt`` writes the figures.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from .common import ROOT, Bench, pick
+from .interaction import ARGS, free_port, percentile
+
+BEFORE = os.environ.get("FELT_BEFORE", "20cf148")   # the last revision before the felt-speed work
+VERSIONS = ("before", "after")
+KINDS = ("node", "head", "layer", "hops")
+EPOCHS = 200
+TITLE = "Graph attention, live"
+
+# In the page: the clock starts at the user's last pointerdown; a promise resolves at the
+# first animation frame after the component has drawn a view more than `n` times.
+PROBE = """
+document.addEventListener("pointerdown", () => { window.__feltT0 = performance.now(); }, true);
+// the view's own <select>s (no pointer events from Playwright's select_option): their change
+document.addEventListener("change", (e) => {
+  if (e.target.closest && e.target.closest(".gatviz-choice")) window.__feltT0 = performance.now();
+}, true);
+window.__feltDrawn = (n) => new Promise((resolve) => {
+  const end = performance.now() + 15000;   // no new view (a click that changed nothing): null
+  const tick = () => (window.__gatvizDrawn || 0) > n
+    ? requestAnimationFrame(() => resolve(performance.now() - window.__feltT0))
+    : performance.now() > end ? resolve(null) : requestAnimationFrame(tick);
+  tick();
+});
+"""
+# A node of the first panel other than the centre, in page pixels (the `i`-th, cycling).
+NODE_AT = """(i) => {
+  const root = document.querySelector(".gatviz-root");
+  const net = root.__gatvizNetworks[0], box = net.body.container.getBoundingClientRect();
+  const center = Number(root.dataset.center);
+  const ids = net.body.data.nodes.getIds().filter((id) => id !== center).sort((a, b) => a - b);
+  const inside = ids.map((id) => [id, net.canvasToDOM(net.getPosition(id))])
+    .filter(([id, p]) => p.x > 15 && p.y > 15 && p.x < box.width - 15 && p.y < box.height - 15);
+  const [id, p] = inside[i % inside.length];
+  return {id: id, x: box.left + p.x, y: box.top + p.y};
+}"""
+
+# The moment (Date.now(), ms) a text first shows on the page, polled every 50 ms.
+DONE_WATCH = """(text) => {
+  window.__feltDoneAt = null;
+  const id = setInterval(() => {
+    if (document.body.textContent.includes(text)) { window.__feltDoneAt = Date.now(); clearInterval(id); }
+  }, 50);
+}"""
+
+
+@contextlib.contextmanager
+def checkout(rev: str):
+    """The app at ``rev`` in a temporary git worktree (removed afterwards)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "app"
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT, check=True,
+                       capture_output=True)
+        try:
+            yield path
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True)
+
+
+@contextlib.contextmanager
+def server(app_dir: Path, logdir: Path):
+    """A fresh headless ``streamlit run app.py`` in ``app_dir``: (url, seconds at start, process)."""
+    port = free_port()
+    log = logdir / f"server-{app_dir.name}-{port}.log"
+    with open(log, "wb") as sink:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                 "--server.headless", "true", "--server.address", "127.0.0.1",
+                                 "--browser.gatherUsageStats", "false"],
+                                cwd=app_dir, stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
+            if time.perf_counter() - start > 60:
+                raise RuntimeError("streamlit did not answer /_stcore/health within 60 s")
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.02)
+        yield url, start, proc
+        text = log.read_text(errors="replace")
+        if "Traceback" in text:
+            raise RuntimeError(f"the server logged a traceback:\n{text[-3000:]}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def new_page(browser):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context.add_init_script(PROBE)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    return context, page
+
+
+def idle(page) -> None:
+    """Wait until the app has finished its rerun (Streamlit's running indicator is gone)."""
+    page.wait_for_timeout(150)
+    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    page.wait_for_timeout(150)
+
+
+def cold_start(browser, app_dir: Path, logdir: Path) -> dict:
+    """Seconds from ``streamlit run`` to the title and to the first view drawn."""
+    context, page = new_page(browser)
+    page.goto("about:blank")    # the tab and its renderer exist before the clock starts
+    try:
+        with server(app_dir, logdir) as (url, start, _):
+            times = {"server_ready_s": time.perf_counter() - start}
+            page.goto(url, wait_until="load")
+            times["page_loaded_s"] = time.perf_counter() - start
+            page.get_by_text(TITLE).first.wait_for()
+            times["title_s"] = time.perf_counter() - start
+            page.wait_for_function("(window.__gatvizDrawn || 0) >= 1")
+            times["first_view_s"] = time.perf_counter() - start
+    finally:
+        context.close()
+    return times
+
+
+def drawn_after(page, action) -> float | None:
+    """Milliseconds from the action's pointerdown to the frame after the new view is drawn
+    (None when no new view came within 15 s)."""
+    n = page.evaluate("window.__gatvizDrawn || 0")
+    action()
+    return page.evaluate(f"window.__feltDrawn({n})")
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick a layer or head: with the view's own selectors where the version has them, else
+    Streamlit's selectbox of that label."""
+    own = page.locator(".gatviz-root .gatviz-choice select")
+    if label in ("Layer", "Head") and own.count() == 2:
+        own.nth(0 if label == "Layer" else 1).select_option(label=option)
+        return
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def clicks(browser, app_dir: Path, logdir: Path, repeats: int) -> dict[str, list[float]]:
+    """Click → draw times on Cora, ``repeats`` of each kind (after one untimed warm-up each)."""
+    out: dict[str, list[float]] = {k: [] for k in KINDS}
+    with server(app_dir, logdir) as (url, _, _):
+        context, page = new_page(browser)
+        try:
+            page.goto(url + "/?dataset=cora")
+            page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
+            idle(page)
+            heads = ("head 0", "head 1", "mean of heads", "all heads")
+            for i in range(repeats + 1):
+                for kind in KINDS:
+                    if kind == "node":
+                        spot = page.evaluate(NODE_AT, 7 * i + 3)
+                        took = drawn_after(page, lambda: page.mouse.click(spot["x"], spot["y"]))
+                    elif kind == "head":
+                        took = drawn_after(page, lambda: choose(page, "Head", heads[i % len(heads)]))
+                    elif kind == "layer":   # to the last layer and back (its one head has no choice)
+                        took = drawn_after(page, lambda: choose(page, "Layer", "layer 2 of 2"))
+                        if i:
+                            out[kind].append(took)
+                        idle(page)
+                        took = drawn_after(page, lambda: choose(page, "Layer", "layer 1 of 2"))
+                    else:
+                        took = drawn_after(page, lambda: page.get_by_text(
+                            "2 hops" if i % 2 == 0 else "1 hop", exact=True).click())
+                    if i:
+                        out[kind].append(took)
+                    idle(page)
+        finally:
+            context.close()
+    missed = {k: sum(v is None for v in vs) for k, vs in out.items()}
+    if any(missed.values()):
+        print(f"   clicks without a new view (left out): {missed}", flush=True)
+    return {k: [v for v in vs if v is not None] for k, vs in out.items()}
+
+
+def library_seconds(app_dir: Path, dataset: str) -> float:
+    """The library alone: ``Trainer.step(EPOCHS)`` of the default run on ``dataset``, one torch thread."""
+    code = ("import json, sys, time, torch; torch.set_num_threads(1)\n"
+            "from gatviz import RunConfig, graphs\nfrom gatviz.training import Trainer\n"
+            "from gatviz.config import recommended\n"
+            f"c = RunConfig(dataset={dataset!r}, epochs={EPOCHS}, **recommended({dataset!r}))\n"
+            "g = graphs.load(c.dataset, c)\nt = Trainer(g, c)\nt.step(1)\n"
+            "s = time.perf_counter(); t.step(c.epochs - 1); took = time.perf_counter() - s\n"
+            f"print(json.dumps(took * {EPOCHS} / ({EPOCHS} - 1)))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=app_dir, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def train_in_tab(page, url: str, query: str) -> float:
+    """Open ``url/?query``, wait for the first view, press Train; seconds until the run is done."""
+    page.goto(f"{url}/?{query}")
+    page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
+    idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    start = time.perf_counter()
+    page.get_by_text(f"Epoch {EPOCHS} of {EPOCHS} · done").wait_for(timeout=300_000)
+    return time.perf_counter() - start
+
+
+def training(browser, app_dir: Path, logdir: Path) -> dict:
+    """App seconds for 200 epochs (karate, Cora), solo and as one of two tabs at once."""
+    out = {}
+    with server(app_dir, logdir) as (url, _, _):
+        pages = [new_page(browser) for _ in range(2)]
+        try:
+            for dataset in ("karate", "cora"):
+                out[f"app_{dataset}_s"] = train_in_tab(pages[0][1], url, f"dataset={dataset}")
+            # two tabs, seeds 1 and 2: different runs, nothing shared; alone first, then together
+            solo = [train_in_tab(page, url, f"dataset=cora&seed={s}") for s, (_, page) in zip((1, 2), pages)]
+            for s, (_, page) in zip((3, 4), pages):   # both tabs ready on a fresh run
+                page.goto(f"{url}/?dataset=cora&seed={s}")
+                page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
+                idle(page)
+            # Playwright's sync API is one thread: each page stamps its own end (Date.now())
+            starts = []
+            for _, page in pages:
+                page.evaluate(DONE_WATCH, f"Epoch {EPOCHS} of {EPOCHS} · done")
+                starts.append(1000 * time.time())
+                page.get_by_role("button", name="Train", exact=True).click()
+            together = []
+            for start, (_, page) in zip(starts, pages):
+                page.wait_for_function("window.__feltDoneAt", timeout=300_000)
+                together.append((page.evaluate("window.__feltDoneAt") - start) / 1000)
+            out["solo_s"], out["together_s"] = solo, together
+        finally:
+            for context, _ in pages:
+                context.close()
+    for dataset in ("karate", "cora"):
+        out[f"lib_{dataset}_s"] = library_seconds(app_dir, dataset)
+    return out
+
+
+def summarise(raw: dict) -> dict:
+    """Figures of one version from its raw measurements."""
+    f = {k: statistics.median(r[k] for r in raw["cold"]) for k in raw["cold"][0]}
+    for kind, ms in raw["clicks"].items():
+        f[f"{kind}_p50_ms"], f[f"{kind}_p95_ms"] = percentile(ms, 50), percentile(ms, 95)
+    t = raw["training"]
+    for dataset in ("karate", "cora"):
+        f[f"{dataset}_app_s"], f[f"{dataset}_lib_s"] = t[f"app_{dataset}_s"], t[f"lib_{dataset}_s"]
+        f[f"{dataset}_ratio"] = t[f"app_{dataset}_s"] / t[f"lib_{dataset}_s"]
+    f["two_ratio"] = max(b / a for a, b in zip(t["solo_s"], t["together_s"]))
+    return f
+
+
+def run_felt(mode: str, out: Path) -> dict:
+    if shutil.which("chromium") is None:
+        return {"measured": 0, "why": "not measured (chromium not installed)"}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"measured": 0, "why": "not measured (playwright not installed)"}
+    reps, repeats = pick(mode, 1, 2, 3), pick(mode, 2, 8, 20)
+    raw = {v: {"cold": [], "clicks": {}, "training": {}} for v in VERSIONS}
+    with checkout(BEFORE) as before, tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        dirs = {"before": before, "after": ROOT}
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=ARGS)
+        try:
+            for _ in range(reps):            # alternate: a slow spell hits both versions
+                for v in VERSIONS:
+                    raw[v]["cold"].append(cold_start(browser, dirs[v], Path(tmp)))
+            for v in VERSIONS:
+                raw[v]["clicks"] = clicks(browser, dirs[v], Path(tmp), repeats)
+            for v in VERSIONS:
+                raw[v]["training"] = training(browser, dirs[v], Path(tmp))
+        finally:
+            browser.close()
+    result = {"measured": 1, "reps": reps, "repeats": repeats}
+    for v in VERSIONS:
+        result |= {f"{v}_{k}": val for k, val in summarise(raw[v]).items()}
+    return result | {"before_rev": BEFORE, "raw": raw}
+
+
+ROWS = {"title_s": "cold start: page title drawn, s",
+        "first_view_s": "cold start: first attention view drawn, s",
+        **{f"{k}_{q}_ms": f"click → drawn, {k} switch, {q}, ms" for k in KINDS for q in ("p50", "p95")},
+        "karate_ratio": "live training, karate 200 epochs: app / library",
+        "cora_ratio": "live training, Cora 200 epochs: app / library",
+        "two_ratio": "two tabs training Cora at once: slower tab / its solo time"}
+GOALS = {"after_title_s": ("<=", 4.0), "after_first_view_s": ("<=", 4.0),
+         **{f"after_{k}_p95_ms": ("<=", 250.0) for k in KINDS},
+         "after_karate_ratio": ("<=", 1.3), "after_cora_ratio": ("<=", 1.3), "after_two_ratio": ("<=", 1.3)}
+
+
+def felt_table(entry: dict) -> list[str]:
+    f = entry["figures"]
+    rev = entry.get("details", {}).get("before_rev", BEFORE)
+    lines = [f"| felt speed (Chromium) | before (`{rev}`) | after | goal |", "|---|---|---|---|"]
+    for k, what in ROWS.items():
+        goal = GOALS.get(f"after_{k}")
+        goal_text = f"≤ {goal[1]:g}" if goal else ""
+        lines.append(f"| {what} | {f.get(f'before_{k}', float('nan')):.3g} | {f.get(f'after_{k}', float('nan')):.3g} "
+                     f"| {goal_text} |")
+    lines += ["", "| seconds behind the ratios | before | after |", "|---|---|---|"]
+    for k in ("karate_app_s", "karate_lib_s", "cora_app_s", "cora_lib_s"):
+        lines.append(f"| {k} | {f.get(f'before_{k}', float('nan')):.2f} | {f.get(f'after_{k}', float('nan')):.2f} |")
+    return lines
+
+
+BENCHES = [Bench("felt", "Felt speed in Chromium: before and after, one run", run_felt, goals=GOALS,
+                 labels={f"after_{k}": what for k, what in ROWS.items()}, extra=felt_table,
+                 notes=__doc__.split("\n\n", 1)[1].rsplit("\n\n", 1)[0].replace("\n", " "))]

@@ -13,12 +13,12 @@ import time
 import traceback
 from pathlib import Path
 
-from . import bigscale, compare, interaction, scale, snapshots, train
+from . import bigscale, compare, felt, interaction, scale, snapshots, train
 from .common import (ROOT, OtherLoad, machine, markdown, result_line, set_threads, split, verdicts,
                      wait_quiet, write_json)
 
 BENCHES = (train.BENCHES[:3] + interaction.BENCHES + scale.BENCHES + snapshots.BENCHES + train.BENCHES[3:]
-           + compare.BENCHES + bigscale.BENCHES)
+           + compare.BENCHES + bigscale.BENCHES + felt.BENCHES)
 DEFAULT_OUT = ROOT / "bench" / "results"
 
 

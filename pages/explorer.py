@@ -167,11 +167,21 @@ def body(start: float) -> None:
     controls = st.container()
     stem = (f"gatviz-{safe(graph.name)}-node-{safe(graph.names[center])}-layer{layer + 1}-"
             f"{safe(ui.head_label(head))}-epoch{trainer.epoch}")
-    payload = with_choices(graph, att, center, layer, head, labels=choice_labels(att), hops=hops, top_k=top_k,
-                           layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
-                           # before training every node would wear the "wrong" ring
-                           predictions=trainer.predictions().numpy() if trainer.epoch else None)
-    payload["file_stem"] = stem   # the PNG and HTML downloads are named after the view
+    # While runs train, the view is drawn anew at most every ui.live.view_every() seconds (one
+    # tick per run training on this server): in between, a tick sends the same payload again,
+    # which the browser does not draw again: the CPU goes to the training threads.
+    view_key = (trainer, center, layer, head, hops, top_k, encoding, ss.gv_presenter, lang())
+    cached = ss.get("gv_view_cache")
+    if (ss.gv_training and cached and cached[0] == view_key
+            and time.monotonic() - cached[1] < ui.live.view_every()):
+        payload = cached[2]
+    else:
+        payload = with_choices(graph, att, center, layer, head, labels=choice_labels(att), hops=hops, top_k=top_k,
+                               layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
+                               # before training every node would wear the "wrong" ring
+                               predictions=trainer.predictions().numpy() if trainer.epoch else None)
+        payload["file_stem"] = stem   # the PNG and HTML downloads are named after the view
+        ss.gv_view_cache = (view_key, time.monotonic(), payload)
     ui.draw_view(payload)
     with controls:
         view_controls(graph)

@@ -65,10 +65,16 @@ def button(at, label):
 
 
 def train_until_idle(at, limit=60) -> AppTest:
-    for _ in range(limit):
+    """Rerun (as the page's timer does) until the run's thread is done; ``limit`` reruns at
+    least, and at most 180 s (a time-out, not a speed check: the machine may be busy)."""
+    deadline = time.monotonic() + 180
+    for i in range(10_000):
         if not at.session_state["gv_training"]:
             return at
+        if i >= limit and time.monotonic() > deadline:
+            break
         run(at)
+        time.sleep(0.05)
     raise AssertionError("training did not finish")
 
 

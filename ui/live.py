@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 
 import streamlit as st
 
@@ -28,6 +29,20 @@ TICK_S = 1.2            # the Explorer redraws this often while training (each r
 SLOT_S = 0.4            # a thread gives its training slot back this often (queue fairness)
 ABANDONED_S = 15.0      # no tick for this long: the tab is gone, the thread stops
 FINISH_WAIT_S = 1.0     # a tick waits this long at most for a run that is about to finish
+
+
+_alive: "weakref.WeakSet[Runner]" = weakref.WeakSet()   # training threads of this server
+
+
+def training_now() -> int:
+    """Runs training on this server at the moment."""
+    return sum(1 for r in list(_alive) if r.alive)
+
+
+def view_every() -> float:
+    """While runs train, the Explorer draws a new view at most this often: one tick per run, so
+    that several tabs training at once leave the cores to their runs."""
+    return TICK_S * max(1, training_now()) - 0.05
 
 
 class Runner:
@@ -48,6 +63,7 @@ class Runner:
         self._granted = threading.Semaphore(0)
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"gatviz-train-{sid[:8]}")
         self.thread.start()
+        _alive.add(self)
 
     # ------------------------------------------------------------ the page's side
     def look(self, grant: bool = True) -> None:

@@ -345,4 +345,16 @@ def felt_table(entry: dict) -> list[str]:
 
 BENCHES = [Bench("felt", "Felt speed in Chromium: before and after, one run", run_felt, goals=GOALS,
                  labels={f"after_{k}": what for k, what in ROWS.items()}, extra=felt_table,
-                 notes=__doc__.split("\n\n", 1)[1].rsplit("\n\n", 1)[0].replace("\n", " "))]
+                 notes="`python -m bench --only felt`: the app at revision *before* (`FELT_BEFORE`, a "
+                       "`git worktree`) and this tree (*after*), in one run on one machine, Debian's "
+                       "Chromium driven by Playwright, 1600x1000. **Cold start**: a fresh `streamlit run` "
+                       "and an empty browser context (3 each, alternating versions), seconds to the page "
+                       "title and to the first attention view drawn. **Click → drawn** on Cora's default "
+                       "view (every head and the mean): from the pointerdown (a node clicked in the "
+                       "canvas, an option of Streamlit's selectbox, a hops radio) or the change of the "
+                       "view's own layer/head selector, to the animation frame after vis-network has "
+                       "drawn every panel; 20 of each kind after a warm-up round (a switch that brought "
+                       "no new view within 15 s is left out and counted in the run's log). **Training**: "
+                       "Train → \"Epoch 200 of 200 · done\" against `Trainer.step` for the same 200 "
+                       "epochs in a fresh process of that version on one torch thread. **Two tabs**: "
+                       "Cora in two tabs at once (seeds 3, 4) against each alone (seeds 1, 2), same server.")]

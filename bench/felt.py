@@ -32,11 +32,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from .common import ROOT, Bench, pick
-from .interaction import ARGS, free_port, percentile
+from .interaction import ARGS, percentile, streamlit_server as server
 
 BEFORE = os.environ.get("FELT_BEFORE", "20cf148")   # the last revision before the felt-speed work
 VERSIONS = ("before", "after")
@@ -92,42 +91,6 @@ def checkout(rev: str):
             yield path
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True)
-
-
-@contextlib.contextmanager
-def server(app_dir: Path, logdir: Path):
-    """A fresh headless ``streamlit run app.py`` in ``app_dir``: (url, seconds at start, process)."""
-    port = free_port()
-    log = logdir / f"server-{app_dir.name}-{port}.log"
-    with open(log, "wb") as sink:
-        start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.headless", "true", "--server.address", "127.0.0.1",
-                                 "--browser.gatherUsageStats", "false"],
-                                cwd=app_dir, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
-            if time.perf_counter() - start > 60:
-                raise RuntimeError("streamlit did not answer /_stcore/health within 60 s")
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.02)
-        yield url, start, proc
-        text = log.read_text(errors="replace")
-        if "Traceback" in text:
-            raise RuntimeError(f"the server logged a traceback:\n{text[-3000:]}")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def new_page(browser):
@@ -243,14 +206,18 @@ def train_in_tab(page, url: str, query: str) -> float:
     return time.perf_counter() - start
 
 
-def training(browser, app_dir: Path, logdir: Path) -> dict:
-    """App seconds for 200 epochs (karate, Cora), solo and as one of two tabs at once."""
+def training(browser, app_dir: Path, logdir: Path, light: bool = False) -> dict:
+    """App seconds for 200 epochs (karate, Cora), solo and as one of two tabs at once
+    (``light``: karate alone, for the smoke run)."""
     out = {}
+    datasets = ("karate",) if light else ("karate", "cora")
     with server(app_dir, logdir) as (url, _, _):
         pages = [new_page(browser) for _ in range(2)]
         try:
-            for dataset in ("karate", "cora"):
+            for dataset in datasets:
                 out[f"app_{dataset}_s"] = train_in_tab(pages[0][1], url, f"dataset={dataset}")
+            if light:
+                return out | {f"lib_{d}_s": library_seconds(app_dir, d) for d in datasets}
             # two tabs, seeds 1 and 2: different runs, nothing shared; alone first, then together
             solo = [train_in_tab(page, url, f"dataset=cora&seed={s}") for s, (_, page) in zip((1, 2), pages)]
             for s, (_, page) in zip((3, 4), pages):   # both tabs ready on a fresh run
@@ -283,9 +250,11 @@ def summarise(raw: dict) -> dict:
         f[f"{kind}_p50_ms"], f[f"{kind}_p95_ms"] = percentile(ms, 50), percentile(ms, 95)
     t = raw["training"]
     for dataset in ("karate", "cora"):
-        f[f"{dataset}_app_s"], f[f"{dataset}_lib_s"] = t[f"app_{dataset}_s"], t[f"lib_{dataset}_s"]
-        f[f"{dataset}_ratio"] = t[f"app_{dataset}_s"] / t[f"lib_{dataset}_s"]
-    f["two_ratio"] = max(b / a for a, b in zip(t["solo_s"], t["together_s"]))
+        if f"app_{dataset}_s" in t:
+            f[f"{dataset}_app_s"], f[f"{dataset}_lib_s"] = t[f"app_{dataset}_s"], t[f"lib_{dataset}_s"]
+            f[f"{dataset}_ratio"] = t[f"app_{dataset}_s"] / t[f"lib_{dataset}_s"]
+    if "solo_s" in t:
+        f["two_ratio"] = max(b / a for a, b in zip(t["solo_s"], t["together_s"]))
     return f
 
 
@@ -297,22 +266,25 @@ def run_felt(mode: str, out: Path) -> dict:
     except ImportError:
         return {"measured": 0, "why": "not measured (playwright not installed)"}
     reps, repeats = pick(mode, 1, 2, 3), pick(mode, 2, 8, 20)
-    raw = {v: {"cold": [], "clicks": {}, "training": {}} for v in VERSIONS}
-    with checkout(BEFORE) as before, tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    # smoke (the test suite): this tree only, karate's training only, no second version
+    versions = ("after",) if mode == "smoke" else VERSIONS
+    raw = {v: {"cold": [], "clicks": {}, "training": {}} for v in versions}
+    with (checkout(BEFORE) if "before" in versions else contextlib.nullcontext(None)) as before, \
+            tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         dirs = {"before": before, "after": ROOT}
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=ARGS)
         try:
             for _ in range(reps):            # alternate: a slow spell hits both versions
-                for v in VERSIONS:
+                for v in versions:
                     raw[v]["cold"].append(cold_start(browser, dirs[v], Path(tmp)))
-            for v in VERSIONS:
+            for v in versions:
                 raw[v]["clicks"] = clicks(browser, dirs[v], Path(tmp), repeats)
-            for v in VERSIONS:
-                raw[v]["training"] = training(browser, dirs[v], Path(tmp))
+            for v in versions:
+                raw[v]["training"] = training(browser, dirs[v], Path(tmp), light=mode == "smoke")
         finally:
             browser.close()
     result = {"measured": 1, "reps": reps, "repeats": repeats}
-    for v in VERSIONS:
+    for v in versions:
         result |= {f"{v}_{k}": val for k, val in summarise(raw[v]).items()}
     return result | {"before_rev": BEFORE, "raw": raw}
 

@@ -17,6 +17,7 @@ There is no reference to interleave with here: the goals are absolute
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -235,20 +236,18 @@ def import_seconds() -> float:
     return time.perf_counter() - start
 
 
-def one_start(browser, train: bool, logdir: Path) -> dict:
-    """Start a server, open the app in a fresh context; seconds of every stage since the start."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
-    page.goto("about:blank")             # the tab and its renderer exist before the clock starts
+@contextlib.contextmanager
+def streamlit_server(app_dir: Path, logdir: Path):
+    """A fresh headless ``streamlit run app.py`` in ``app_dir``: (url, seconds at start, process)."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = logdir / f"server-{port}.log"
-    times: dict = {}
-    with open(log, "wb") as sink:        # a file: a pipe nobody reads could block the server
+    log = logdir / f"server-{app_dir.name}-{port}.log"
+    with open(log, "wb") as sink:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.headless", "true", "--server.address", "127.0.0.1"],
-                                cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+                                 "--server.headless", "true", "--server.address", "127.0.0.1",
+                                 "--browser.gatherUsageStats", "false"],
+                                cwd=app_dir, stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
     try:
         while True:
             if proc.poll() is not None:
@@ -260,29 +259,42 @@ def one_start(browser, train: bool, logdir: Path) -> dict:
                 break
             except OSError:
                 time.sleep(0.02)
-        times["server_ready_s"] = time.perf_counter() - start
-        page.goto(url, wait_until="load", timeout=60_000)
-        times["page_loaded_s"] = time.perf_counter() - start
-        page.get_by_text("Graph attention, live").first.wait_for(timeout=60_000)
-        times["script_ran_s"] = time.perf_counter() - start
-        page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=60_000)
-        times["first_view_s"] = time.perf_counter() - start
-        if train:   # the default budget: 200 epochs on karate, trained in ~0.4 s chunks
-            page.get_by_role("button", name="Train", exact=True).click()
-            clicked = time.perf_counter()
-            page.get_by_text("Epoch 200 of 200 · done").wait_for(timeout=120_000)
-            times["train_s"] = time.perf_counter() - clicked
+        yield url, start, proc
         text = log.read_text(errors="replace")
         if "Traceback" in text:
             raise RuntimeError(f"the server logged a traceback:\n{text[-3000:]}")
     finally:
-        context.close()
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+
+def one_start(browser, train: bool, logdir: Path) -> dict:
+    """Start a server, open the app in a fresh context; seconds of every stage since the start."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto("about:blank")             # the tab and its renderer exist before the clock starts
+    times: dict = {}
+    try:
+        with streamlit_server(ROOT, logdir) as (url, start, _):
+            times["server_ready_s"] = time.perf_counter() - start
+            page.goto(url, wait_until="load", timeout=60_000)
+            times["page_loaded_s"] = time.perf_counter() - start
+            page.get_by_text("Graph attention, live").first.wait_for(timeout=60_000)
+            times["script_ran_s"] = time.perf_counter() - start
+            page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=60_000)
+            times["first_view_s"] = time.perf_counter() - start
+            if train:   # the default budget: 200 epochs on karate
+                page.get_by_role("button", name="Train", exact=True).click()
+                clicked = time.perf_counter()
+                page.get_by_text("Epoch 200 of 200 · done").wait_for(timeout=120_000)
+                times["train_s"] = time.perf_counter() - clicked
+    finally:
+        context.close()
     return times
 
 

@@ -64,6 +64,13 @@ def button(at, label):
     return found
 
 
+def wait_epoch(trainer, epoch: int, limit: float = 60) -> None:
+    """Until the tab's training thread has reached ``epoch`` (a time-out, not a speed check)."""
+    deadline = time.monotonic() + limit
+    while trainer.epoch < epoch and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def train_until_idle(at, limit=60) -> AppTest:
     """Rerun (as the page's timer does) until the run's thread is done; ``limit`` reruns at
     least, and at most 180 s (a time-out, not a speed check: the machine may be busy)."""
@@ -137,6 +144,8 @@ def test_train_stop_resume_and_extend():
     at = start(gv_epochs=6, gv_per_update=2)
     trainer = at.session_state["gv_trainer"]
     run(button(at, "Train").click())
+    wait_epoch(trainer, 2)                      # the thread trains one step of 2 epochs, then waits
+    time.sleep(0.2)
     assert trainer.epoch == 2 and at.session_state["gv_training"]
     assert button(at, "Train").disabled and not button(at, "Stop").disabled
     assert not at.get("download_button") and not at.dataframe        # while training: view and curves only
@@ -185,9 +194,11 @@ def test_epochs_per_update_trains_that_many_epochs_a_tick():
     at = start(gv_epochs=50, gv_per_update=2)
     trainer = at.session_state["gv_trainer"]
     run(button(at, "Train").click())
+    wait_epoch(trainer, 2)
     time.sleep(0.5)                                        # no tick meanwhile: no more epochs
     assert trainer.epoch == 2
     run(at)
+    wait_epoch(trainer, 4)
     time.sleep(0.3)
     assert trainer.epoch == 4
     run(button(at, "Stop").click())

@@ -44,13 +44,17 @@ def test_a_dropped_trainer_asks_for_a_release(karate, releases):
 
 def test_many_finalised_at_once_release_once(karate, releases, monkeypatch):
     monkeypatch.setattr(release, "_pending", True)     # a release is already scheduled
+    gc.collect()
+    before = release.stats["finalised"]
     trainers = [Trainer(karate, RunConfig(epochs=1, device="cpu", seed=s)) for s in range(3)]
     for trainer in trainers:
         release.track(trainer)
     del trainer
     trainers.clear()
     gc.collect()
-    assert release.stats["finalised"] == 3 and releases == []   # the scheduled one covers them
+    # at least these 3 (an earlier test's trainer may be let go meanwhile, e.g. when its
+    # training thread ends), and no release call of their own: the scheduled one covers them
+    assert release.stats["finalised"] - before >= 3 and releases == []
 
 
 def test_the_real_release_collects_and_trims(capsys):

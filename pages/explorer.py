@@ -1,9 +1,10 @@
 """Attention explorer: train live, then read every head's attention around one node.
 
-Two fragments: the progress column and the view. While training both rerun on
-a timer (a chunk of epochs and the growing curves, then the view from the newest
-eval pass). A widget of the view reruns only the view: switching node, head or
-layer never retrains, resends no curves, and reuses the graph's cached layout.
+Two fragments: the progress column and the view. The run trains in a thread of its
+own (ui.live); while it trains both fragments rerun on a timer (the growing curves,
+then the view from the newest eval pass). A widget of the view reruns only the view:
+switching node or hops never retrains, resends no curves, and reuses the graph's cached
+layout; layer and head switch in the browser (gatviz/choices.py).
 """
 import streamlit as st
 
@@ -108,14 +109,15 @@ def heads_verdict(att, graph, layer: int) -> None:
         st.caption(t("heads.against.help"))
 
 
-# Two fragments on the same timer while training. Only "progress" trains; a widget of
-# the view reruns only the view, so the curves (~23 KB) are not sent again for it.
+# Two fragments on the same timer while training. Only "progress" follows the training
+# thread; a widget of the view reruns only the view, so the curves (~23 KB) are not sent
+# again for it.
 TICK = ui.tick()
 
 
 @st.fragment(run_every=TICK)
 def progress() -> None:
-    finished = ui.train_chunk()
+    finished = ui.follow_training()
     curves(ss.gv_trainer)
     if finished:
         # A full run stops the timers and updates the sidebar's buttons. Only now, with

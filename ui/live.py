@@ -178,7 +178,7 @@ def hold() -> None:
         runner.hold()
 
 
-def train_chunk() -> bool:
+def follow_training() -> bool:
     """The Explorer's tick while training: keep the thread going; True when the run ended now.
 
     Also sets ``gv_waiting`` (trainings ahead in the queue) and, on an error, ``gv_message``.

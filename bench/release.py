@@ -19,7 +19,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,9 +27,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
+from .common import ROOT
+from .interaction import ARGS, free_port
 
 
 def rss_mb(pid: int) -> float:
@@ -58,12 +56,6 @@ class Peak:
         self._stop.set()
         self._thread.join()
         return self.peak
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(log: Path, ttl: float) -> tuple[subprocess.Popen, str]:

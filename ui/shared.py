@@ -62,15 +62,6 @@ def release(sid: str) -> None:
         _running.discard(sid)
 
 
-def wait_slot(sid: str, timeout: float) -> int:
-    """:func:`try_slot`, asking again every 50 ms for up to ``timeout`` seconds, so that a slot
-    freed between two ticks of the page is taken at once rather than at the next tick."""
-    end = time.monotonic() + timeout
-    while (ahead := try_slot(sid)) and time.monotonic() < end:
-        time.sleep(0.05)
-    return ahead
-
-
 @contextmanager
 def slot(sid: str):
     """Wait for a training slot (for work that cannot come back later, like a link's run)."""

@@ -98,10 +98,10 @@ def scrub(epochs: list[int], layer: int, head) -> None:
     entropy = cached("entropy", lambda: timeline.entropy_over_epochs(trainer))
     frame = entropy[entropy["layer"] == layer].pivot(index="epoch", columns="head", values="median")
     st.caption(t("cmp.entropy", layer=layer + 1))
-    st.line_chart(frame.rename(columns=lambda h: t("head.n", head=h)), height=200, x_label=t("cmp.x.epoch"))
+    ui.line_chart(frame.rename(columns=lambda h: t("head.n", head=h)), height=200, x_label=t("cmp.x.epoch"))
     history = pd.DataFrame(trainer.history).set_index("epoch")[["train_acc", "val_acc", "test_acc"]]
     st.caption(t("accuracy"))
-    st.line_chart(history.rename(columns=lambda c: t(f"cmp.split.{c[:-4]}")), height=180, x_label=t("cmp.x.epoch"))
+    ui.line_chart(history.rename(columns=lambda c: t(f"cmp.split.{c[:-4]}")), height=180, x_label=t("cmp.x.epoch"))
 
 
 def gif_bytes(layer: int, head) -> bytes:
@@ -165,7 +165,7 @@ def models_section() -> None:
     trained = ss.gv_cmp_models[key]
     frame = compare.histories(trained).pivot(index="epoch", columns="model", values="test_acc")
     st.caption(t("cmp.test.acc"))
-    st.line_chart(frame, height=200, x_label=t("cmp.x.epoch"))
+    ui.line_chart(frame, height=200, x_label=t("cmp.x.epoch"))
     layer = ui.layer_select(att, st)
     tables = {m: trained[m].attention() for m in ("gat", "gatv2")}
     tau = compare.kendall(tables["gat"], tables["gatv2"], center, layer)

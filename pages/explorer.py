@@ -51,11 +51,11 @@ def curves(trainer) -> None:
                        for split, v in ((s, last[f"{s}_acc"]) for s in ("train", "val", "test")))
     st.markdown(f"{t('accuracy')}: {acc}")
     st.caption(t("loss"))
-    st.line_chart(frame[["loss", "val_loss"]].rename(columns={"loss": "train", "val_loss": "val"}),
-                  height=190, x_label="epoch", color=["#3B6EA8", "#E69F00"])
+    ui.line_chart(frame[["loss", "val_loss"]].rename(columns={"loss": "train", "val_loss": "val"}),
+                  height=190, x_label="epoch", colors=["#3B6EA8", "#E69F00"])
     st.caption(t("accuracy"))
-    st.line_chart(frame[["train_acc", "val_acc", "test_acc"]].rename(columns=lambda c: c[:-4]),
-                  height=190, x_label="epoch", color=["#3B6EA8", "#E69F00", "#009E73"])
+    ui.line_chart(frame[["train_acc", "val_acc", "test_acc"]].rename(columns=lambda c: c[:-4]),
+                  height=190, x_label="epoch", colors=["#3B6EA8", "#E69F00", "#009E73"])
 
 
 def table(trainer, graph, center: int, layer: int, head) -> pd.DataFrame:
@@ -117,12 +117,11 @@ TICK = ui.tick()
 
 @st.fragment(run_every=TICK)
 def progress() -> None:
-    finished = ui.follow_training()
-    curves(ss.gv_trainer)
-    if finished:
-        # A full run stops the timers and updates the sidebar's buttons. Only now, with
-        # this run's elements drawn: a rerun before widgets can reset them in the browser.
+    if ui.follow_training():
+        # The run ends within a tick: a full run now waits for it (ui.live.settle) and draws
+        # it done at once, with the sidebar's buttons and the final view; the timers stop.
         st.rerun()
+    curves(ss.gv_trainer)
 
 
 @st.fragment(run_every=TICK)

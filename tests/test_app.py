@@ -190,6 +190,25 @@ def test_train_runs_in_a_thread_that_stop_ends_between_epochs():
     run(button(at, "Stop").click())
 
 
+def test_a_short_run_is_drawn_done_by_the_script_run_of_its_train_click():
+    at = start(gv_epochs=120)                    # karate: ~0.3 s, under ui.live.FINISH_WAIT_S (1.3 s)
+    trainer = at.session_state["gv_trainer"]
+    run(button(at, "Train").click())             # one script run, no tick: the page is the finished one
+    assert trainer.epoch == 120 and not at.session_state["gv_training"]
+    assert at.get("progress")[0].proto.text == "Epoch 120 of 120 · done"
+    assert not button(at, "Train").disabled and button(at, "Stop").disabled
+    assert len(at.get("download_button")) == 6 and len(at.get("vega_lite_chart")) == 2
+    assert view(at)["panels"][0]["edges"]
+
+
+def test_a_long_run_is_not_waited_for():
+    at = start(gv_epochs=100_000)
+    run(button(at, "Train").click())
+    runner = at.session_state["gv_runner"]
+    assert at.session_state["gv_training"] and runner.alive and not runner.about_to_finish()
+    run(button(at, "Stop").click())
+
+
 def test_epochs_per_update_trains_that_many_epochs_a_tick():
     at = start(gv_epochs=50, gv_per_update=2)
     trainer = at.session_state["gv_trainer"]

@@ -18,11 +18,11 @@ import importlib
 _FROM = {"page": "frame", "frame": "frame", "PAGES": "frame",
          "center_picker": "controls", "default_center": "controls", "ensure_center": "controls",
          "head_select": "controls", "layer_select": "controls",
-         "TICK_S": "live", "tick": "live", "follow_training": "live",
+         "line_chart": "charts", "TICK_S": "live", "tick": "live", "follow_training": "live",
          "ensure_static": "network", "draw_view": "network",
          "pending_banner": "sidebar", "sidebar": "sidebar",
          "USER_ERRORS": "text", "head_label": "text", "plain": "text"}
-_MODULES = {"boot", "controls", "frame", "i18n", "links", "live", "network", "runfiles", "shared", "sidebar",
+_MODULES = {"boot", "charts", "controls", "frame", "i18n", "links", "live", "network", "runfiles", "shared", "sidebar",
             "state", "text"}
 
 

@@ -45,6 +45,7 @@ def frame(title: str) -> None:
     navigation, sidebar; then a linked run is trained."""
     state.init()
     links.apply_once()
+    live.settle()   # a run that ends within a moment is waited for: this run draws it done
     presenter = bool(st.session_state.gv_presenter)
     st.set_page_config(page_title=f"gatviz: {title}", page_icon="🕸️", layout="wide",
                        initial_sidebar_state="collapsed" if presenter else "auto")

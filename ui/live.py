@@ -20,6 +20,7 @@ import uuid
 import weakref
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from . import shared
 from .i18n import t
@@ -28,7 +29,8 @@ from .text import USER_ERRORS
 TICK_S = 1.2            # the Explorer redraws this often while training (each redraw costs the run CPU)
 SLOT_S = 0.4            # a thread gives its training slot back this often (queue fairness)
 ABANDONED_S = 15.0      # no tick for this long: the tab is gone, the thread stops
-FINISH_WAIT_S = 1.0     # a tick waits this long at most for a run that is about to finish
+FINISH_WAIT_S = 1.3     # a run that ends within this is waited for: its page is drawn done at once
+PROBE_S = 0.25          # a new run is timed over a few epochs (at most this long) to know that
 
 
 _alive: "weakref.WeakSet[Runner]" = weakref.WeakSet()   # training threads of this server
@@ -89,12 +91,33 @@ class Runner:
     def alive(self) -> bool:
         return self.thread.is_alive()
 
+    def about_to_finish(self) -> bool:
+        """True when the run has ended or will within FINISH_WAIT_S (never while stepping: the
+        tab asks for each step). Without a measured epoch of this model yet, waits up to
+        PROBE_S for a few epochs to time."""
+        if self.done.is_set():
+            return True
+        if self.per_update or self.waiting:
+            return False   # (in the queue: it ends when it gets a slot, not within a moment)
+        trainer = self.trainer
+        history = trainer.history[-20:]
+        if len(history) >= 3:
+            per_epoch = sum(r["seconds"] for r in history) / len(history)
+        else:
+            start, epoch, end = time.monotonic(), trainer.epoch, time.monotonic() + PROBE_S
+            while trainer.epoch < epoch + 3 and time.monotonic() < end and not self.done.wait(0.005):
+                pass
+            if self.done.is_set():
+                return True
+            if trainer.epoch == epoch:
+                return False   # no epoch yet (waiting in the queue): no estimate
+            per_epoch = (time.monotonic() - start) / (trainer.epoch - epoch)
+        return trainer.remaining * per_epoch <= FINISH_WAIT_S
+
     def wait_finish(self) -> bool:
-        """Wait (at most FINISH_WAIT_S) when the run is about to finish; True once it has."""
-        history = self.trainer.history[-20:]
-        per_epoch = sum(r["seconds"] for r in history) / len(history) if history else 0.01
-        if self.trainer.remaining * per_epoch <= FINISH_WAIT_S and not self.per_update:
-            self.done.wait(FINISH_WAIT_S)
+        """Wait for a run that is about to finish (at most FINISH_WAIT_S and a margin); True once it has."""
+        if self.about_to_finish():
+            self.done.wait(FINISH_WAIT_S + 0.3)
         return self.done.is_set()
 
     # ------------------------------------------------------------ the thread
@@ -178,8 +201,33 @@ def hold() -> None:
         runner.hold()
 
 
+def _ended(runner: Runner) -> None:
+    """The tab's run has ended: the page draws it done (or says why it stopped)."""
+    ss = st.session_state
+    if runner.error:
+        ss.gv_message = t("training.stopped", error=runner.error)
+    ss.gv_training, ss.gv_runner = False, None
+
+
+def settle() -> None:
+    """At the start of a full run, before anything is drawn: a run about to finish (within
+    FINISH_WAIT_S) is waited for, so that this one script run draws it done: the page, the
+    sidebar's buttons and the final view at once, without another tick and rerun. A karate
+    run (0.5 s) is done in the script run of its Train click."""
+    ss = st.session_state
+    runner = ss.get("gv_runner")
+    if (not ss.get("gv_training") or runner is None or runner.trainer is not ss.get("gv_trainer")
+            or runner._hold.is_set()):
+        return
+    if runner.done.is_set() and not runner.error and runner.trainer.remaining:
+        return   # it stopped while the tab was away: follow_training() starts it again
+    if runner.wait_finish():
+        _ended(runner)
+
+
 def follow_training() -> bool:
-    """The Explorer's tick while training: keep the thread going; True when the run ended now.
+    """The Explorer's tick while training: keep the thread going; True when the page should
+    run in full now: the run has ended, or ends within FINISH_WAIT_S (:func:`settle` waits).
 
     Also sets ``gv_waiting`` (trainings ahead in the queue) and, on an error, ``gv_message``.
     """
@@ -193,9 +241,10 @@ def follow_training() -> bool:
         runner = ss.gv_runner
     runner.look(grant=not ss.pop("gv_runner_fresh", False))
     ss.gv_waiting = runner.waiting
-    if not runner.wait_finish():
-        return False
-    if runner.error:
-        ss.gv_message = t("training.stopped", error=runner.error)
-    ss.gv_training, ss.gv_runner = False, None
-    return True
+    # (in a full run settle() has already waited, or found the end too far away)
+    return _fragment_run() and runner.about_to_finish()
+
+
+def _fragment_run() -> bool:
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.fragment_ids_this_run)

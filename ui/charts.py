@@ -1,0 +1,32 @@
+"""Line charts as a plain Vega-Lite spec: ``st.vega_lite_chart`` with a dict.
+
+``st.line_chart`` builds each chart through Altair and validates it against Vega-Lite's
+schema: ~50 ms of the server per chart (~250 ms for a process's first), paid at every tick
+of a live training (two curves). The same chart from a dict costs ~3 ms; the browser draws
+it with the same Vega-Lite and Streamlit theme.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+
+def line_chart(frame: pd.DataFrame, height: int, x_label: str, colors: Sequence[str] | None = None) -> None:
+    """One line per column of ``frame`` against its index; the legend keeps the columns' order.
+
+    ``frame``: index = x (e.g. epoch), one numeric column per series, named for the legend.
+    NaN values leave a gap (Vega-Lite filters invalid values).
+    """
+    series = [str(c) for c in frame.columns]
+    data = frame.set_axis(series, axis=1).rename_axis("x").reset_index()
+    data = data.melt(id_vars="x", var_name="series", value_name="value")
+    color = {"field": "series", "type": "nominal", "title": None, "sort": series,
+             "scale": {"domain": series, **({"range": list(colors)} if colors else {})},
+             "legend": {"orient": "bottom"}}
+    spec = {"mark": {"type": "line", "tooltip": True}, "height": height,
+            "encoding": {"x": {"field": "x", "type": "quantitative", "title": x_label},
+                         "y": {"field": "value", "type": "quantitative", "title": None},
+                         "color": color}}
+    st.vega_lite_chart(data, spec, width="stretch")

@@ -1,10 +1,11 @@
 """Attention explorer: train live, then read every head's attention around one node.
 
-Two fragments: the progress column and the view. The run trains in a thread of its
-own (ui.live); while it trains both fragments rerun on a timer (the growing curves,
-then the view from the newest eval pass). A widget of the view reruns only the view:
-switching node or hops never retrains, resends no curves, and reuses the graph's cached
-layout; layer and head switch in the browser (gatviz/choices.py).
+Two fragments: the progress column and the explorer (the view, its widgets, the table).
+The run trains in a thread of its own (ui.live); while it trains, the progress column
+and the view alone (a fragment nested in the explorer) rerun on a timer: the growing
+curves, the view from the newest eval pass. A widget of the explorer reruns only the
+explorer: switching node or hops never retrains, resends no curves, and reuses the
+graph's cached layout; layer and head switch in the browser (gatviz/choices.py).
 """
 import streamlit as st
 
@@ -50,12 +51,11 @@ def curves(trainer) -> None:
     acc = "  ·  ".join(f"{split} **{'n/a' if np.isnan(v) else format(v, '.0%')}**"
                        for split, v in ((s, last[f"{s}_acc"]) for s in ("train", "val", "test")))
     st.markdown(f"{t('accuracy')}: {acc}")
-    st.caption(t("loss"))
-    ui.line_chart(frame[["loss", "val_loss"]].rename(columns={"loss": "train", "val_loss": "val"}),
-                  height=190, x_label="epoch", colors=["#3B6EA8", "#E69F00"])
-    st.caption(t("accuracy"))
-    ui.line_chart(frame[["train_acc", "val_acc", "test_acc"]].rename(columns=lambda c: c[:-4]),
-                  height=190, x_label="epoch", colors=["#3B6EA8", "#E69F00", "#009E73"])
+    ui.charts.stacked_line_charts(
+        ((t("loss"), frame[["loss", "val_loss"]].rename(columns={"loss": "train", "val_loss": "val"}),
+          ("#3B6EA8", "#E69F00")),
+         (t("accuracy"), frame[["train_acc", "val_acc", "test_acc"]].rename(columns=lambda c: c[:-4]),
+          ("#3B6EA8", "#E69F00", "#009E73"))), height=150, x_label="epoch")
 
 
 def table(trainer, graph, center: int, layer: int, head) -> pd.DataFrame:
@@ -109,26 +109,38 @@ def heads_verdict(att, graph, layer: int) -> None:
         st.caption(t("heads.against.help"))
 
 
-# Two fragments on the same timer while training. Only "progress" follows the training
-# thread; a widget of the view reruns only the view, so the curves (~23 KB) are not sent
-# again for it.
+# While training, two timers: "progress" follows the training thread and draws the curves;
+# "live_view", nested in the explorer, draws the newest view and nothing else (the view's
+# widgets, captions and the centre's list are not sent again every tick). A widget of the
+# explorer reruns the explorer only, so the curves (~23 KB) are not sent again for it.
 TICK = ui.tick()
 
 
 @st.fragment(run_every=TICK)
 def progress() -> None:
     if ui.follow_training():
-        # The run ends within a tick: a full run now waits for it (ui.live.settle) and draws
-        # it done at once, with the sidebar's buttons and the final view; the timers stop.
+        # The run ends before the next tick: a full run now waits for it (ui.live.settle) and
+        # draws it done at once, with the sidebar's buttons and the final view; timers stop.
         st.rerun()
     curves(ss.gv_trainer)
 
 
-@st.fragment(run_every=TICK)
+@st.fragment
 def explorer() -> None:
     try:
         body(time.perf_counter())
     except ui.USER_ERRORS as e:   # one line in place; the model and settings stay
+        st.error(ui.plain(e))
+
+
+@st.fragment(run_every=TICK)
+def live_view() -> None:
+    """The view while the run trains, on its own timer (one redraw per tick and run training)."""
+    if ss.get("gv_clicked") is not None or not ss.gv_training:
+        st.rerun()   # a node clicked (the centre's list shows it too), or the run has ended
+    try:
+        ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0])
+    except ui.USER_ERRORS as e:
         st.error(ui.plain(e))
 
 
@@ -152,6 +164,31 @@ def choice_labels(att) -> dict:
             "layer_of": [t("layer.of", layer=l + 1, layers=att.layers) for l in range(att.layers)]}
 
 
+def view_payload(trainer, graph):
+    """The view of the tab's centre, layer and head: (payload, centre, layer, head, att)."""
+    ui.ensure_center(graph)
+    center = graph.index(ss.gv_center)
+    att = trainer.attention()
+    layer = ui.controls.valid_layer(att)
+    head, _ = ui.controls.valid_head(att, layer)
+    hops, encoding, top_k = ss.gv_hops, ss.gv_encoding, ss.gv_top_k
+    # While runs train, a view is built at most every ui.live.view_every() seconds (one tick
+    # per run training on this server); a rerun in between (a click) sends the same payload.
+    view_key = (trainer, center, layer, head, hops, top_k, encoding, ss.gv_presenter, lang())
+    cached = ss.get("gv_view_cache")
+    if (ss.gv_training and cached and cached[0] == view_key
+            and time.monotonic() - cached[1] < ui.live.view_every()):
+        return cached[2], center, layer, head, att
+    payload = with_choices(graph, att, center, layer, head, labels=choice_labels(att), hops=hops, top_k=top_k,
+                           layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
+                           # before training every node would wear the "wrong" ring
+                           predictions=trainer.predictions().numpy() if trainer.epoch else None)
+    payload["file_stem"] = (f"gatviz-{safe(graph.name)}-node-{safe(graph.names[center])}-layer{layer + 1}-"
+                            f"{safe(ui.head_label(head))}-epoch{trainer.epoch}")   # the downloads' names
+    ss.gv_view_cache = (view_key, time.monotonic(), payload)
+    return payload, center, layer, head, att
+
+
 def body(start: float) -> None:
     trainer, graph = ss.gv_trainer, ss.gv_graph
     if trainer.notice:
@@ -159,40 +196,23 @@ def body(start: float) -> None:
     # The view is sent before its widgets (drawn above it, in `controls`): the browser gets
     # the new view first and draws it while the rest of the page's update is on its way.
     # The widgets' values are in session state before the widgets are drawn.
-    ui.ensure_center(graph)
-    center = graph.index(ss.gv_center)
-    att = trainer.attention()
-    layer = ui.controls.valid_layer(att)
-    head, _ = ui.controls.valid_head(att, layer)
-    hops, encoding, top_k = ss.gv_hops, ss.gv_encoding, ss.gv_top_k
     controls = st.container()
-    stem = (f"gatviz-{safe(graph.name)}-node-{safe(graph.names[center])}-layer{layer + 1}-"
-            f"{safe(ui.head_label(head))}-epoch{trainer.epoch}")
-    # While runs train, the view is drawn anew at most every ui.live.view_every() seconds (one
-    # tick per run training on this server): in between, a tick sends the same payload again,
-    # which the browser does not draw again: the CPU goes to the training threads.
-    view_key = (trainer, center, layer, head, hops, top_k, encoding, ss.gv_presenter, lang())
-    cached = ss.get("gv_view_cache")
-    if (ss.gv_training and cached and cached[0] == view_key
-            and time.monotonic() - cached[1] < ui.live.view_every()):
-        payload = cached[2]
-    else:
-        payload = with_choices(graph, att, center, layer, head, labels=choice_labels(att), hops=hops, top_k=top_k,
-                               layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
-                               # before training every node would wear the "wrong" ring
-                               predictions=trainer.predictions().numpy() if trainer.epoch else None)
-        payload["file_stem"] = stem   # the PNG and HTML downloads are named after the view
-        ss.gv_view_cache = (view_key, time.monotonic(), payload)
+    if ss.gv_training:
+        live_view()   # the view follows the run on its own timer
+        with controls:
+            view_controls(graph)
+        st.caption(t("view.help"))
+        # The rest waits for the end: every tick's work here would be CPU the training
+        # thread does not get (2 cores: a slower run).
+        st.caption(t("while.training", seconds=f"{TICK:.1f}"))
+        return
+    payload, center, layer, head, att = view_payload(trainer, graph)
     ui.draw_view(payload)
+    hops, encoding, top_k, stem = ss.gv_hops, ss.gv_encoding, ss.gv_top_k, payload["file_stem"]
     with controls:
         view_controls(graph)
     st.caption(t("view.help"))
     dictionary_note(att, graph, center, layer, head)
-    if ss.gv_training:
-        # The view and the curves follow the run; the rest waits for the end: every tick's
-        # work here is CPU the training thread would not get (2 cores: a slower run).
-        st.caption(t("while.training", seconds=ui.TICK_S))
-        return
     heads_verdict(att, graph, layer)
     frame = table(trainer, graph, center, layer, head)
     title = (f"gatviz {graph.name}: node {graph.names[center]}, layer {layer + 1}, {ui.head_label(head)}, "

@@ -26,10 +26,11 @@ from . import shared
 from .i18n import t
 from .text import USER_ERRORS
 
-TICK_S = 1.2            # the Explorer redraws this often while training (each redraw costs the run CPU)
+TICK_S = 1.2            # the Explorer redraws this often while training, per run training on the server
+TICK_MAX_S = 4.8        # (well under ABANDONED_S: a tab that ticks is never taken for gone)
 SLOT_S = 0.4            # a thread gives its training slot back this often (queue fairness)
 ABANDONED_S = 15.0      # no tick for this long: the tab is gone, the thread stops
-FINISH_WAIT_S = 1.3     # a run that ends within this is waited for: its page is drawn done at once
+FINISH_WAIT_S = 1.3     # a run that ends within this (or the next tick) is waited for: drawn done at once
 PROBE_S = 0.25          # a new run is timed over a few epochs (at most this long) to know that
 
 
@@ -41,10 +42,15 @@ def training_now() -> int:
     return sum(1 for r in list(_alive) if r.alive)
 
 
+def _tick_s() -> float:
+    """TICK_S per run training at once on this server (the queued ones take no core), at most
+    TICK_MAX_S: several tabs training at once leave the cores to their runs."""
+    return min(TICK_S * max(1, min(training_now(), shared.MAX_TRAININGS)), TICK_MAX_S)
+
+
 def view_every() -> float:
-    """While runs train, the Explorer draws a new view at most this often: one tick per run, so
-    that several tabs training at once leave the cores to their runs."""
-    return TICK_S * max(1, training_now()) - 0.05
+    """While runs train, the Explorer draws a new view at most this often (one tick)."""
+    return _tick_s() - 0.05
 
 
 class Runner:
@@ -91,8 +97,8 @@ class Runner:
     def alive(self) -> bool:
         return self.thread.is_alive()
 
-    def about_to_finish(self) -> bool:
-        """True when the run has ended or will within FINISH_WAIT_S (never while stepping: the
+    def about_to_finish(self, within: float = FINISH_WAIT_S) -> bool:
+        """True when the run has ended or will ``within`` seconds (never while stepping: the
         tab asks for each step). Without a measured epoch of this model yet, waits up to
         PROBE_S for a few epochs to time."""
         if self.done.is_set():
@@ -112,12 +118,12 @@ class Runner:
             if trainer.epoch == epoch:
                 return False   # no epoch yet (waiting in the queue): no estimate
             per_epoch = (time.monotonic() - start) / (trainer.epoch - epoch)
-        return trainer.remaining * per_epoch <= FINISH_WAIT_S
+        return trainer.remaining * per_epoch <= within
 
-    def wait_finish(self) -> bool:
-        """Wait for a run that is about to finish (at most FINISH_WAIT_S and a margin); True once it has."""
-        if self.about_to_finish():
-            self.done.wait(FINISH_WAIT_S + 0.3)
+    def wait_finish(self, within: float = FINISH_WAIT_S) -> bool:
+        """Wait for a run that finishes ``within`` seconds (and a margin); True once it has."""
+        if self.about_to_finish(within):
+            self.done.wait(within + 0.3)
         return self.done.is_set()
 
     # ------------------------------------------------------------ the thread
@@ -162,8 +168,16 @@ class Runner:
 
 
 def tick() -> float | None:
-    """The fragments' timer: TICK_S while training, else None (no timer)."""
-    return TICK_S if st.session_state.gv_training else None
+    """The curves' and the view's timer while training (set at each full run), else None (no
+    timer): TICK_S per run training at once on this server, at most TICK_MAX_S."""
+    ss = st.session_state
+    ss.gv_tick = _tick_s() if ss.gv_training else None
+    return ss.gv_tick
+
+
+def _horizon(tick_s: float | None) -> float:
+    """A run ending within this is waited for: before the next tick, or FINISH_WAIT_S."""
+    return max(FINISH_WAIT_S, (tick_s or 0) + 0.1)
 
 
 def _per_update() -> int | None:
@@ -210,10 +224,10 @@ def _ended(runner: Runner) -> None:
 
 
 def settle() -> None:
-    """At the start of a full run, before anything is drawn: a run about to finish (within
-    FINISH_WAIT_S) is waited for, so that this one script run draws it done: the page, the
-    sidebar's buttons and the final view at once, without another tick and rerun. A karate
-    run (0.5 s) is done in the script run of its Train click."""
+    """At the start of a full run, before anything is drawn: a run about to finish (before
+    the next tick, at least FINISH_WAIT_S) is waited for, so that this one script run draws
+    it done: the page, the sidebar's buttons and the final view at once, without another
+    tick and rerun. A karate run (0.5 s) is done in the script run of its Train click."""
     ss = st.session_state
     runner = ss.get("gv_runner")
     if (not ss.get("gv_training") or runner is None or runner.trainer is not ss.get("gv_trainer")
@@ -221,15 +235,15 @@ def settle() -> None:
         return
     if runner.done.is_set() and not runner.error and runner.trainer.remaining:
         return   # it stopped while the tab was away: follow_training() starts it again
-    if runner.wait_finish():
+    if runner.wait_finish(_horizon(_tick_s())):
         _ended(runner)
 
 
 def follow_training() -> bool:
     """The Explorer's tick while training: keep the thread going; True when the page should
-    run in full now: the run has ended, or ends within FINISH_WAIT_S (:func:`settle` waits).
+    run in full now: the run has ended, or ends before the next tick (:func:`settle` waits).
 
-    Also sets ``gv_waiting`` (trainings ahead in the queue) and, on an error, ``gv_message``.
+    Also sets ``gv_waiting`` (trainings ahead in the queue).
     """
     ss = st.session_state
     if not ss.gv_training or ss.gv_trainer is None:
@@ -241,8 +255,9 @@ def follow_training() -> bool:
         runner = ss.gv_runner
     runner.look(grant=not ss.pop("gv_runner_fresh", False))
     ss.gv_waiting = runner.waiting
-    # (in a full run settle() has already waited, or found the end too far away)
-    return _fragment_run() and runner.about_to_finish()
+    if not _fragment_run():
+        return False   # (settle() has already waited, or found the end too far away)
+    return runner.about_to_finish(_horizon(ss.get("gv_tick")))
 
 
 def _fragment_run() -> bool:

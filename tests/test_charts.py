@@ -1,0 +1,38 @@
+"""ui.charts: line charts as plain Vega-Lite specs, with the numbers they were given."""
+import json
+
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+
+SCRIPT = '''
+import numpy as np, pandas as pd
+import ui
+loss = pd.DataFrame({"epoch": [1, 2, 3], "train": [0.5, 0.4, 0.3], "val": [0.6, np.nan, 0.5]}).set_index("epoch")
+acc = pd.DataFrame({"epoch": [1, 2, 3], "z first": [0.1, 0.2, 0.3]}).set_index("epoch")
+ui.charts.stacked_line_charts((("Loss", loss, ("#000000", "#111111")), ("Accuracy", acc, ("#222222",))),
+                              height=100, x_label="epoch")
+ui.line_chart(acc, height=80, x_label="epoch")
+'''
+
+
+def charts():
+    at = AppTest.from_string(SCRIPT)
+    at.run()
+    assert not at.exception, at.exception
+    return [(json.loads(c.proto.spec), pa.ipc.open_stream(c.proto.data.data).read_pandas())
+            for c in at.get("vega_lite_chart")]
+
+
+def test_stacked_charts_are_one_view_with_each_chart_s_series_and_values():
+    (spec, data), (single, single_data) = charts()
+    assert [v["title"]["text"] for v in spec["vconcat"]] == ["Loss", "Accuracy"]
+    assert [v["encoding"]["color"]["scale"]["domain"] for v in spec["vconcat"]] == [["train", "val"], ["z first"]]
+    assert spec["vconcat"][1]["encoding"]["color"]["scale"]["range"] == ["#222222"]
+    loss = data[data["chart"] == 0].pivot(index="x", columns="series", values="value")
+    assert loss["train"].tolist() == [0.5, 0.4, 0.3]
+    assert loss["val"].iloc[0] == 0.6 and loss["val"].isna().iloc[1]       # a gap, not a zero
+    acc = data[data["chart"] == 1]
+    assert acc["series"].unique().tolist() == ["z first"] and acc["value"].tolist() == [0.1, 0.2, 0.3]
+    # the legend keeps the columns' order, not the alphabet's
+    assert single["encoding"]["color"]["sort"] == ["z first"] and "range" not in single["encoding"]["color"]["scale"]
+    assert single_data["value"].tolist() == [0.1, 0.2, 0.3]

@@ -73,8 +73,7 @@ class Trainer:
         # Held for one epoch at a time: a reader (the app's view) waits at most an epoch
         # while another thread trains, and never sees half-updated weights.
         self.lock = threading.RLock()
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr,
-                                          weight_decay=config.weight_decay)
+        self._optimizer: torch.optim.Optimizer | None = None   # made at the first step (see optimizer)
         self.epoch = 0
         self.history: list[dict] = []
         self.snapshots: list[Snapshot] = []
@@ -108,6 +107,16 @@ class Trainer:
         new.lock = threading.RLock()
         return new
 
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        """Adam (config.lr, config.weight_decay) over the model's parameters, made at its first
+        use: building one imports torch._dynamo (~1 s on a cold process), which a model that is
+        only looked at (the app's first screen, the CLI's views) never needs."""
+        if self._optimizer is None:
+            self._optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr,
+                                               weight_decay=self.config.weight_decay)
+        return self._optimizer
+
     def _move(self, device: torch.device) -> None:
         data = self.graph.data
         x = data.x
@@ -126,7 +135,7 @@ class Trainer:
         if old is not None and old.device == generator.device:
             generator.set_state(old.get_state())
         self.model.generator = generator
-        for state in self.optimizer.state.values():
+        for state in (self._optimizer.state.values() if self._optimizer is not None else ()):
             for k, v in state.items():
                 if torch.is_tensor(v) and v.dim() > 0:
                     state[k] = v.to(device)

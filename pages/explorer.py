@@ -250,3 +250,4 @@ with progress_column:
     progress()
 with view_column:
     explorer()
+ui.boot.warm()   # (the first screen is drawn: what it did not need is imported meanwhile)

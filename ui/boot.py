@@ -8,7 +8,11 @@ Only Streamlit and the text catalogue are imported.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
+import threading
+import types
 from typing import Callable
 
 import streamlit as st
@@ -30,8 +34,55 @@ def skeleton(title_key: str) -> Callable[[], None]:
         st.title(t(title_key, lang))
         st.caption(t("boot.loading", lang))
         st.container(height=VIEW_PX, border=True)
+    _defer_dynamo()   # (imports torch: after the skeleton is on its way)
 
     def clear() -> None:
         side.empty()
         main.empty()
     return clear
+
+
+# ---- torch._dynamo, imported once the first screen is drawn
+# torch_geometric imports torch._dynamo at import time (~1.1 s of a cold start on 2 cores),
+# for one isinstance check against torch.compile's wrapper; the first screen compiles
+# nothing. Until warm() or a first use, sys.modules holds a stand-in whose first attribute
+# lookup imports the real package (torch's own lazy imports, e.g. Adam's first step, go
+# through it); the page calls warm() after drawing, so a Train click finds it imported.
+_LOCK = threading.RLock()
+
+
+class _Deferred(types.ModuleType):
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name != "__path__":   # (inspect and friends walk sys.modules)
+            raise AttributeError(name)
+        return getattr(_real_dynamo(), name)
+
+
+def _real_dynamo() -> types.ModuleType:
+    with _LOCK:
+        module = sys.modules.get("torch._dynamo")
+        if module is None or isinstance(module, _Deferred):
+            sys.modules.pop("torch._dynamo", None)
+            torch = sys.modules["torch"]
+            if isinstance(getattr(torch, "_dynamo", None), _Deferred):
+                delattr(torch, "_dynamo")
+            module = importlib.import_module("torch._dynamo")
+        return module
+
+
+def _defer_dynamo() -> None:
+    with _LOCK:
+        if "torch._dynamo" in sys.modules:
+            return
+        import torch
+        stand_in = _Deferred("torch._dynamo", "imported at its first use (ui.boot)")
+        stand_in.__spec__ = None
+        stand_in.__file__ = importlib.util.find_spec("torch._dynamo").origin
+        sys.modules["torch._dynamo"] = stand_in
+        torch._dynamo = stand_in
+
+
+def warm() -> None:
+    """After the first screen: import what was deferred, in the background (once per server)."""
+    if isinstance(sys.modules.get("torch._dynamo"), _Deferred):
+        threading.Thread(target=_real_dynamo, daemon=True, name="gatviz-warm").start()

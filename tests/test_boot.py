@@ -1,0 +1,51 @@
+"""ui.boot's deferred torch._dynamo: the first screen of a cold server never imports it, and
+everything that does use it (an optimizer, PyG's isinstance, a submodule import) gets the
+real package. A fresh interpreter each: the test process has long imported everything."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FIRST_SCREEN = """
+import sys, torch
+from ui import boot
+boot._defer_dynamo()
+import torch_geometric
+from gatviz import RunConfig, graphs
+from gatviz.training import Trainer
+trainer = Trainer(graphs.load("karate"), RunConfig(dataset="karate", seed=0))
+alpha = trainer.attention().alpha[0]                     # what the first view draws
+assert isinstance(sys.modules["torch._dynamo"], boot._Deferred), "the first screen imported torch._dynamo"
+assert "torch._dynamo.convert_frame" not in sys.modules
+"""
+
+
+def run(code: str) -> None:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_the_first_screen_does_not_import_dynamo_and_training_gets_the_real_one():
+    run(FIRST_SCREEN + """
+rows = trainer.step(3)                                   # Adam: the real torch._dynamo, on first use
+assert len(rows) == 3 and not isinstance(sys.modules["torch._dynamo"], boot._Deferred)
+assert torch._dynamo is sys.modules["torch._dynamo"] and "torch._dynamo.convert_frame" in sys.modules
+from torch_geometric.isinstance import is_torch_instance
+assert is_torch_instance(torch.compile(trainer.model), type(trainer.model))   # unwraps OptimizedModule
+boot.warm()                                              # nothing left to do
+import threading
+assert not [t for t in threading.enumerate() if t.name == "gatviz-warm"]
+""")
+
+
+def test_warm_or_a_submodule_import_loads_the_real_package():
+    run(FIRST_SCREEN + """
+boot.warm()                                              # the page, once its first screen is drawn
+import torch._dynamo.config                              # meanwhile: through the stand-in's __path__
+assert torch._dynamo.config is sys.modules["torch._dynamo.config"]
+import threading
+[t.join(60) for t in threading.enumerate() if t.name == "gatviz-warm"]
+assert not isinstance(sys.modules["torch._dynamo"], boot._Deferred) and torch._dynamo.config.cache_size_limit
+assert trainer.step(1)
+""")

@@ -230,3 +230,4 @@ except ui.USER_ERRORS as e:   # one line in place; the model and settings stay
     st.error(ui.plain(e))
 
 ui.links.sync_url()
+ui.boot.warm()   # (the first screen is drawn: what it did not need is imported meanwhile)

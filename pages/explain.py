@@ -151,3 +151,4 @@ else:
 with st.expander(t("link")):
     ui.links.share_box()
 ui.links.sync_url()
+ui.boot.warm()   # (the first screen is drawn: what it did not need is imported meanwhile)

@@ -13,6 +13,7 @@ shows a page that reads the model directly (Explain, Compare).
 """
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 import traceback
@@ -99,25 +100,22 @@ class Runner:
 
     def about_to_finish(self, within: float = FINISH_WAIT_S) -> bool:
         """True when the run has ended or will ``within`` seconds (never while stepping: the
-        tab asks for each step). Without a measured epoch of this model yet, waits up to
-        PROBE_S for a few epochs to time."""
+        tab asks for each step). The time of an epoch: the median of the last ones; a new
+        model is given up to PROBE_S for a few epochs to time."""
         if self.done.is_set():
             return True
         if self.per_update or self.waiting:
             return False   # (in the queue: it ends when it gets a slot, not within a moment)
         trainer = self.trainer
-        history = trainer.history[-20:]
-        if len(history) >= 3:
-            per_epoch = sum(r["seconds"] for r in history) / len(history)
-        else:
-            start, epoch, end = time.monotonic(), trainer.epoch, time.monotonic() + PROBE_S
-            while trainer.epoch < epoch + 3 and time.monotonic() < end and not self.done.wait(0.005):
+        if len(trainer.history) < 5:   # a new model: time its first epochs (the first is the slowest)
+            end = time.monotonic() + PROBE_S
+            while len(trainer.history) < 5 and time.monotonic() < end and not self.done.wait(0.005):
                 pass
             if self.done.is_set():
                 return True
-            if trainer.epoch == epoch:
-                return False   # no epoch yet (waiting in the queue): no estimate
-            per_epoch = (time.monotonic() - start) / (trainer.epoch - epoch)
+            if len(trainer.history) < 2:
+                return False   # not started yet (in the queue): no estimate
+        per_epoch = statistics.median(r["seconds"] for r in trainer.history[-20:])
         return trainer.remaining * per_epoch <= within
 
     def wait_finish(self, within: float = FINISH_WAIT_S) -> bool:

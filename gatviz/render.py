@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from importlib import resources
 
 import networkx as nx
 import numpy as np
@@ -26,6 +25,7 @@ from torch_geometric.utils import k_hop_subgraph
 
 from . import encoding as encoding_mod
 from . import limits
+from .assets import asset  # noqa: F401  (render.asset: what standalone_html inlines)
 from .attention import AttentionTable, _check_layer_head
 from .errors import GatvizError
 from .graphs import Graph
@@ -254,13 +254,6 @@ def to_json(payload: dict) -> str:
                       ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(raw, safe)
     return text
-
-
-def asset(name: str) -> str:
-    """Text of a static asset: ``vis-network.min.js``/``vis-network.css`` (from pyvis) or gatviz's own."""
-    if name.startswith("vis-network"):
-        return (resources.files("pyvis") / "templates" / "lib" / "vis-9.1.2" / name).read_text("utf-8")
-    return (resources.files("gatviz") / "static" / name).read_text("utf-8")
 
 
 def _inline(text: str) -> str:

@@ -33,7 +33,9 @@ def skeleton(title_key: str) -> Callable[[], None]:
     with main.container():
         st.title(t(title_key, lang))
         st.caption(t("boot.loading", lang))
-        st.container(height=VIEW_PX, border=True)
+        with st.container(height=VIEW_PX, border=True):
+            from .network import preload   # (light: Streamlit and the static files' text)
+            preload(VIEW_PX - 40)
     _defer_dynamo()   # (imports torch: after the skeleton is on its way)
 
     def clear() -> None:

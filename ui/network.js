@@ -32,6 +32,10 @@ function assets(a) {
   return p;
 }
 export default function ({ data, parentElement, setTriggerValue }) {
+  if (!data.payload) {   // the page's skeleton: load the scripts while the server imports torch
+    assets(data.assets).catch(() => {});
+    return;
+  }
   let root = parentElement.querySelector(".gatviz-root");
   if (!root) {
     root = document.createElement("div");

@@ -2,7 +2,8 @@
 
 The component's module is ``network.js`` beside this file (small: it is sent with every
 rerun). The drawing script and vis-network come from ``/app/static`` once per page load:
-:func:`ensure_static` writes them there from ``gatviz.render.asset``.
+:func:`ensure_static` writes them there from ``gatviz.assets``. On a cold server the page's
+skeleton already asks for them (:func:`preload`), while torch imports.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gatviz import render
+from gatviz.assets import asset
 
 APP_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = APP_DIR / "static"
@@ -23,7 +24,7 @@ _STATIC_VERSIONS: dict[str, str] | None = None
 def ensure_static() -> dict[str, str]:
     """Write the view's scripts to ./static (served at /app/static/) when absent or stale.
 
-    ``render.asset`` is the one source; the copies are git-ignored. Returns a
+    ``gatviz.assets`` is the one source; the copies are git-ignored. Returns a
     content hash per file, used as ``?v=`` so browsers never run a stale copy.
     """
     global _STATIC_VERSIONS
@@ -31,7 +32,7 @@ def ensure_static() -> dict[str, str]:
         versions = {}
         STATIC_DIR.mkdir(exist_ok=True)
         for name in ASSETS:
-            data = render.asset(name).encode("utf-8")
+            data = asset(name).encode("utf-8")
             path = STATIC_DIR / name
             if not path.exists() or path.read_bytes() != data:
                 path.write_bytes(data)
@@ -71,6 +72,12 @@ def _on_pick(key: str) -> None:
     layer, head = pick.get("layer"), pick.get("head")
     if isinstance(layer, int) and (head in ("all", "mean") or isinstance(head, int)):
         st.session_state.gv_layer, st.session_state.gv_head = layer, head   # checked by controls.valid_*
+
+
+def preload(height: int) -> None:
+    """An empty view of ``height`` px whose browser loads and parses the view's scripts (no
+    payload): the first real view then draws at once."""
+    _component(key="gv_preload", data={"payload": None, "assets": _asset_urls()}, height=height)
 
 
 def draw_view(payload: dict, key: str = "gv_view") -> None:

@@ -86,6 +86,7 @@ DONE_WATCH = """(text) => {
 }"""
 
 
+@contextlib.contextmanager
 def checkout(rev: str):
     """The app at ``rev`` in a temporary git worktree (removed afterwards)."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -136,7 +136,7 @@ def explorer() -> None:
 @st.fragment(run_every=TICK)
 def live_view() -> None:
     """The view while the run trains, on its own timer (one redraw per tick and run training)."""
-    if ss.get("gv_clicked") is not None or not ss.gv_training:
+    if ui.live.fragment_run() and (ss.get("gv_clicked") is not None or not ss.gv_training):
         st.rerun()   # a node clicked (the centre's list shows it too), or the run has ended
     try:
         ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0])

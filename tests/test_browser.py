@@ -497,3 +497,56 @@ def test_links_rebuild_views_presenter_and_dictionary(server, tmp_path, capsys):
         finally:
             browser.close()
     assert not problems, problems
+
+
+def test_the_view_follows_a_running_training_and_its_controls_still_work(server):
+    """While Cora trains: the view redraws on its own timer, a node clicked in it re-centres it
+    (and the centre's list follows), a hops switch redraws it, and Stop ends the run."""
+    assert CHROMIUM, "CI needs Debian's chromium: .ci/run installs it with apt-get"
+    url, _ = server
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+            page.goto(f"{url}/?dataset=cora&epochs=3000")
+            page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
+            page.get_by_role("button", name="Train", exact=True).click()
+            page.get_by_text("come back when it stops").wait_for(timeout=30_000)
+            before = drawn(page)
+            wait_redrawn(page, before + 1, timeout=30_000)          # two new views on the timer alone
+            target = page.evaluate(f"""() => {{
+                const root = document.querySelector('{VIEW}');
+                const net = root.__gatvizNetworks[0];
+                const center = Number(root.dataset.center);
+                const id = Object.keys(net.getPositions()).map(Number).find(n => n !== center);
+                const p = net.canvasToDOM(net.getPositions([id])[id]);
+                const box = root.querySelector('.gatviz-canvas canvas').getBoundingClientRect();
+                return {{id, x: box.left + p.x, y: box.top + p.y}};
+            }}""")
+            page.mouse.click(target["x"], target["y"])
+            page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
+                                   timeout=30_000)
+            name = page.evaluate(f"document.querySelector('{VIEW}').__shown.nodes"
+                                 f".find(n => n.id === {target['id']}).name")
+            centre = page.get_by_role("combobox", name="Centre node")
+            deadline = time.monotonic() + 30
+            while centre.input_value() != name and time.monotonic() < deadline:
+                page.wait_for_timeout(200)
+            assert centre.input_value() == name                             # the centre's list follows
+            assert page.get_by_text("come back when it stops").count() == 1     # still training
+            before = drawn(page)
+            page.get_by_text("2 hops", exact=True).click()
+            wait_redrawn(page, before, timeout=30_000)
+            assert page.evaluate(f"document.querySelector('{VIEW}').__shown.hops") == 2
+            view_pick(page, "Head", "head 0")                        # drawn in the browser, then the page follows
+            before = drawn(page)
+            wait_redrawn(page, before, timeout=30_000)              # a tick later: still head 0, 2 hops
+            assert page.evaluate(f"document.querySelector('{VIEW}').dataset.head") == "0"
+            assert page.locator(f"{VIEW} canvas").count() == 1
+            page.get_by_role("button", name="Stop", exact=True).click()
+            page.get_by_role("button", name="Download table (CSV)").wait_for(timeout=30_000)   # a stopped run's page
+            assert page.get_by_text("come back when it stops").count() == 0
+        finally:
+            browser.close()

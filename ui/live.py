@@ -253,11 +253,12 @@ def follow_training() -> bool:
         runner = ss.gv_runner
     runner.look(grant=not ss.pop("gv_runner_fresh", False))
     ss.gv_waiting = runner.waiting
-    if not _fragment_run():
+    if not fragment_run():
         return False   # (settle() has already waited, or found the end too far away)
     return runner.about_to_finish(_horizon(ss.get("gv_tick")))
 
 
-def _fragment_run() -> bool:
+def fragment_run() -> bool:
+    """True in a fragment's own rerun, False in a full run of the page."""
     ctx = get_script_run_ctx()
     return bool(ctx and ctx.fragment_ids_this_run)

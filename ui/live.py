@@ -1,10 +1,11 @@
 """Live training: a tab's run trains in a background thread; the page shows it on a timer.
 
 The thread trains epoch after epoch (the trainer's lock is held one epoch at a time, so
-the view reads a consistent model between epochs) while the Explorer's two fragments
-rerun every TICK_S to draw the curves and the newest eval-mode attention. The page no
-longer waits for the training nor the training for the page: the run takes about the
-library's own time. At most ``shared.MAX_TRAININGS`` threads train at once; the others
+the view reads a consistent model between epochs) while the Explorer's curves and view
+rerun on a timer (:func:`tick`: TICK_S per run training at once) to draw the newest
+eval-mode attention. The page no longer waits for the training nor the training for the
+page: the run takes about the library's own time. A run that ends before the next tick
+is waited for by a full script run (:func:`settle`), which draws it done at once. At most ``shared.MAX_TRAININGS`` threads train at once; the others
 wait in a FIFO queue, asking again every 50 ms ("waiting: N ahead of you").
 
 A thread stops at the end of the budget, on Stop / Reset / new settings, when the tab

@@ -237,15 +237,16 @@ def import_seconds() -> float:
 
 
 @contextlib.contextmanager
-def streamlit_server(app_dir: Path, logdir: Path):
-    """A fresh headless ``streamlit run app.py`` in ``app_dir``: (url, seconds at start, process)."""
+def streamlit_server(app_dir: Path, logdir: Path, *options: str, log: Path | None = None):
+    """A fresh headless ``streamlit run app.py`` in ``app_dir`` (extra ``options`` appended; its
+    output in ``log``, by default a file in ``logdir``): (url, seconds at start, process)."""
     port = free_port()
-    log = logdir / f"server-{app_dir.name}-{port}.log"
+    log = log or logdir / f"server-{app_dir.name}-{port}.log"
     with open(log, "wb") as sink:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                                  "--server.headless", "true", "--server.address", "127.0.0.1",
-                                 "--browser.gatherUsageStats", "false"],
+                                 "--browser.gatherUsageStats", "false", *options],
                                 cwd=app_dir, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

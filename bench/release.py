@@ -19,16 +19,14 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from .common import ROOT
-from .interaction import ARGS, free_port
+from .interaction import ARGS, streamlit_server
 
 
 def rss_mb(pid: int) -> float:
@@ -58,26 +56,6 @@ class Peak:
         return self.peak
 
 
-def start_server(log: Path, ttl: float) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    with open(log, "wb") as out:   # a file: a pipe nobody reads would block the server when full
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                 "--server.headless", "true", "--server.address", "127.0.0.1",
-                                 "--server.disconnectedSessionTTL", str(ttl)],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("streamlit did not answer in 60 s")
-
-
 def measure(tabs: int = 6, epochs: int = 5, ttl: float = 2, settle: float = 6, keep_log: str | None = None) -> dict:
     """Server RSS (MB) idle, at the peak of ``tabs`` own Cora runs, and TTL + settle s after they close."""
     from playwright.sync_api import sync_playwright
@@ -87,8 +65,7 @@ def measure(tabs: int = 6, epochs: int = 5, ttl: float = 2, settle: float = 6, k
         raise RuntimeError("chromium not installed: apt-get install -y chromium")
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
-        proc, url = start_server(log, ttl)
-        try:
+        with streamlit_server(ROOT, Path(tmp), "--server.disconnectedSessionTTL", str(ttl), log=log) as (url, _, proc):
             time.sleep(1)
             idle = rss_mb(proc.pid)
             with sync_playwright() as p:
@@ -124,12 +101,6 @@ def measure(tabs: int = 6, epochs: int = 5, ttl: float = 2, settle: float = 6, k
             finalised = max([int(m) for m in re.findall(r"\((\d+) trainers finalised", text)], default=0)
             if keep_log:
                 Path(keep_log).write_text(text)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     release = ("off" if os.environ.get("GATVIZ_NO_RELEASE") == "1" else
                "no-trim" if os.environ.get("GATVIZ_NO_TRIM") == "1" else "on")
     return {"idle_mb": round(idle), "warm_mb": round(warm), "peak_mb": round(top), "after_close_mb": round(after),

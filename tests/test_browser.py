@@ -88,6 +88,19 @@ def drawn(page) -> int:
     return page.evaluate("window.__gatvizDrawn || 0")
 
 
+def other_node(page) -> dict:
+    """A node of the first panel other than the centre: its id and page coordinates."""
+    return page.evaluate(f"""() => {{
+        const root = document.querySelector('{VIEW}');
+        const net = root.__gatvizNetworks[0];
+        const center = Number(root.dataset.center);
+        const id = Object.keys(net.getPositions()).map(Number).find(n => n !== center);
+        const p = net.canvasToDOM(net.getPositions([id])[id]);
+        const box = root.querySelector('.gatviz-canvas canvas').getBoundingClientRect();
+        return {{id, x: box.left + p.x, y: box.top + p.y}};
+    }}""")
+
+
 def wait_redrawn(page, before: int, timeout=20_000):
     page.wait_for_function(f"(window.__gatvizDrawn || 0) > {before}", timeout=timeout)
     page.wait_for_timeout(300)   # let the rerun finish streaming (the table, downloads)
@@ -191,15 +204,7 @@ def test_train_draw_recentre_offline(server):
             page.evaluate("document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")
 
             # click a node that is not the centre: the view re-centres on it
-            target = page.evaluate(f"""() => {{
-                const root = document.querySelector('{VIEW}');
-                const net = root.__gatvizNetworks[0];
-                const center = Number(root.dataset.center);
-                const id = Object.keys(net.getPositions()).map(Number).find(n => n !== center);
-                const p = net.canvasToDOM(net.getPositions([id])[id]);
-                const box = root.querySelector('.gatviz-canvas canvas').getBoundingClientRect();
-                return {{id, x: box.left + p.x, y: box.top + p.y}};
-            }}""")
+            target = other_node(page)
             before, wire.received = drawn(page), 0
             page.mouse.click(target["x"], target["y"])
             wait_redrawn(page, before)
@@ -516,15 +521,7 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
             page.get_by_text("come back when it stops").wait_for(timeout=30_000)
             before = drawn(page)
             wait_redrawn(page, before + 1, timeout=30_000)          # two new views on the timer alone
-            target = page.evaluate(f"""() => {{
-                const root = document.querySelector('{VIEW}');
-                const net = root.__gatvizNetworks[0];
-                const center = Number(root.dataset.center);
-                const id = Object.keys(net.getPositions()).map(Number).find(n => n !== center);
-                const p = net.canvasToDOM(net.getPositions([id])[id]);
-                const box = root.querySelector('.gatviz-canvas canvas').getBoundingClientRect();
-                return {{id, x: box.left + p.x, y: box.top + p.y}};
-            }}""")
+            target = other_node(page)
             page.mouse.click(target["x"], target["y"])
             page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
                                    timeout=30_000)

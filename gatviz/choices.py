@@ -43,11 +43,9 @@ def with_choices(graph, att: AttentionTable, center: int, layer: int, head, *, l
     for l in range(att.layers):
         heads = [*range(att.heads(l)), "mean"] if att.heads(l) > 1 else [0]
         per_layer.append(view(graph, att, center, l, heads, layouts=layouts, **options))
-    if head == "all":
-        shown = [*range(att.heads(layer)), "mean"] if att.heads(layer) > 1 else [0]
-    else:
-        shown = [head]
-    payload = view(graph, att, center, layer, shown, layouts=layouts, **options)
+    # every head of a layer is that layer's view above (the same call): not built twice
+    payload = dict(per_layer[layer]) if head == "all" else view(graph, att, center, layer, [head],
+                                                                  layouts=layouts, **options)
     nodes = {n["id"]: n for p in per_layer for n in p["nodes"]}
     classes = {c["id"]: c for p in per_layer for c in p["classes"]}
     choices = {"heads": [att.heads(l) for l in range(att.layers)],

@@ -50,6 +50,8 @@ def skeleton(title_key: str) -> Callable[[], None]:
 # nothing. Until warm() or a first use, sys.modules holds a stand-in whose first attribute
 # lookup imports the real package (torch's own lazy imports, e.g. Adam's first step, go
 # through it); the page calls warm() after drawing, so a Train click finds it imported.
+# (importlib.util.LazyLoader does not do: the import statement itself reads the module's
+# __spec__, which loads it at once.)
 _LOCK = threading.RLock()
 
 

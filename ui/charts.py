@@ -13,23 +13,32 @@ import pandas as pd
 import streamlit as st
 
 
+def _long(frame: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
+    """The series' names and ``frame`` in long form: columns x, series, value."""
+    series = [str(c) for c in frame.columns]
+    data = frame.set_axis(series, axis=1).rename_axis("x").reset_index()
+    return series, data.melt(id_vars="x", var_name="series", value_name="value")
+
+
+def _lines(series: list[str], colors: Sequence[str] | None, height: int, x_label: str) -> dict:
+    """A Vega-Lite line view of the long data; the legend keeps the series' order."""
+    color = {"field": "series", "type": "nominal", "title": None, "sort": series,
+             "scale": {"domain": series, **({"range": list(colors)} if colors else {})},
+             "legend": {"orient": "bottom"}}
+    return {"mark": {"type": "line", "tooltip": True}, "height": height,
+            "encoding": {"x": {"field": "x", "type": "quantitative", "title": x_label},
+                         "y": {"field": "value", "type": "quantitative", "title": None},
+                         "color": color}}
+
+
 def line_chart(frame: pd.DataFrame, height: int, x_label: str, colors: Sequence[str] | None = None) -> None:
     """One line per column of ``frame`` against its index; the legend keeps the columns' order.
 
     ``frame``: index = x (e.g. epoch), one numeric column per series, named for the legend.
     NaN values leave a gap (Vega-Lite filters invalid values).
     """
-    series = [str(c) for c in frame.columns]
-    data = frame.set_axis(series, axis=1).rename_axis("x").reset_index()
-    data = data.melt(id_vars="x", var_name="series", value_name="value")
-    color = {"field": "series", "type": "nominal", "title": None, "sort": series,
-             "scale": {"domain": series, **({"range": list(colors)} if colors else {})},
-             "legend": {"orient": "bottom"}}
-    spec = {"mark": {"type": "line", "tooltip": True}, "height": height,
-            "encoding": {"x": {"field": "x", "type": "quantitative", "title": x_label},
-                         "y": {"field": "value", "type": "quantitative", "title": None},
-                         "color": color}}
-    st.vega_lite_chart(data, spec, width="stretch")
+    series, data = _long(frame)
+    st.vega_lite_chart(data, _lines(series, colors, height, x_label), width="stretch")
 
 
 def stacked_line_charts(charts: Sequence[tuple[str, pd.DataFrame, Sequence[str]]], height: int, x_label: str) -> None:
@@ -40,18 +49,10 @@ def stacked_line_charts(charts: Sequence[tuple[str, pd.DataFrame, Sequence[str]]
     """
     parts, views = [], []
     for n, (title, frame, colors) in enumerate(charts):
-        series = [str(c) for c in frame.columns]
-        long = frame.set_axis(series, axis=1).rename_axis("x").reset_index()
-        long = long.melt(id_vars="x", var_name="series", value_name="value").assign(chart=n)
-        parts.append(long)
-        views.append({
-            "title": {"text": title, "anchor": "start", "fontWeight": "normal"},
-            "transform": [{"filter": f"datum.chart == {n}"}],
-            "mark": {"type": "line", "tooltip": True}, "height": height, "width": "container",
-            "encoding": {"x": {"field": "x", "type": "quantitative", "title": x_label},
-                         "y": {"field": "value", "type": "quantitative", "title": None},
-                         "color": {"field": "series", "type": "nominal", "title": None, "sort": series,
-                                   "scale": {"domain": series, "range": list(colors)},
-                                   "legend": {"orient": "bottom"}}}})
+        series, long = _long(frame)
+        parts.append(long.assign(chart=n))
+        views.append({"title": {"text": title, "anchor": "start", "fontWeight": "normal"},
+                      "transform": [{"filter": f"datum.chart == {n}"}], "width": "container",
+                      **_lines(series, colors, height, x_label)})
     spec = {"vconcat": views, "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}}}
     st.vega_lite_chart(pd.concat(parts, ignore_index=True), spec, width="stretch")

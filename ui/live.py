@@ -5,8 +5,9 @@ the view reads a consistent model between epochs) while the Explorer's curves an
 rerun on a timer (:func:`tick`: TICK_S per run training at once) to draw the newest
 eval-mode attention. The page no longer waits for the training nor the training for the
 page: the run takes about the library's own time. A run that ends before the next tick
-is waited for by a full script run (:func:`settle`), which draws it done at once. At most ``shared.MAX_TRAININGS`` threads train at once; the others
-wait in a FIFO queue, asking again every 50 ms ("waiting: N ahead of you").
+is waited for by a full script run (:func:`settle`), which draws it done at once. At most
+``shared.MAX_TRAININGS`` threads train at once; the others wait in a FIFO queue, asking
+again every 50 ms ("waiting: N ahead of you").
 
 A thread stops at the end of the budget, on Stop / Reset / new settings, when the tab
 has not looked for ABANDONED_S (closed), and holds (between two epochs) while the tab

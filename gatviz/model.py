@@ -158,13 +158,20 @@ class GAT(nn.Module):
             self._loops = cached = (edge_index, num_nodes, loops)
         return cached[2]
 
-    def forward(self, x: Tensor, edge_index: Tensor, return_attention: bool = False,
+    def forward(self, x: Tensor, edge_index: Tensor | list[Tensor], return_attention: bool = False,
                 return_inputs: bool = False):
+        """``edge_index``: the graph's edges, or one edge index per layer with its self-loops
+        included (a :class:`gatviz.field.Field`'s ``edges``: each layer only where it is read)."""
         if return_attention and not self.has_attention:
             raise GatvizError("GCN has no attention: its weights are fixed, 1/sqrt(d_i d_j) "
                               "(gatviz.compare.gcn_weights)")
         attention, inputs = [], []
-        edge_index = self.with_self_loops(edge_index, x.size(0))
+        if isinstance(edge_index, list):
+            if not self.has_attention:   # GCN normalises by degrees, which a field's edges cut
+                raise GatvizError("a receptive field's edges are for the attention models only")
+            per_layer = edge_index
+        else:
+            per_layer = [self.with_self_loops(edge_index, x.size(0))] * len(self.convs)
         if self.training and x.layout == torch.sparse_csr and self.has_attention:
             if self._transposer is None or not self._transposer.fits(x):
                 self._transposer = Transposer(x)
@@ -174,10 +181,10 @@ class GAT(nn.Module):
         for layer, conv in enumerate(self.convs):
             inputs.append(x)
             if return_attention:
-                x, (loop_index, alpha) = conv(x, edge_index, return_attention_weights=True)
+                x, (loop_index, alpha) = conv(x, per_layer[layer], return_attention_weights=True)
                 attention.append((loop_index, alpha))
             else:
-                x = conv(x, edge_index)
+                x = conv(x, per_layer[layer])
             if layer < len(self.convs) - 1:
                 x = F.elu(x)
                 x = dropout(x, self.dropout, self.training, self.generator)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from . import attention, minibatch
+from . import attention, field, minibatch
 from .config import RunConfig
 from .errors import GatvizError
 from .graphs import NO_VALIDATION, Graph
@@ -117,14 +117,19 @@ class Trainer:
                                                weight_decay=self.config.weight_decay)
         return self._optimizer
 
-    def _move(self, device: torch.device) -> None:
-        data = self.graph.data
-        x = data.x
+    @staticmethod
+    def _features(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+        """x on ``device``, as sparse CSR when mostly zeros (Cora's bag of words: 1.3 %)."""
         if x.numel() and float((x != 0).float().mean()) < SPARSE_BELOW:
             with warnings.catch_warnings():   # "sparse CSR support is in beta": we use only mm
                 warnings.simplefilter("ignore", UserWarning)
                 x = x.to_sparse_csr()
-        self.x = x.to(device)
+        return x.to(device)
+
+    def _move(self, device: torch.device) -> None:
+        data = self.graph.data
+        self.x = self._features(data.x, device)
+        self._field: tuple[field.Field, torch.Tensor] | bool | None = None   # made at the first step
         self.edge_index = data.edge_index.to(device)
         self.y = data.y.to(device)
         self.masks = {k: getattr(data, f"{k}_mask").to(device) for k in ("train", "val", "test")}
@@ -182,8 +187,12 @@ class Trainer:
         else:
             model.train()
             self.optimizer.zero_grad()
-            out = model(self.x, self.edge_index)
-            loss = F.cross_entropy(out[train], self.y[train])
+            part = self._receptive_field()
+            if part is None:
+                out = model(self.x, self.edge_index)[train]
+            else:   # only what the loss depends on: the same loss and gradients (gatviz.field)
+                out = model(part[1], part[0].edges)[part[0].seeds]
+            loss = F.cross_entropy(out, self.y[train])
             loss.backward()
             self.optimizer.step()
         self.epoch += 1
@@ -206,6 +215,18 @@ class Trainer:
         row["seconds"] = time.perf_counter() - start
         self.history.append(row)
         return row
+
+    def _receptive_field(self) -> tuple[field.Field, torch.Tensor] | None:
+        """The training nodes' receptive field and its nodes' features, where it saves work
+        (attention models; share of the edges under field.WORTH_BELOW); made once per device."""
+        if self._field is None:
+            self._field = False
+            if self.model.has_attention:
+                loops = self.model.with_self_loops(self.edge_index, self.graph.num_nodes)
+                part = field.receptive_field(loops, self.masks["train"], len(self.model.convs))
+                if part.share < field.WORTH_BELOW:
+                    self._field = (part, self._features(self.graph.data.x[part.nodes.cpu()], self.device))
+        return self._field or None
 
     def _keep(self, table: attention.AttentionTable) -> None:
         alpha = [a.half() for a in table.alpha]

@@ -93,12 +93,12 @@ class Trainer:
     def __deepcopy__(self, memo: dict) -> "Trainer":
         """A copy that trains on alone: its own lock, model, optimizer, generator and history.
 
-        The graph and the input tensors are never written to: shared, not copied (a sparse
-        CSR x cannot be deep-copied).
+        The graph and the input tensors (the receptive field's too) are never written to:
+        shared, not copied (a sparse CSR x cannot be deep-copied).
         """
         new = self.__class__.__new__(self.__class__)
         memo[id(self)] = new
-        for shared in (self.graph, self.x, self.edge_index, self.y, *self.masks.values()):
+        for shared in (self.graph, self.x, self.edge_index, self.y, *self.masks.values(), self._field):
             memo.setdefault(id(shared), shared)
         with self.lock:
             for key, value in self.__dict__.items():

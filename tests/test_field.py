@@ -1,3 +1,5 @@
+from copy import deepcopy
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -56,6 +58,10 @@ def test_the_trainer_steps_on_the_field_where_it_saves_work(karate):
     part, x = cora._receptive_field()
     assert part.share < 0.3 and x.size(0) == part.nodes.numel() < 2708
     assert x.layout == torch.sparse_csr            # the bag of words stays sparse
+    copy = deepcopy(cora)                          # a tab's own copy (ui.shared) shares the field
+    assert copy._receptive_field() is cora._receptive_field()
+    copy.step(1)
+    assert copy.epoch == 4 and cora.epoch == 3
     # karate: 20 of 34 nodes train, two hops reach the whole graph
     small = Trainer(karate, RunConfig(epochs=2, device="cpu"))
     small.step(2)

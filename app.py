@@ -3,12 +3,28 @@
 Run with ``streamlit run app.py``. The pages live in ``pages/`` and use Streamlit's
 file-based multipage mode: each page starts with ``ui.frame()`` (page config, the
 shared sidebar, navigation), and the values of shared widgets are carried across page
-switches through Session State (``ui.state``). This entrypoint only opens the Explorer,
-keeping the link's query parameters.
-"""
-import streamlit as st
+switches through Session State (``ui.state``).
 
-# the first run of a page load decides how the sidebar starts: folded for a presenter's link
-presenter = st.query_params.get("presenter") in ("1", "true")
-st.set_page_config(page_title="gatviz", layout="wide", initial_sidebar_state="collapsed" if presenter else "auto")
-st.switch_page("pages/explorer.py", query_params=st.query_params.to_dict())
+This file is read twice. Imported by the server (``streamlit run`` finds ``app`` below,
+an ``st.App``), it starts the imports every page needs (torch, PyG: ~2 s on 2 cores) as
+the server starts, while the browser is still loading the page. Run as a session's
+script, it only opens the Explorer, keeping the link's query parameters.
+"""
+from contextlib import asynccontextmanager
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+if get_script_run_ctx(suppress_warning=True) is None:   # the server, starting
+    @asynccontextmanager
+    async def _lifespan(_app):
+        import ui.boot
+        ui.boot.preload()
+        yield
+
+    app = st.App(__file__, lifespan=_lifespan)
+else:
+    # the first run of a page load decides how the sidebar starts: folded for a presenter's link
+    presenter = st.query_params.get("presenter") in ("1", "true")
+    st.set_page_config(page_title="gatviz", layout="wide", initial_sidebar_state="collapsed" if presenter else "auto")
+    st.switch_page("pages/explorer.py", query_params=st.query_params.to_dict())

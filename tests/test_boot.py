@@ -49,3 +49,54 @@ import threading
 assert not isinstance(sys.modules["torch._dynamo"], boot._Deferred) and torch._dynamo.config.cache_size_limit
 assert trainer.step(1)
 """)
+
+
+def test_the_server_starts_the_imports_and_a_page_waits_for_them():
+    # what `streamlit run app.py` does: import app.py outside a script run, run its st.App's lifespan
+    run("""
+import asyncio, sys, threading
+import streamlit as st
+import app
+assert isinstance(app.app, st.App) and "torch" not in sys.modules    # importing app.py imports no torch
+from ui import boot
+
+async def start():
+    async with app._lifespan(app.app):
+        pass
+asyncio.run(start())
+assert boot._PRELOAD is not None and boot._PRELOAD.name == "gatviz-preload"
+boot._PRELOAD.ready.wait(120)
+assert "torch_geometric" in sys.modules and "gatviz.render" in sys.modules and "ui.sidebar" in sys.modules
+assert isinstance(sys.modules["torch._dynamo"], boot._Deferred)      # still deferred to the first use
+assert boot.skeleton("explorer.title")() is None                     # done: no skeleton drawn
+""")
+
+
+def test_the_server_starts_without_asking_an_outside_host_for_its_address(tmp_path):
+    # as the README starts it (headless by .streamlit/config.toml, every interface): Streamlit's
+    # banner would otherwise look up this machine's public IP on an outside host
+    import socket
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(300):
+            assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(0.5)   # (the banner follows the health route by a moment)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    text = log.read_text(errors="replace")
+    assert f"localhost:{port}" in text, text[-2000:]
+    assert "external IP" not in text and "External URL" not in text, text[-2000:]

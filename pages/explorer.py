@@ -47,6 +47,8 @@ def curves(trainer) -> None:
         st.info(t("press.train"))
         return
     frame = pd.DataFrame(history).set_index("epoch")
+    if ss.gv_training:   # every epoch once the run is over; meanwhile a chart of fixed size
+        frame = ui.charts.thinned(frame, ui.charts.LIVE_POINTS)
     last = history[-1]
     acc = "  ·  ".join(f"{split} **{'n/a' if np.isnan(v) else format(v, '.0%')}**"
                        for split, v in ((s, last[f"{s}_acc"]) for s in ("train", "val", "test")))

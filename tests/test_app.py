@@ -8,6 +8,7 @@ import time
 import tomllib
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import numpy as np
 import torch
@@ -194,6 +195,26 @@ def test_train_runs_in_a_thread_that_stop_ends_between_epochs():
     run(button(at, "Train").click())                       # Train resumes the same model
     assert at.session_state["gv_trainer"] is trainer and at.session_state["gv_runner"].alive
     run(button(at, "Stop").click())
+
+
+def chart_epochs(at) -> list[int]:
+    """The epochs in the curves' data (one Vega-Lite chart; every series has the same)."""
+    (chart,) = at.get("vega_lite_chart")
+    data = pa.ipc.open_stream(chart.proto.data.data).read_pandas()
+    return sorted(set(data["x"].astype(int)))
+
+
+def test_the_live_curves_keep_a_fixed_size_and_show_every_epoch_once_stopped():
+    from ui.charts import LIVE_POINTS
+    at = start(gv_epochs=100_000)
+    trainer = at.session_state["gv_trainer"]
+    run(button(at, "Train").click())
+    wait_epoch(trainer, 2 * LIVE_POINTS)
+    run(at)                                                  # a script run while it trains
+    shown = chart_epochs(at)
+    assert len(shown) == LIVE_POINTS and shown[0] == 1 and shown[-1] >= 2 * LIVE_POINTS
+    run(button(at, "Stop").click())
+    assert chart_epochs(at) == list(range(1, trainer.epoch + 1))
 
 
 def test_a_short_run_is_drawn_done_by_the_script_run_of_its_train_click():

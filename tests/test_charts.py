@@ -36,3 +36,15 @@ def test_stacked_charts_are_one_view_with_each_chart_s_series_and_values():
     # the legend keeps the columns' order, not the alphabet's
     assert single["encoding"]["color"]["sort"] == ["z first"] and "range" not in single["encoding"]["color"]["scale"]
     assert single_data["value"].tolist() == [0.1, 0.2, 0.3]
+
+
+def test_thinned_keeps_at_most_the_points_asked_for_with_the_first_and_last_rows():
+    import pandas as pd
+    from ui.charts import thinned
+    frame = pd.DataFrame({"epoch": range(1, 1001), "loss": [1 / e for e in range(1, 1001)]}).set_index("epoch")
+    thin = thinned(frame, 150)
+    assert len(thin) == 150 and thin.index[0] == 1 and thin.index[-1] == 1000
+    assert thin.index.is_monotonic_increasing and (thin["loss"] == 1 / thin.index).all()   # rows, not averages
+    steps = set(thin.index.to_series().diff().dropna())
+    assert steps <= {6.0, 7.0}                                   # evenly spread
+    assert thinned(frame.head(100), 150) is not None and len(thinned(frame.head(100), 150)) == 100

@@ -11,7 +11,8 @@ edges, and 1,664 of the 2,708 nodes' features. Evaluation (accuracy, alpha) stil
 runs over the whole graph.
 
 Dropout draws only for what is computed, from the same distribution: a step's loss
-has the distribution of the whole-graph step's.
+has the distribution of the whole-graph step's. (PyG's ``k_hop_subgraph`` gives the union of
+these nodes and every edge among them; the layers here take only their own edges.)
 """
 from __future__ import annotations
 

@@ -28,9 +28,7 @@ VIEW_PX = 520   # about the height of the view it stands in for
 def skeleton(title_key: str) -> Callable[[], None]:
     """Draw the skeleton on a cold server; returns what clears it (after the imports the
     server started, if it did)."""
-    if _PRELOAD is None and "torch_geometric" in sys.modules:
-        return lambda: None
-    if _PRELOAD is not None and _PRELOAD.ready.wait(0):
+    if _PRELOAD.ready.is_set() if _PRELOAD is not None else "torch_geometric" in sys.modules:
         return lambda: None
     choice = st.session_state.get("gv_lang") or st.query_params.get("lang", "en")
     lang = choice if choice in LANGUAGES else "en"
@@ -99,7 +97,6 @@ def warm() -> None:
     """After the first screen: import what was deferred, in the background (once per server)."""
     if isinstance(sys.modules.get("torch._dynamo"), _Deferred):
         threading.Thread(target=_real_dynamo, daemon=True, name="gatviz-warm").start()
-
 
 
 # ---- the server's start: the imports begin while the browser loads the page

@@ -205,11 +205,16 @@ def test_train_draw_recentre_offline(server):
 
             # click a node that is not the centre: the view re-centres on it
             target = other_node(page)
+            page.evaluate(f"window.__netBefore = {network}")
             before, wire.received = drawn(page), 0
             page.mouse.click(target["x"], target["y"])
             wait_redrawn(page, before)
             click_bytes = wire.received
             assert page.evaluate(f"document.querySelector('{VIEW}').dataset.center") == str(target["id"])
+            # as many panels as before: the panel's network took the new view's data (not rebuilt)
+            assert page.evaluate(f"{network} === window.__netBefore")
+            assert page.evaluate(f"{network}.body.data.nodes.get().filter(n => n.isCenter).map(n => n.id)") \
+                == [target["id"]]
             # karate's names are its ids: the selectbox follows the click
             assert page.get_by_role("combobox", name="Centre node").input_value() == str(target["id"])
 

@@ -66,15 +66,10 @@
   }
 
   // Labels and nodes keep their size on screen when the view is fitted or zoomed.
-  function keepScreenSize(network, nodes, labelPx) {
-    function adjust() {
-      var k = 1 / Math.max(network.getScale(), 1e-3);
-      network.__labelPx = labelPx;
-      network.setOptions({ nodes: { font: { size: labelPx * k } } });
-      nodes.update(nodes.get().map(function (n) { return { id: n.id, size: n.base * k }; }));
-    }
-    network.once("afterDrawing", adjust);
-    network.on("zoom", adjust);
+  function keepScreenSize(network) {
+    var k = 1 / Math.max(network.getScale(), 1e-3), nodes = network.__nodes;
+    network.setOptions({ nodes: { font: { size: network.__labelPx * k } } });
+    nodes.update(nodes.get().map(function (n) { return { id: n.id, size: n.base * k }; }));
   }
 
   // onDrawn() once every network has drawn its first frame (or after 2 s, whatever happens).
@@ -89,7 +84,7 @@
   }
   window.gatvizWhenDrawn = whenDrawn;
 
-  function drawPanel(container, payload, panel, many, onNodeClick) {
+  function drawPanel(container, payload, panel, many, onNodeClick, reuse) {
     var byId = {}, classes = {};
     payload.classes.forEach(function (c) { classes[c.id] = c.name; });
     payload.nodes.forEach(function (n) { byId[n.id] = n; });
@@ -121,17 +116,27 @@
                smooth: e.b ? { enabled: true, type: "curvedCW", roundness: 0.22 } : false,
                arrows: { to: { enabled: true, scaleFactor: 0.5 } } };
     });
-    var data = new vis.DataSet(nodes);
-    var network = new vis.Network(container, { nodes: data, edges: new vis.DataSet(edges) }, {
-      physics: false, layout: { improvedLayout: false },
-      interaction: { hover: true, tooltipDelay: 60, navigationButtons: false },
-      nodes: { shape: "dot", font: { size: payload.label_px || 14, face: "sans-serif", strokeWidth: 3, strokeColor: "#ffffff" } },
-      edges: { smooth: false, selectionWidth: 0, hoverWidth: 0 }
-    });
-    keepScreenSize(network, data, payload.label_px || 14);
-    network.on("click", function (p) {
-      if (p.nodes.length && onNodeClick) onNodeClick(p.nodes[0], byId[p.nodes[0]].name);
-    });
+    var data = new vis.DataSet(nodes), edgeData = new vis.DataSet(edges);
+    var network = reuse;
+    if (network) {   // the panel's network again, with new data: no new canvas, listeners, options
+      network.setData({ nodes: data, edges: edgeData });
+      network.fit({ animation: false });
+    } else {
+      network = new vis.Network(container, { nodes: data, edges: edgeData }, {
+        physics: false, layout: { improvedLayout: false },
+        interaction: { hover: true, tooltipDelay: 60, navigationButtons: false },
+        nodes: { shape: "dot", font: { size: payload.label_px || 14, face: "sans-serif", strokeWidth: 3, strokeColor: "#ffffff" } },
+        edges: { smooth: false, selectionWidth: 0, hoverWidth: 0 }
+      });
+      network.on("zoom", function () { keepScreenSize(network); });
+      network.on("click", function (p) {
+        var n = p.nodes.length ? network.__byId[p.nodes[0]] : null;
+        if (n && network.__onNodeClick) network.__onNodeClick(p.nodes[0], n.name);
+      });
+    }
+    network.__nodes = data; network.__byId = byId; network.__onNodeClick = onNodeClick;
+    network.__labelPx = payload.label_px || 14;
+    network.once("afterDrawing", function () { keepScreenSize(network); });
     return network;
   }
 
@@ -195,27 +200,46 @@
     return button;
   }
 
+  function edgesNote(panel) {
+    return "showing " + panel.shown + " of " + panel.total + " edges"
+      + (panel.shown < panel.total ? " (the centre's inputs first, then highest \u03b1)" : "");
+  }
+
   // Draw every panel of a payload into `root`; onNodeClick(id, name) re-centres (optional).
+  // Drawn again with as many panels (a node switch, a training tick), the panels' networks take
+  // the new data: building nine networks anew cost ~3x as long as giving them new data.
   window.gatvizRender = function (root, payload, onNodeClick) {
-    while (root.firstChild) root.removeChild(root.firstChild);
-    root.classList.toggle("gatviz-presenter", !!payload.presenter);
+    var old = root.__gatvizNetworks || [], cells = root.__cells || [];
+    var many = payload.panels.length > 1;
+    var reuse = old.length > 0 && old.length === payload.panels.length && cells.length === old.length;
     var top = legend(payload);
     top.appendChild(pngButton(root, payload));
-    root.appendChild(top);
-    var many = payload.panels.length > 1;
-    var grid = el("div", "gatviz-grid" + (many ? " gatviz-many" : ""));
-    root.appendChild(grid);
-    var networks = payload.panels.map(function (panel) {
-      var cell = el("div", "gatviz-panel");
-      cell.appendChild(el("div", "gatviz-panel-title", panelTitle(panel)));
-      var canvas = el("div", "gatviz-canvas");
-      cell.appendChild(canvas);
-      cell.appendChild(el("div", "gatviz-note", "showing " + panel.shown + " of " + panel.total + " edges"
-        + (panel.shown < panel.total ? " (the centre's inputs first, then highest \u03b1)" : "")));
-      grid.appendChild(cell);
-      return drawPanel(canvas, payload, panel, many, onNodeClick);
+    if (reuse) {
+      root.replaceChild(top, root.__top);
+      if (root.__ring) root.removeChild(root.__ring);
+    } else {
+      old.forEach(function (n) { n.destroy(); });
+      while (root.firstChild) root.removeChild(root.firstChild);
+      root.appendChild(top);
+      var grid = el("div", "gatviz-grid" + (many ? " gatviz-many" : ""));
+      root.appendChild(grid);
+      cells = payload.panels.map(function () {
+        var cell = el("div", "gatviz-panel");
+        var c = { title: el("div", "gatviz-panel-title"), canvas: el("div", "gatviz-canvas"),
+                  note: el("div", "gatviz-note") };
+        cell.appendChild(c.title); cell.appendChild(c.canvas); cell.appendChild(c.note);
+        grid.appendChild(cell);
+        return c;
+      });
+    }
+    root.classList.toggle("gatviz-presenter", !!payload.presenter);
+    var networks = payload.panels.map(function (panel, i) {
+      cells[i].title.textContent = panelTitle(panel);
+      cells[i].note.textContent = edgesNote(panel);
+      return drawPanel(cells[i].canvas, payload, panel, many, onNodeClick, reuse ? old[i] : null);
     });
-    if (payload.note) root.appendChild(el("div", "gatviz-note gatviz-ring-note", payload.note));
+    root.__ring = payload.note ? root.appendChild(el("div", "gatviz-note gatviz-ring-note", payload.note)) : null;
+    root.__top = top; root.__cells = cells;
     root.__gatvizNetworks = networks;
     return networks;
   };
@@ -295,7 +319,6 @@
     }
     function draw(c) {
       var shown = c ? window.gatvizDerive(p, c.layer, c.head) : p;
-      (root.__gatvizNetworks || []).forEach(function (n) { n.destroy(); });
       root.__gatvizNetworks = window.gatvizRender(root.__view, shown, function (id, name) { send("click", name); });
       root.__shown = shown; root.__drawnKey = key; root.__drawnChoice = c;
       root.classList.toggle("gatviz-presenter", !!p.presenter);

@@ -206,6 +206,14 @@ def test_train_draw_recentre_offline(server):
             # click a node that is not the centre: the view re-centres on it
             target = other_node(page)
             page.evaluate(f"window.__netBefore = {network}")
+            # every frame drawn: the centre's size on the canvas against the size for the scale
+            page.evaluate(f"""() => {{
+                const net = {network}; window.__frames = [];
+                net.on("afterDrawing", () => {{
+                    const c = net.body.data.nodes.get().find((n) => n.isCenter);
+                    window.__frames.push([c.id, net.body.nodes[c.id].options.size, c.base / Math.max(net.getScale(), 1e-3)]);
+                }});
+            }}""")
             before, wire.received = drawn(page), 0
             page.mouse.click(target["x"], target["y"])
             wait_redrawn(page, before)
@@ -215,6 +223,9 @@ def test_train_draw_recentre_offline(server):
             assert page.evaluate(f"{network} === window.__netBefore")
             assert page.evaluate(f"{network}.body.data.nodes.get().filter(n => n.isCenter).map(n => n.id)") \
                 == [target["id"]]
+            # its first frame already has the sizes for the fitted scale (not resized a frame later)
+            frames = [f for f in page.evaluate("window.__frames") if f[0] == target["id"]]
+            assert frames and frames[0][1] == pytest.approx(frames[0][2])
             # karate's names are its ids: the selectbox follows the click
             assert page.get_by_role("combobox", name="Centre node").input_value() == str(target["id"])
 

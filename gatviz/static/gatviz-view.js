@@ -67,9 +67,9 @@
 
   // Labels and nodes keep their size on screen when the view is fitted or zoomed.
   function keepScreenSize(network) {
-    var k = 1 / Math.max(network.getScale(), 1e-3), nodes = network.__nodes;
-    network.setOptions({ nodes: { font: { size: network.__labelPx * k } } });
-    nodes.update(nodes.get().map(function (n) { return { id: n.id, size: n.base * k }; }));
+    // (each node's own font size: the network's setOptions would draw a frame at once)
+    var k = 1 / Math.max(network.getScale(), 1e-3), nodes = network.__nodes, px = network.__labelPx * k;
+    nodes.update(nodes.get().map(function (n) { return { id: n.id, size: n.base * k, font: { size: px } }; }));
   }
 
   // onDrawn() once every network has drawn its first frame (or after 2 s, whatever happens).
@@ -136,7 +136,10 @@
     }
     network.__nodes = data; network.__byId = byId; network.__onNodeClick = onNodeClick;
     network.__labelPx = payload.label_px || 14;
-    network.once("afterDrawing", function () { keepScreenSize(network); });
+    // Sizes for the fitted scale (fit() has set it) before the first frame is drawn: resized
+    // after that frame instead, every panel would be drawn twice, the first time at the wrong size.
+    if (container.clientWidth > 0) keepScreenSize(network);
+    else network.once("afterDrawing", function () { keepScreenSize(network); });   // not laid out yet
     return network;
   }
 

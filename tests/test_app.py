@@ -60,6 +60,16 @@ def pick(at, layer=None, head=None) -> AppTest:
     return at
 
 
+def typed(at, key: str, text: str):
+    """``text`` typed into a selectbox that accepts new options, as the browser sends it: the text
+    itself (AppTest's selectbox only sets values among its options)."""
+    box = at.selectbox(key=key)
+    assert box.proto.accept_new_options
+    if text not in box.options:
+        box.options.append(text)
+    return box.set_value(text)
+
+
 def button(at, label):
     (found,) = [b for b in at.button if b.label == label]
     return found
@@ -385,10 +395,40 @@ def test_cora_switches_redraw_the_view():
     assert [p["head"] for p in view(at)["panels"]] == [2] and view(at)["choices"]["head"] == 2
     run(pick(at, layer=1))
     assert view(at)["layer"] == 1 and view(at)["choices"]["layer"] == 1
-    run(at.selectbox(key="gv_center").set_value("0"))
+    run(typed(at, "gv_center", "0"))   # Cora's box lists only some names (next test)
     assert view(at)["center"] == 0 and view(at)["layer"] == 1
     # the hub's view with every layer's panels stays under 100 kB (speed: bench/felt.py)
     assert len(at.get("bidi_component")[0].proto.json) < 100_000
+
+
+def test_a_large_graphs_centre_box_lists_some_names_and_takes_any_typed_one():
+    from ui.controls import LISTED
+
+    at = start(gv_dataset="karate")
+    box = at.selectbox(key="gv_center")
+    assert len(box.options) == 34 and not box.proto.accept_new_options   # a small graph: every name
+    at = start(gv_dataset="cora")
+    graph, box = at.session_state["gv_graph"], at.selectbox(key="gv_center")
+    first = box.value
+    centre = graph.index(first)
+    sources = graph.data.edge_index[0][graph.data.edge_index[1] == centre].tolist()
+    hubs = [graph.names[i] for i in graph.degree.argsort()[::-1][:10]]
+    assert box.proto.accept_new_options and len(box.options) == LISTED < graph.num_nodes
+    assert box.options[0] == first and {graph.names[i] for i in sources} | set(hubs) <= set(box.options)
+    assert "0" not in box.options
+    # typed (the browser sends the text): a name of the graph, with spaces or in another case
+    for text, centre in (("0", 0), (" 1358 ", 1358)):
+        run(typed(at, "gv_center", text))
+        assert view(at)["center"] == centre and at.selectbox(key="gv_center").value == str(centre)
+        assert not at.error
+    # the centres seen before stay listed, newest first
+    options = at.selectbox(key="gv_center").options
+    assert options[:3] == ["1358", "0", first]
+    # not a node: one line, the centre stays, the view too
+    run(typed(at, "gv_center", "no such paper <b>"))
+    (error,) = at.error
+    assert "unknown node" in error.value and "\n" not in error.value and "<b>" not in error.value
+    assert view(at)["center"] == 1358 and at.selectbox(key="gv_center").value == "1358"
 
 
 def test_switching_pages_keeps_graph_settings_model_and_node():

@@ -254,6 +254,20 @@ def test_train_draw_recentre_offline(server):
             assert page.locator(f"{VIEW} canvas").count() >= 1
             page.wait_for_timeout(500)
             page.locator(VIEW).screenshot(path=str(ROOT / "docs" / "cora-hub-trained.png"))
+            # Cora's box lists some names (ui.controls.LISTED); any other is typed, Enter takes it
+            box = page.get_by_role("combobox", name="Centre node", exact=True)
+            for text, shown in (("0", "0"), ("no such paper", "0")):
+                before = drawn(page)
+                box.click()
+                page.keyboard.type(text)
+                page.get_by_role("option", name=f"Add: {text}", exact=True).wait_for()   # not listed
+                page.keyboard.press("Enter")
+                if text == "0":
+                    wait_redrawn(page, before)
+                else:   # not a node: one line, the centre and its view stay
+                    page.get_by_text("unknown node 'no such paper'").wait_for(timeout=20_000)
+                assert page.evaluate(f"document.querySelector('{VIEW}').dataset.center") == shown
+                assert box.input_value() == shown
             cora, server_ms, latency_ms = {}, {}, {}
             for what, act in (("head", lambda: view_pick(page, "Head", "head 1")),
                               ("layer", lambda: view_pick(page, "Layer", "layer 2 of 2")),

@@ -11,8 +11,17 @@ from .state import remember
 from .text import head_label, plain
 
 
+# The centre's box lists every name of a graph of up to LISTED nodes. A larger graph's box lists
+# the centre, the centres seen before, the centre's neighbours and the hubs (LISTED at most), and
+# takes any other name typed in it: the whole list goes to the browser and is built again there at
+# every rerun of the view (Cora's 2,708 names: ~40 ms of every click; 100,000 names: megabytes).
+LISTED = 400
+RECENT = 20          # centres seen before, kept in the list
+
+
 def ensure_center(graph) -> None:
-    """Apply a click from the view, and keep gv_center a node of the current graph."""
+    """Apply a click from the view, and keep gv_center a node of the current graph: a name typed
+    that is not one (of a large graph's box) is said in one line, the centre stays."""
     ss = st.session_state
     clicked = ss.get("gv_clicked")
     ss.gv_clicked = None
@@ -22,10 +31,61 @@ def ensure_center(graph) -> None:
             ss.gv_center = str(clicked)
         except GatvizError as e:
             st.error(plain(e))
-    try:
-        graph.index(ss.get("gv_center"))
-    except GatvizError:
-        ss.gv_center = default_center(graph)
+    name = ss.get("gv_center")
+    known, last = _known(graph, name), ss.get("gv_center_ok")
+    same_graph = last is not None and last[0] is graph
+    if known is None:
+        if name is not None and same_graph:   # typed in a large graph's box: not a node
+            st.error(plain(f"{_unknown(name)}; the centre stays {last[1]!r}"))
+            known = last[1]
+        else:                                 # a new graph, or no centre yet
+            known = default_center(graph)
+    if name != known:
+        ss.gv_center = known
+    if not same_graph:
+        ss.gv_recent = []
+    elif last[1] != known:   # the centres seen before, newest first
+        ss.gv_recent = [last[1], *(n for n in ss.get("gv_recent", []) if n not in (last[1], known))][:RECENT]
+    ss.gv_center_ok = (graph, known)
+
+
+def _known(graph, name) -> str | None:
+    """The node's name as the graph has it: exact, else without surrounding spaces, else the one
+    name equal to it ignoring case; None when there is no such node."""
+    if name is None:
+        return None
+    for candidate in (str(name), str(name).strip()):
+        try:
+            graph.index(candidate)
+            return candidate
+        except GatvizError:
+            pass
+    folded = str(name).strip().casefold()
+    matches = [n for n in graph.names if n.casefold() == folded] if folded else []
+    return matches[0] if len(matches) == 1 else None
+
+
+def _unknown(name) -> str:
+    shown = str(name) if len(str(name)) <= 60 else str(name)[:57] + "..."
+    return f"unknown node {shown!r}: the graph has no node of that name"   # (as graph.index says)
+
+
+def centre_options(graph, centre: str) -> list[str]:
+    """The names listed in the centre's box (see LISTED): all of them, or of a larger graph the
+    centre, the centres seen before, the centre's neighbours and then the hubs, by degree."""
+    if graph.num_nodes <= LISTED:
+        return list(graph.names)
+    index, degree = graph.index(centre), graph.degree
+    sources = graph.data.edge_index[0][graph.data.edge_index[1] == index].unique().numpy()
+    neighbours = sources[np.argsort(-degree[sources], kind="stable")]
+    hubs = np.argpartition(-degree, LISTED)[:LISTED]   # (a full sort of a million degrees: ~0.1 s a rerun)
+    hubs = hubs[np.lexsort((hubs, -degree[hubs]))]
+    names = dict.fromkeys([centre, *(st.session_state.get("gv_recent") or [])])
+    for i in (*neighbours[:LISTED // 2], *hubs):
+        if len(names) >= LISTED:
+            break
+        names.setdefault(graph.names[int(i)])
+    return list(names)
 
 
 def default_center(graph) -> str:
@@ -52,7 +112,9 @@ def center_picker(graph) -> int:
     """Centre node by searchable name, Highest degree or Random; returns its index."""
     ensure_center(graph)
     c1, c2, c3 = st.columns([2.4, 1.3, 0.9], vertical_alignment="bottom")
-    c1.selectbox(t("centre"), graph.names, key="gv_center", help=t("centre.help"))
+    many = graph.num_nodes > LISTED
+    c1.selectbox(t("centre"), centre_options(graph, st.session_state.gv_center), key="gv_center",
+                 help=t("centre.help.many" if many else "centre.help"), accept_new_options=many)
     c2.button(t("highest"), on_click=_on_highest, width="stretch")
     c3.button(t("random"), on_click=_on_random, width="stretch")
     remember("gv_center")

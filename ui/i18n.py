@@ -118,6 +118,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # shared view controls
     "centre": ("Centre node", "中心节点"),
     "centre.help": ("Type to search. Or click a node in the network.", "输入以搜索，或在网络图中点击节点。"),
+    "centre.help.many": ("Type any node's name and press Enter. The list holds the centre, the centres seen "
+                         "before, its neighbours and the highest-degree nodes. Or click a node in the network.",
+                         "输入任一节点的名称并按回车。列表中有当前中心、之前看过的中心、它的邻居和度最高的节点。"
+                         "或在网络图中点击节点。"),
     "highest": ("Highest degree", "度最高"),
     "random": ("Random", "随机"),
     "layer": ("Layer", "层"),

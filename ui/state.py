@@ -10,6 +10,8 @@ Per tab, ``st.session_state`` holds:
     gv_pending            gv_wanted, while it waits for "Discard trained model and apply"
     gv_training           True while the tab's run trains (ui.live: a thread; gv_runner)
     gv_center             the centre node's name, shared by every page
+    gv_center_ok          (graph, name): the last valid centre (a name typed that is no node
+                          falls back to it); gv_recent: the centres seen before, newest first
     gv_clicked            a name clicked in the network view, until the page re-centres
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
     gv_message            a one-line error from a callback, shown once

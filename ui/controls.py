@@ -36,7 +36,10 @@ def ensure_center(graph) -> None:
     same_graph = last is not None and last[0] is graph
     if known is None:
         if name is not None and same_graph:   # typed in a large graph's box: not a node
-            st.error(plain(f"{_unknown(name)}; the centre stays {last[1]!r}"))
+            try:
+                graph.index(name)
+            except GatvizError as e:
+                st.error(plain(f"{e}; the centre stays {last[1]!r}"))
             known = last[1]
         else:                                 # a new graph, or no centre yet
             known = default_center(graph)
@@ -63,11 +66,6 @@ def _known(graph, name) -> str | None:
     folded = str(name).strip().casefold()
     matches = [n for n in graph.names if n.casefold() == folded] if folded else []
     return matches[0] if len(matches) == 1 else None
-
-
-def _unknown(name) -> str:
-    shown = str(name) if len(str(name)) <= 60 else str(name)[:57] + "..."
-    return f"unknown node {shown!r}: the graph has no node of that name"   # (as graph.index says)
 
 
 def centre_options(graph, centre: str) -> list[str]:

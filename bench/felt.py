@@ -17,9 +17,12 @@ the versions; the other measurements run one version after the other.
   leaves out its first step too): the pointerdown on Train → the DOM shows "Epoch 200 of 200 · done"
   (both stamped in the page, a MutationObserver for the text), against the library's
   own ``Trainer.step`` for the same 200 epochs in a fresh process of the same version
-  with one torch thread, as the app runs (karate and Cora, default settings).
+  with one torch thread, as the app runs (karate and Cora, default settings); medians of
+  RUNS of each.
 - two sessions: two tabs train Cora (200 epochs, different seeds) at once; each tab's
-  time against the same tab training alone on the same server.
+  time against the same tab training alone on the same server. The CPU seconds the server
+  and Chromium spend meanwhile (/proc) give a floor: both runs' CPU spread evenly over every
+  core, against the slower tab's solo time.
 
 Nothing is asserted on time; ``python -m bench --only felt`` writes the figures.
 """
@@ -36,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import ROOT, Bench, pick
+from .common import ROOT, Bench, cores, pick
 from .interaction import ARGS, percentile, streamlit_server as server
 
 BEFORE = os.environ.get("FELT_BEFORE", "20cf148")   # the last revision before the felt-speed work
@@ -189,6 +192,28 @@ def clicks(browser, app_dir: Path, logdir: Path, repeats: int) -> dict[str, list
     return {k: [v for v in vs if v is not None] for k, vs in out.items()}
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far (user + system, /proc) of the server process and of every Chromium
+    process on the machine (the benchmark's browser: nothing else runs Chromium here)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"server": 0.0, "chromium": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:   # gone meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick   # utime, stime
+        if int(entry.name) == server_pid:
+            out["server"] += seconds
+        elif b"chrom" in command.split(b"\0", 1)[0]:   # chromium and its helpers
+            out["chromium"] += seconds
+    return out
+
+
 def library_seconds(app_dir: Path, dataset: str) -> float:
     """The library alone: ``Trainer.step(EPOCHS)`` of the default run on ``dataset``, one torch thread."""
     code = ("import json, sys, time, torch; torch.set_num_threads(1)\n"
@@ -202,14 +227,24 @@ def library_seconds(app_dir: Path, dataset: str) -> float:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def train_in_tab(page, url: str, query: str, epochs: int = EPOCHS) -> float:
-    """Open ``url/?query``, wait for the first view, press Train; seconds from the pointerdown
-    on Train to the DOM showing the run of ``epochs`` done (both stamped in the page)."""
+def open_view(page, url: str, query: str) -> None:
+    """Open ``url/?query`` and wait until its first view is drawn and the page is idle."""
     page.goto(f"{url}/?{query}")
     page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
     idle(page)
+
+
+def press_train(page, epochs: int = EPOCHS) -> None:
+    """Watch for the run of ``epochs`` done, then press Train."""
     page.evaluate(DONE_WATCH, f"Epoch {epochs} of {epochs} · done")
     page.get_by_role("button", name="Train", exact=True).click()
+
+
+def train_in_tab(page, url: str, query: str, epochs: int = EPOCHS) -> float:
+    """Open ``url/?query``, wait for the first view, press Train; seconds from the pointerdown
+    on Train to the DOM showing the run of ``epochs`` done (both stamped in the page)."""
+    open_view(page, url, query)
+    press_train(page, epochs)
     return took(page)
 
 
@@ -219,38 +254,51 @@ def took(page) -> float:
     return page.evaluate("window.__feltDoneAt - window.__feltT0") / 1000
 
 
+RUNS = 3   # app runs and library runs per dataset (medians): one of each moved the ratio by 0.3
+
+
 def training(browser, app_dir: Path, logdir: Path, light: bool = False) -> dict:
-    """App seconds for 200 epochs (karate, Cora), solo and as one of two tabs at once
-    (``light``: karate alone, for the smoke run)."""
+    """App seconds for 200 epochs (karate, Cora: RUNS runs each, seeds 1..RUNS), and Cora in two
+    tabs, alone and at once, with the CPU seconds the server and Chromium spent meanwhile
+    (``light``: one karate run, for the smoke run)."""
     out = {}
     datasets = ("karate",) if light else ("karate", "cora")
-    with server(app_dir, logdir) as (url, _, _):
+    runs = 1 if light else RUNS
+    with server(app_dir, logdir) as (url, _, proc):
         pages = [new_page(browser) for _ in range(2)]
         try:
             # One warm-up run first, as the library's figure leaves out its first step: what a
             # server does once (import torch._dynamo for the first optimizer) is not per run.
             train_in_tab(pages[1][1], url, "dataset=karate&epochs=5", epochs=5)
             for dataset in datasets:
-                out[f"app_{dataset}_s"] = train_in_tab(pages[0][1], url, f"dataset={dataset}")
+                out[f"app_{dataset}_s"] = [train_in_tab(pages[0][1], url, f"dataset={dataset}&seed={k + 1}")
+                                           for k in range(runs)]
             if light:
-                return out | {f"lib_{d}_s": library_seconds(app_dir, d) for d in datasets}
-            # two tabs, seeds 1 and 2: different runs, nothing shared; alone first, then together
-            solo = [train_in_tab(page, url, f"dataset=cora&seed={s}") for s, (_, page) in zip((1, 2), pages)]
-            for s, (_, page) in zip((3, 4), pages):   # both tabs ready on a fresh run
-                page.goto(f"{url}/?dataset=cora&seed={s}")
-                page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
-                idle(page)
+                return out | {f"lib_{d}_s": [library_seconds(app_dir, d)] for d in datasets}
+            # two tabs, seeds 11 and 12: different runs, nothing shared; alone first, then together
+            solo, cpu = [], []
+            for s, (_, page) in zip((11, 12), pages):
+                open_view(page, url, f"dataset=cora&seed={s}")
+                before = cpu_seconds(proc.pid)
+                press_train(page)
+                solo.append(took(page))
+                after = cpu_seconds(proc.pid)
+                cpu.append({k: after[k] - before[k] for k in after})
+            for s, (_, page) in zip((13, 14), pages):   # both tabs ready on a fresh run
+                open_view(page, url, f"dataset=cora&seed={s}")
             # Playwright's sync API is one thread: each page stamps its own click and end
+            before = cpu_seconds(proc.pid)
             for _, page in pages:
-                page.evaluate(DONE_WATCH, f"Epoch {EPOCHS} of {EPOCHS} · done")
-                page.get_by_role("button", name="Train", exact=True).click()
+                press_train(page)
             together = [took(page) for _, page in pages]
+            after = cpu_seconds(proc.pid)
             out["solo_s"], out["together_s"] = solo, together
+            out["solo_cpu_s"], out["together_cpu_s"] = cpu, {k: after[k] - before[k] for k in after}
         finally:
             for context, _ in pages:
                 context.close()
     for dataset in ("karate", "cora"):
-        out[f"lib_{dataset}_s"] = library_seconds(app_dir, dataset)
+        out[f"lib_{dataset}_s"] = [library_seconds(app_dir, dataset) for _ in range(runs)]
     return out
 
 
@@ -262,10 +310,18 @@ def summarise(raw: dict) -> dict:
     t = raw["training"]
     for dataset in ("karate", "cora"):
         if f"app_{dataset}_s" in t:
-            f[f"{dataset}_app_s"], f[f"{dataset}_lib_s"] = t[f"app_{dataset}_s"], t[f"lib_{dataset}_s"]
-            f[f"{dataset}_ratio"] = t[f"app_{dataset}_s"] / t[f"lib_{dataset}_s"]
+            app, lib = (statistics.median(t[f"{w}_{dataset}_s"]) for w in ("app", "lib"))
+            f[f"{dataset}_app_s"], f[f"{dataset}_lib_s"], f[f"{dataset}_ratio"] = app, lib, app / lib
     if "solo_s" in t:
         f["two_ratio"] = max(b / a for a, b in zip(t["solo_s"], t["together_s"]))
+    if "solo_cpu_s" in t:   # where two tabs' time goes: CPU seconds per Cora run, on 2 cores
+        for who in ("server", "chromium"):
+            f[f"solo_{who}_cpu_s"] = statistics.mean(c[who] for c in t["solo_cpu_s"])
+            f[f"two_{who}_cpu_s"] = t["together_cpu_s"][who]
+        busy = sum(t["together_cpu_s"].values())
+        # both runs' CPU on all the cores at once, against the slower tab's solo time: no sharing of
+        # the cores does better than this
+        f["two_floor_ratio"] = busy / cores() / max(t["solo_s"])
     return f
 
 
@@ -305,7 +361,13 @@ ROWS = {"title_s": "cold start: page title drawn, s",
         **{f"{k}_{q}_ms": f"click → drawn, {k} switch, {q}, ms" for k in KINDS for q in ("p50", "p95")},
         "karate_ratio": "live training, karate 200 epochs: app / library",
         "cora_ratio": "live training, Cora 200 epochs: app / library",
-        "two_ratio": "two tabs training Cora at once: slower tab / its solo time"}
+        "two_ratio": "two tabs training Cora at once: slower tab / its solo time",
+        "two_floor_ratio": "two tabs: both runs' CPU seconds spread over every core / slower tab's solo time "
+                           "(no sharing of the cores does better)",
+        "solo_server_cpu_s": "one Cora run alone: server CPU s",
+        "solo_chromium_cpu_s": "one Cora run alone: Chromium CPU s",
+        "two_server_cpu_s": "two Cora runs at once: server CPU s",
+        "two_chromium_cpu_s": "two Cora runs at once: Chromium CPU s"}
 GOALS = {"after_title_s": ("<=", 4.0), "after_first_view_s": ("<=", 4.0),
          **{f"after_{k}_p95_ms": ("<=", 250.0) for k in KINDS},
          "after_karate_ratio": ("<=", 1.3), "after_cora_ratio": ("<=", 1.3), "after_two_ratio": ("<=", 1.3)}
@@ -340,5 +402,8 @@ BENCHES = [Bench("felt", "Felt speed in Chromium: before and after, one run", ru
                        "no new view within 15 s is left out and counted in the run's log). **Training**: "
                        "the pointerdown on Train → the DOM shows \"Epoch 200 of 200 · done\" (stamped in the page "
                        "by a MutationObserver), after one 5-epoch warm-up run in another tab, against `Trainer.step` for the same 200 "
-                       "epochs in a fresh process of that version on one torch thread. **Two tabs**: "
-                       "Cora in two tabs at once (seeds 3, 4) against each alone (seeds 1, 2), same server.")]
+                       "epochs in a fresh process of that version on one torch thread; medians of 3 runs of each. **Two tabs**: "
+                       "Cora in two tabs at once (seeds 13, 14) against each alone (seeds 11, 12), same server; "
+                       "the server's and Chromium's CPU seconds (/proc) from each Train click to its run drawn done, "
+                       "and the floor they set: both runs' CPU spread evenly over every core, against the slower "
+                       "tab's solo time.")]

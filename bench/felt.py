@@ -322,7 +322,7 @@ def summarise(raw: dict) -> dict:
         busy = sum(t["together_cpu_s"].values())
         # both runs' CPU on all the cores at once, against the slower tab's solo time: about the best
         # the cores allow (counted until both are done: the faster tab's work after its end too)
-        f["two_floor_ratio"] = busy / cores() / max(t["solo_s"])
+        f["two_cpu_ratio"] = busy / cores() / max(t["solo_s"])
     return f
 
 
@@ -363,7 +363,7 @@ ROWS = {"title_s": "cold start: page title drawn, s",
         "karate_ratio": "live training, karate 200 epochs: app / library",
         "cora_ratio": "live training, Cora 200 epochs: app / library",
         "two_ratio": "two tabs training Cora at once: slower tab / its solo time",
-        "two_floor_ratio": "two tabs: both runs' CPU seconds (server + Chromium) spread evenly over every core "
+        "two_cpu_ratio": "two tabs: both runs' CPU seconds (server + Chromium) spread evenly over every core "
                            "/ slower tab's solo time",
         "solo_server_cpu_s": "one Cora run alone: server CPU s",
         "solo_chromium_cpu_s": "one Cora run alone: Chromium CPU s",

@@ -80,7 +80,8 @@ class RunConfig:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise GatvizError(f"unknown setting(s): {', '.join(map(str, unknown))}")
+            # repr: a key is the user's text (a line break in it would break the one-line message)
+            raise GatvizError(f"unknown setting(s): {', '.join(map(repr, unknown))[:120]}")
         return cls(**dict(data))
 
     @classmethod

@@ -185,7 +185,7 @@ def _source(run: Path) -> GraphSource:
                                       f"(up to {FORMAT}): update gatviz to load it")
     unknown = sorted(set(data) - {"dataset", "edges", "nodes", "name"})
     if unknown:
-        raise _bad(run, "graph.json", f"has unknown key(s): {', '.join(unknown)[:80]}")
+        raise _bad(run, "graph.json", f"has unknown key(s): {', '.join(map(repr, unknown))[:80]}")
     if not isinstance(data.get("dataset"), str):
         raise _bad(run, "graph.json", f"dataset must be a name, not {data.get('dataset')!r:.40}")
     if data.get("name") is not None and not (isinstance(data["name"], str) and 0 < len(data["name"]) <= 200):

@@ -98,7 +98,7 @@ def _one_line_error(run, *names):
     with pytest.raises(GatvizError) as err:
         runs.load(run)
     text = str(err.value)
-    assert "\n" not in text and all(n in text for n in names), text
+    assert "\n" not in text and "\r" not in text and all(n in text for n in names), text
     assert "weights_only" not in text and "Traceback" not in text, text
     return text
 
@@ -116,6 +116,7 @@ def test_a_broken_model_file_is_one_line_naming_it(saved, case, capfd):
     ({"dataset": "upload", "edges": "/etc/passwd"}, "outside the run directory"),
     ({"dataset": "upload", "edges": "../outside.csv"}, "outside the run directory"),
     ({"dataset": "karate", "colour": "red"}, "unknown key"),
+    ({"dataset": "karate", "\r": 1, "a\nb": 2}, "unknown key"),   # keys with line breaks: still one line
     ({"dataset": 5}, "dataset must be"),
     ({"format": 99, "dataset": "karate"}, "format 99"),
     ([], "must be a JSON object"),
@@ -145,6 +146,7 @@ def test_a_broken_metrics_json_is_refused(saved, metrics, message):
     ("[]", "must be a JSON object"),
     ('{"heads": "x"}', "heads must be an integer"),
     ('{"colour": 1}', "unknown setting"),
+    ('{"\\r": 1, "a\\nb": 2}', "unknown setting"),   # keys with line breaks: still one line
     ('{"directed": "yes"}', "directed must be true or false"),
     ('{"dataset": 5}', "dataset must be"),
     ("\xff", "not valid JSON"),

@@ -117,6 +117,11 @@ class Graph:
         """In-degree of every node (edges into it, self-loops excluded)."""
         return np.bincount(self.data.edge_index[1].numpy(), minlength=self.num_nodes)
 
+    @cached_property
+    def by_degree(self) -> np.ndarray:
+        """Node indices, highest in-degree first (equal degrees: lower index first)."""
+        return np.argsort(-self.degree, kind="stable")
+
 
 def load(name: str, config: RunConfig | None = None) -> Graph:
     """Load a built-in graph by name (all offline): karate, cora, citeseer, sbm, dictionary."""

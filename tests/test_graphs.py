@@ -139,3 +139,12 @@ def test_report_warns_when_the_split_leaves_no_validation_nodes():
     assert int(g.data.val_mask.sum()) == 0
     assert any(line.startswith("warning: the split left no validation nodes") for line in g.report.lines())
     assert not any(line.startswith("warning") for line in graphs.load("karate").report.lines())
+
+
+def test_nodes_by_degree_highest_first_ties_by_index():
+    graph = graphs.load("cora")
+    order, degree = graph.by_degree, graph.degree
+    assert sorted(order.tolist()) == list(range(graph.num_nodes))
+    assert order[0] == degree.argmax() and graph.names[order[0]] == "1358"
+    pairs = list(zip(degree[order][:-1], degree[order][1:], order[:-1], order[1:]))
+    assert all(d1 > d2 or (d1 == d2 and i1 < i2) for d1, d2, i1, i2 in pairs)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 
-_FROM = {"page": "frame", "frame": "frame", "PAGES": "frame",
+_FROM = {"page": "frame", "frame": "frame", "PAGES": "frame", "draw_sidebar": "frame",
          "center_picker": "controls", "default_center": "controls", "ensure_center": "controls",
          "head_select": "controls", "layer_select": "controls",
          "line_chart": "charts", "TICK_S": "live", "tick": "live", "follow_training": "live",

@@ -10,7 +10,7 @@ import torch
 from . import links, live, state
 from .i18n import LANGUAGES, t
 from .network import ensure_static
-from .sidebar import pending_banner, sidebar
+from .sidebar import apply_settings, pending_banner, sidebar
 
 # Sessions train in threads of their own (ui.live), at most one per core at once
 # (ui.shared.MAX_TRAININGS). Intra-op threads only fight each other there: on 2 busy
@@ -41,8 +41,9 @@ html { font-size: 21px !important; }
 
 
 def frame(title: str) -> None:
-    """What every page starts with: state carried over, a link applied, page config,
-    navigation, sidebar; then a linked run is trained."""
+    """What every page starts with: state carried over, a link applied, page config, the
+    sidebar's settings applied (its widgets are drawn by :func:`draw_sidebar`); then a
+    linked run is trained."""
     state.init()
     links.apply_once()
     live.settle()   # a run that ends within a moment is waited for: this run draws it done
@@ -51,6 +52,13 @@ def frame(title: str) -> None:
                        initial_sidebar_state="collapsed" if presenter else "auto")
     ensure_static()
     st.html(_STYLE + (_PRESENTER_STYLE if presenter else ""))
+    apply_settings()
+    pending_banner()
+    links.train_requested()
+
+
+def draw_sidebar() -> None:
+    """Navigation, language, presenter mode, then the settings and Train / Stop / Reset."""
     with st.sidebar:
         for path, label, icon in PAGES:
             if (ROOT / path).exists():
@@ -61,20 +69,23 @@ def frame(title: str) -> None:
         c2.toggle(t("presenter"), key="gv_presenter", help=t("presenter.help"))
         state.remember("gv_presenter", "gv_lang")
     sidebar()
-    pending_banner()
-    links.train_requested()
 
 
-def page(name: str, title_key: str, trains: bool = False):
-    """Start a page: :func:`frame`, its title, and the tab's (trainer, graph); stops the page
-    with a hint while no graph is loaded. Only a page that ``trains`` (the Explorer) lets the
-    training thread go on; another reads the model directly, so training holds meanwhile."""
+def page(name: str, title_key: str, trains: bool = False, sidebar_later: bool = False):
+    """Start a page: :func:`frame`, its title, the sidebar, and the tab's (trainer, graph);
+    stops the page with a hint while no graph is loaded. Only a page that ``trains`` (the
+    Explorer) lets the training thread go on; another reads the model directly, so training
+    holds meanwhile. ``sidebar_later``: the page calls :func:`draw_sidebar` itself, once
+    what must reach the browser first is drawn."""
     if not trains:
         live.hold()
     frame(name)
     st.title(t(title_key))
     ss = st.session_state
     if ss.gv_trainer is None:
+        draw_sidebar()
         st.info(t("choose.graph"))
         st.stop()
+    if not sidebar_later:
+        draw_sidebar()
     return ss.gv_trainer, ss.gv_graph

@@ -250,8 +250,29 @@ def pending_banner() -> None:
 
 
 # ---------------------------------------------------------------- the sidebar itself
+# The settings are applied before the page draws anything (the page shows the model they
+# describe); the sidebar's widgets are drawn afterwards, where the page says (ui.frame.page):
+# the Explorer draws its progress column first, so a run's "done" is not queued behind the
+# sidebar's ~55 elements. A widget's value is in session state before the widget is drawn.
+def apply_settings() -> None:
+    """Make the sidebar's settings current (a new model, or a question first); what the
+    sidebar says about the graph is kept for :func:`sidebar` to draw."""
+    ss = st.session_state
+    if ss.gv_device not in _devices():
+        ss.gv_device = "cpu"
+    if ss.gv_per_update not in PER_UPDATE:
+        ss.gv_per_update = "auto"
+    ss.gv_report_notes = _read_graph(ss)
+    release.watch(ss.gv_trainer)   # a closed tab's trainer is released (ui/release.py)
+
+
+def _devices() -> list[str]:
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
 def sidebar() -> None:
-    """Train / Stop / Reset first (visible without scrolling on a projector), then settings."""
+    """Train / Stop / Reset first (visible without scrolling on a projector), then settings
+    (already applied by :func:`apply_settings`)."""
     ss = st.session_state
     with st.sidebar:
         buttons = st.container()
@@ -285,7 +306,7 @@ def sidebar() -> None:
             st.file_uploader(t("edge.file"), key=f"gv_edges_{nonce}", help=t("edge.file.help"))
             st.file_uploader(t("node.file"), key=f"gv_nodes_{nonce}", help=t("node.file.help"))
             st.checkbox(t("directed"), key="gv_directed")
-        report = st.container()
+        _draw_notes(ss.get("gv_report_notes", ()))
 
         st.header(t("model"))
         st.radio(t("model"), ("gat", "gatv2"), key="gv_model", horizontal=True,
@@ -300,54 +321,59 @@ def sidebar() -> None:
         c1.number_input(t("weight.decay"), *_range("weight_decay"), step=0.0005, format="%.4f", key="gv_weight_decay")
         c2.number_input(t("epochs"), *_range("epochs"), step=10, key="gv_epochs")
         c1.number_input(t("seed"), *_range("seed"), key="gv_seed")
-        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-        if ss.gv_device not in devices:
-            ss.gv_device = "cpu"
-        c2.selectbox(t("device"), devices, key="gv_device", format_func={"cpu": "CPU", "cuda": "GPU"}.get)
+        c2.selectbox(t("device"), _devices(), key="gv_device", format_func={"cpu": "CPU", "cuda": "GPU"}.get)
         c1, c2 = st.columns(2)
-        if ss.gv_per_update not in PER_UPDATE:
-            ss.gv_per_update = "auto"
         c1.selectbox(t("per.update"), PER_UPDATE, key="gv_per_update",
                      format_func=lambda v, lang=lang(): t("per.update.auto", lang) if v == "auto" else f"{v}",
                      help=t("per.update.help"))
         batching.controls()
-        mode = st.empty()   # filled once the settings are applied: how the current model trains
-        _read_graph(ss, report)
-        if ss.gv_trainer is not None:
-            mode.caption(batching.mode_text(ss.gv_trainer))
+        if ss.gv_trainer is not None:   # how the current model trains
+            st.caption(batching.mode_text(ss.gv_trainer))
         _buttons(ss, buttons)
     remember(*SIDEBAR)
-    release.watch(ss.gv_trainer)   # a closed tab's trainer is released (ui/release.py)
 
 
-def _read_graph(ss, report) -> None:
-    config = _config(ss, report)
+def _draw_notes(notes) -> None:
+    """What :func:`apply_settings` found about the graph: ("error" | "caption" | "info" |
+    "text", text) or ("lines", title, lines, expanded) for the report's folded details."""
+    for kind, *args in notes:
+        if kind == "lines":
+            title, lines, expanded = args
+            with st.expander(title, expanded=expanded):
+                for line in lines:
+                    st.text(line)
+        else:
+            getattr(st, kind)(*args)
+
+
+def _read_graph(ss) -> list[tuple]:
+    """Apply the settings the sidebar describes; the notes the sidebar shows about them."""
+    notes = []
+    config = _config(ss, notes)
     if config is None:
         ss.gv_wanted = None
-        return
+        return notes
     try:
         key, graph, upload = _wanted_graph(config, ss)
     except USER_ERRORS as e:   # e.g. out of memory: not cached, the next run tries again
         key, graph, upload = None, t("graph.failed", error=e), None
     if isinstance(graph, str):
-        report.error(plain(graph))
+        notes.append(("error", plain(graph)))
         if ss.gv_graph is not None:   # say in place what is still on screen
-            report.caption(t("not.applied", source=plain(ss.gv_graph.report.source)))
+            notes.append(("caption", t("not.applied", source=plain(ss.gv_graph.report.source))))
         ss.gv_wanted = None
     elif graph is None:
-        report.info(t("choose.run") if ss.gv_source == "Run" else t("choose.file"))
+        notes.append(("info", t("choose.run") if ss.gv_source == "Run" else t("choose.file")))
         ss.gv_wanted = None
     else:
         if upload is not None:
             ss.gv_upload = upload
             if _upload_from_widgets(ss) is None:
-                report.caption(t("earlier.file"))
+                notes.append(("caption", t("earlier.file")))
         lines = graph.report.lines()
-        report.text(lines[0])
-        with report.expander(t("what.read"), expanded=ss.gv_source == "Upload"):
-            for line in lines[1:]:
-                st.text(line)
+        notes += [("text", lines[0]), ("lines", t("what.read"), lines[1:], ss.gv_source == "Upload")]
         _sync(Wanted(key, graph, config, sidebar_values(), upload))
+    return notes
 
 
 def _buttons(ss, box) -> None:
@@ -360,7 +386,7 @@ def _buttons(ss, box) -> None:
               help=t("reset.help"))
 
 
-def _config(ss, report) -> RunConfig | None:
+def _config(ss, notes: list) -> RunConfig | None:
     """The one RunConfig the sidebar describes, or None after showing why it is invalid."""
     dataset = ss.gv_dataset if ss.gv_source == "Built-in" else "upload"
     if ss.gv_source == "Run" and ss.get("gv_run") is not None:   # the run's graph, the sidebar's model
@@ -368,7 +394,7 @@ def _config(ss, report) -> RunConfig | None:
         try:
             return ss.gv_run.trainer.config.replace(**model, device=ss.gv_device)
         except GatvizError as e:
-            report.error(plain(e))
+            notes.append(("error", plain(e)))
             return None
     # settings of a hidden widget (SBM sizes, "directed") do not count
     graph = (dict(sbm_nodes=int(ss.gv_sbm_nodes), sbm_blocks=int(ss.gv_sbm_blocks),
@@ -383,5 +409,5 @@ def _config(ss, report) -> RunConfig | None:
                          fanout=str(ss.gv_fanout).strip(),
                          directed=dataset == "upload" and bool(ss.gv_directed), **graph)
     except GatvizError as e:
-        report.error(plain(e))
+        notes.append(("error", plain(e)))
         return None

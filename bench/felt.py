@@ -24,6 +24,8 @@ the versions; the other measurements run one version after the other.
   and Chromium spend meanwhile (/proc, from the Train clicks until both runs are drawn done)
   estimate the best the cores allow: both runs' CPU spread evenly over every core, against
   the slower tab's solo time (a little high: the faster tab's work after its end is counted).
+  RUNS rounds (each: both tabs alone, then together, on new seeds); medians over the rounds
+  (one round's ratio moved between 1.55 and 2.16 on the same tree).
 
 Nothing is asserted on time; ``python -m bench --only felt`` writes the figures.
 """
@@ -276,31 +278,38 @@ def training(browser, app_dir: Path, logdir: Path, light: bool = False) -> dict:
                                            for k in range(runs)]
             if light:
                 return out | {f"lib_{d}_s": [library_seconds(app_dir, d)] for d in datasets}
-            # two tabs, seeds 11 and 12: different runs, nothing shared; alone first, then together
-            solo, cpu = [], []
-            for s, (_, page) in zip((11, 12), pages):
-                open_view(page, url, f"dataset=cora&seed={s}")
-                before = cpu_seconds(proc.pid)
-                press_train(page)
-                solo.append(took(page))
-                after = cpu_seconds(proc.pid)
-                cpu.append({k: after[k] - before[k] for k in after})
-            for s, (_, page) in zip((13, 14), pages):   # both tabs ready on a fresh run
-                open_view(page, url, f"dataset=cora&seed={s}")
-            # Playwright's sync API is one thread: each page stamps its own click and end
-            before = cpu_seconds(proc.pid)
-            for _, page in pages:
-                press_train(page)
-            together = [took(page) for _, page in pages]
-            after = cpu_seconds(proc.pid)
-            out["solo_s"], out["together_s"] = solo, together
-            out["solo_cpu_s"], out["together_cpu_s"] = cpu, {k: after[k] - before[k] for k in after}
+            # two tabs, alone then together, RUNS rounds: different seeds every run, nothing shared
+            out["two_rounds"] = [two_tabs(pages, url, proc.pid, seed=11 + 4 * k) for k in range(runs)]
         finally:
             for context, _ in pages:
                 context.close()
     for dataset in ("karate", "cora"):
         out[f"lib_{dataset}_s"] = [library_seconds(app_dir, dataset) for _ in range(runs)]
     return out
+
+
+def two_tabs(pages, url: str, server_pid: int, seed: int) -> dict:
+    """Cora in each tab alone (seeds ``seed``, ``seed + 1``), then in both at once (the next
+    two): seconds per tab, and the server's and Chromium's CPU seconds from the Train
+    click(s) until the run(s) are drawn done."""
+    solo, cpu = [], []
+    for s, (_, page) in zip((seed, seed + 1), pages):
+        open_view(page, url, f"dataset=cora&seed={s}")
+        before = cpu_seconds(server_pid)
+        press_train(page)
+        solo.append(took(page))
+        after = cpu_seconds(server_pid)
+        cpu.append({k: after[k] - before[k] for k in after})
+    for s, (_, page) in zip((seed + 2, seed + 3), pages):   # both tabs ready on a fresh run
+        open_view(page, url, f"dataset=cora&seed={s}")
+    # Playwright's sync API is one thread: each page stamps its own click and end
+    before = cpu_seconds(server_pid)
+    for _, page in pages:
+        press_train(page)
+    together = [took(page) for _, page in pages]
+    after = cpu_seconds(server_pid)
+    return {"solo_s": solo, "together_s": together, "solo_cpu_s": cpu,
+            "together_cpu_s": {k: after[k] - before[k] for k in after}}
 
 
 def summarise(raw: dict) -> dict:
@@ -313,16 +322,16 @@ def summarise(raw: dict) -> dict:
         if f"app_{dataset}_s" in t:
             app, lib = (statistics.median(t[f"{w}_{dataset}_s"]) for w in ("app", "lib"))
             f[f"{dataset}_app_s"], f[f"{dataset}_lib_s"], f[f"{dataset}_ratio"] = app, lib, app / lib
-    if "solo_s" in t:
-        f["two_ratio"] = max(b / a for a, b in zip(t["solo_s"], t["together_s"]))
-    if "solo_cpu_s" in t:   # where two tabs' time goes: CPU seconds per Cora run, on 2 cores
+    if "two_rounds" in t:   # medians over the rounds; CPU seconds per Cora run, on 2 cores
+        rounds = t["two_rounds"]
+        f["two_ratio"] = statistics.median(max(b / a for a, b in zip(r["solo_s"], r["together_s"])) for r in rounds)
         for who in ("server", "chromium"):
-            f[f"solo_{who}_cpu_s"] = statistics.mean(c[who] for c in t["solo_cpu_s"])
-            f[f"two_{who}_cpu_s"] = t["together_cpu_s"][who]
-        busy = sum(t["together_cpu_s"].values())
+            f[f"solo_{who}_cpu_s"] = statistics.median(c[who] for r in rounds for c in r["solo_cpu_s"])
+            f[f"two_{who}_cpu_s"] = statistics.median(r["together_cpu_s"][who] for r in rounds)
         # both runs' CPU on all the cores at once, against the slower tab's solo time: about the best
         # the cores allow (counted until both are done: the faster tab's work after its end too)
-        f["two_cpu_ratio"] = busy / cores() / max(t["solo_s"])
+        f["two_cpu_ratio"] = statistics.median(sum(r["together_cpu_s"].values()) / cores() / max(r["solo_s"])
+                                               for r in rounds)
     return f
 
 
@@ -404,7 +413,8 @@ BENCHES = [Bench("felt", "Felt speed in Chromium: before and after, one run", ru
                        "the pointerdown on Train → the DOM shows \"Epoch 200 of 200 · done\" (stamped in the page "
                        "by a MutationObserver), after one 5-epoch warm-up run in another tab, against `Trainer.step` for the same 200 "
                        "epochs in a fresh process of that version on one torch thread; medians of 3 runs of each. **Two tabs**: "
-                       "Cora in two tabs at once (seeds 13, 14) against each alone (seeds 11, 12), same server; "
+                       "Cora in two tabs at once against each alone, same server, new seeds for every run; 3 rounds "
+                       "(both alone, then together), medians over the rounds of the slower tab's ratio, of "
                        "the server's and Chromium's CPU seconds (/proc) from the Train click(s) until the run(s) are drawn done, "
                        "and the ratio they allow: both runs' CPU spread evenly over every core, against the slower "
                        "tab's solo time (a little high: the faster tab's work after its end is counted).")]

@@ -281,6 +281,11 @@ def test_train_draw_recentre_offline(server):
                 cora[what] = wire.received
                 caption = page.get_by_text("computed in").inner_text()
                 server_ms[what] = int(caption.split("computed in ")[1].split(" ms")[0])
+            # back to layer 1: the head shown there before ("head 1"), not the layer's first option
+            before = drawn(page)
+            view_pick(page, "Layer", "layer 1 of 2")
+            page.wait_for_function(f"(window.__gatvizDrawn || 0) > {before}", timeout=20_000)
+            assert page.evaluate(f"document.querySelector('{VIEW}').dataset.head") == "1"
             # the Explain page on the trained Cora model
             page.get_by_role("link", name="Explain α step by step").click()
             page.get_by_text("4 · Aggregate, then combine the heads").wait_for(timeout=30_000)

@@ -279,14 +279,17 @@
     wrap.appendChild(s);
     return wrap;
   }
-  // The layer and head selectors into `bar`; pick({layer, head}) on a change.
-  window.gatvizChoiceBar = function (bar, p, choice, pick) {
-    var c = p.choices, L = c.labels;
+  // The layer and head selectors into `bar`; pick({layer, head}) on a change. `headOf`: the
+  // head last shown in each layer, shown again on coming back to that layer (all heads of
+  // layer 1 -> layer 2's one head -> all heads of layer 1 again, not its first option).
+  window.gatvizChoiceBar = function (bar, p, choice, pick, headOf) {
+    var c = p.choices, L = c.labels, seen = headOf || {};
     while (bar.firstChild) bar.removeChild(bar.firstChild);
     bar.appendChild(choiceSelect(L.layer, c.heads.map(function (_, l) { return [l, L.layer_of[l]]; }),
                                  choice.layer, function (v) {
       var layer = Number(v), options = c.options[layer];
-      pick({ layer: layer, head: options.indexOf(choice.head) >= 0 ? choice.head : options[0] });
+      var head = [seen[layer], choice.head].filter(function (h) { return options.indexOf(h) >= 0; })[0];
+      pick({ layer: layer, head: head === undefined ? options[0] : head });
     }));
     var heads = c.options[choice.layer].map(function (h) {
       return [h, h === "all" ? L.all : h === "mean" ? L.mean : L.head_n.replace("{head}", h)];
@@ -329,11 +332,13 @@
       root.dataset.layer = String(shown.layer);
       root.dataset.head = c ? String(c.head) : "";
       while (root.__bar.firstChild) root.__bar.removeChild(root.__bar.firstChild);
+      root.__headOf = root.__headOf || {};
+      if (c) root.__headOf[c.layer] = c.head;
       if (c) window.gatvizChoiceBar(root.__bar, p, c, function (next) {
         root.__pending = next;
         draw(next);
         send("pick", next);
-      });
+      }, root.__headOf);
       // views drawn on this page, counted once vis-network has drawn every panel (the tests
       // and the felt-speed benchmark wait on it)
       var mine = {};

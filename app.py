@@ -1,7 +1,7 @@
 """gatviz: train a small Graph Attention Network live and watch every head attend.
 
 Run with ``streamlit run app.py``. The pages live in ``pages/`` and use Streamlit's
-file-based multipage mode: each page starts with ``ui.frame()`` (page config, the
+file-based multipage mode: each page starts with ``ui.page()`` (page config, the
 shared sidebar, navigation), and the values of shared widgets are carried across page
 switches through Session State (``ui.state``).
 

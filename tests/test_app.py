@@ -676,3 +676,18 @@ def test_a_link_opens_the_compare_page_at_a_section_and_snapshot_epoch():
     bad.switch_page("pages/compare.py")
     run(bad)
     assert bad.radio(key="gv_cmp_section").value == "Over training" and not bad.exception
+
+
+def test_the_sidebar_is_drawn_when_the_explorer_fails(monkeypatch):
+    """The Explorer draws the sidebar last (its settings are applied first): a failure in the
+    view below still leaves the settings and Train / Stop / Reset on the page."""
+    at = start()
+    assert [b.label for b in at.sidebar.button][:3] == ["Train", "Stop", "Reset"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the view")
+    monkeypatch.setattr("gatviz.exports.attention_table", broken)
+    at.run()
+    assert at.exception                                                  # the page says it failed
+    assert [b.label for b in at.sidebar.button][:3] == ["Train", "Stop", "Reset"]
+    assert at.selectbox(key="gv_dataset").value == "karate"

@@ -252,7 +252,7 @@ def pending_banner() -> None:
 # ---------------------------------------------------------------- the sidebar itself
 # The settings are applied before the page draws anything (the page shows the model they
 # describe); the sidebar's widgets are drawn afterwards, where the page says (ui.frame.page):
-# the Explorer draws its progress column first, so a run's "done" is not queued behind the
+# the Explorer draws them last, so a run's "done" and the view are not queued behind the
 # sidebar's ~55 elements. A widget's value is in session state before the widget is drawn.
 def apply_settings() -> None:
     """Make the sidebar's settings current (a new model, or a question first); what the

@@ -8,6 +8,8 @@ Per tab, ``st.session_state`` holds:
     gv_applied            :class:`Applied`: what the trainer was built from
     gv_wanted             :class:`Wanted`: what the sidebar selects now (None if invalid)
     gv_pending            gv_wanted, while it waits for "Discard trained model and apply"
+    gv_report_notes       what the sidebar says about the graph, from applying its settings
+                          (ui.sidebar.apply_settings) to drawing it later in the same run
     gv_training           True while the tab's run trains (ui.live: a thread; gv_runner)
     gv_center             the centre node's name, shared by every page
     gv_center_ok          (graph, name): the last valid centre (a name typed that is no node

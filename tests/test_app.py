@@ -606,6 +606,7 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
     trainer = at.session_state["gv_trainer"]
     assert trainer.epoch == 7 and len(trainer.history) == 7 and trainer.config.heads == 3
     assert at.number_input(key="gv_heads").value == 3 and not at.warning     # the sidebar shows the run's settings
+    assert any("Opened run cli-run.zip: 7 epochs" in c.value.replace("\\", "") for c in at.sidebar.caption)   # not a member
     run(at.selectbox(key="gv_center").set_value("5"))
     run(pick(at, head=0))
     assert dict(zip(table(at)["name"], table(at)["alpha"])) == cli_alpha

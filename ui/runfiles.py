@@ -25,9 +25,9 @@ def open_zip(data: bytes, name: str) -> OpenedRun:
     trainer = runzip.load_zip_bytes(data, name)
     inputs = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:   # load_zip_bytes checked every member
-        for name, info in runzip.members(archive, name).items():
-            if name.startswith("input/"):
-                inputs[name[len("input/"):].split(".")[0]] = archive.read(info)
+        for member, info in runzip.members(archive, name).items():
+            if member.startswith("input/"):
+                inputs[member[len("input/"):].split(".")[0]] = archive.read(info)
     return OpenedRun(hashlib.sha256(data).hexdigest(), name, trainer, inputs.get("edges"), inputs.get("nodes"))
 
 

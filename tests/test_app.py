@@ -384,6 +384,35 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     assert not at.warning and view(at)["nodes"]      # nothing pending, the view still drawn
 
 
+
+def test_model_settings_apply_to_the_graph_on_screen_while_a_file_cannot_be_read():
+    at = start()
+    run(at.radio(key="gv_source").set_value("Upload"))
+    at.file_uploader(key="gv_edges_0").upload("ring.csv", b"a;b\nb;c\nc;d\nd;a\n", "text/csv")
+    run(at)
+    graph = at.session_state["gv_graph"]
+    assert graph.names == ["a", "b", "c", "d"]
+    at.file_uploader(key="gv_nodes_0").upload("nodes.csv", b"", "text/csv")
+    run(at)
+    assert [e.value for e in at.sidebar.error] == [ui.plain("the node file is empty")]
+    run(at.number_input(key="gv_heads").set_value(2))
+    run(at.number_input(key="gv_epochs").set_value(10))
+    trainer = at.session_state["gv_trainer"]
+    assert at.session_state["gv_graph"] is graph and trainer.graph is graph     # the ring, still
+    assert (trainer.config.heads, trainer.config.epochs, trainer.config.dataset) == (2, 10, "upload")
+    assert len(view(at)["panels"]) == 3                     # 2 heads and their mean
+    assert at.session_state["gv_applied"].values["gv_source"] == "Upload"
+    # trained, a further change asks first, as on any graph
+    at.session_state["gv_per_update"] = 5
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    assert trainer.epoch == 10
+    run(at.number_input(key="gv_heads").set_value(3))
+    assert "heads 2 → 3" in at.warning[0].value and at.session_state["gv_trainer"] is trainer
+    run(button(at, "Discard trained model and apply").click())
+    assert at.session_state["gv_trainer"].config.heads == 3 and at.session_state["gv_graph"] is graph
+
+
 def test_cora_switches_redraw_the_view():
     at = start(gv_dataset="cora", gv_epochs=2, gv_per_update=2)
     run(button(at, "Train").click())

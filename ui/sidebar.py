@@ -29,6 +29,10 @@ PER_UPDATE = ("auto", 1, 2, 5, 20)
 MODEL_FIELDS = ("model", "layers", "heads", "hidden", "out_heads", "dropout", "lr", "weight_decay", "epochs",
                 "seed", "batch_size", "fanout")
 _D = RunConfig()
+# what defines the graph rather than the model (the sidebar's keys and RunConfig's fields)
+GRAPH_KEYS = ("gv_source", "gv_dataset", "gv_directed", "gv_sbm_nodes", "gv_sbm_blocks", "gv_sbm_p_in",
+              "gv_sbm_p_out", "gv_dict_size")
+GRAPH_FIELDS = tuple(k[3:] for k in GRAPH_KEYS[1:] if hasattr(_D, k[3:]))
 
 
 # ---------------------------------------------------------------- graphs (read-only, cached)
@@ -361,10 +365,10 @@ def _read_graph(ss) -> list[tuple]:
         notes.append(("error", plain(graph)))
         if ss.gv_graph is not None:   # say in place what is still on screen
             notes.append(("caption", t("not.applied", source=plain(ss.gv_graph.report.source))))
-        ss.gv_wanted = None
+        _on_current_graph(config, ss)
     elif graph is None:
         notes.append(("info", t("choose.run") if ss.gv_source == "Run" else t("choose.file")))
-        ss.gv_wanted = None
+        _on_current_graph(config, ss)
     else:
         if upload is not None:
             ss.gv_upload = upload
@@ -374,6 +378,18 @@ def _read_graph(ss) -> list[tuple]:
         notes += [("text", lines[0]), ("lines", t("what.read"), lines[1:], ss.gv_source == "Upload")]
         _sync(Wanted(key, graph, config, sidebar_values(), upload))
     return notes
+
+
+def _on_current_graph(config: RunConfig, ss) -> None:
+    """The chosen graph cannot be shown (unreadable, or no file yet): the sidebar's model
+    settings apply to the graph still on screen, as they would to any other."""
+    applied = ss.gv_applied
+    if applied is None or ss.gv_graph is None:
+        ss.gv_wanted = None
+        return
+    config = config.replace(**{f: getattr(applied.config, f) for f in GRAPH_FIELDS})
+    values = {**applied.values, **{k: ss[k] for k in SIDEBAR if k not in GRAPH_KEYS}}
+    _sync(Wanted(applied.key, ss.gv_graph, config, values, applied.upload))
 
 
 def _buttons(ss, box) -> None:

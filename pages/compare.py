@@ -35,8 +35,8 @@ st.text(t("cmp.run", report=graph.report.lines()[0], model=trainer.config.model.
 center = ui.center_picker(graph)
 att = trainer.attention()
 # The radio's values stay English (links and tests name them); the labels follow the language.
-SECTIONS = {"Over training": "cmp.sec.training", "Heads": "cmp.sec.heads", "Layers": "cmp.sec.layers",
-            "Models": "cmp.sec.models", "Edit an edge": "cmp.sec.edit", "Does α matter?": "cmp.sec.matters"}
+SECTIONS = dict(zip(ui.links.SECTIONS, ("cmp.sec.training", "cmp.sec.heads", "cmp.sec.layers", "cmp.sec.models",
+                                        "cmp.sec.edit", "cmp.sec.matters")))
 if ss.get("gv_cmp_section") not in SECTIONS:   # e.g. a link naming no section this page has
     ss.gv_cmp_section = next(iter(SECTIONS))
 section = st.radio(t("page.compare"), list(SECTIONS), key="gv_cmp_section", horizontal=True,

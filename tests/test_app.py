@@ -555,11 +555,28 @@ def test_a_link_with_bad_parameters_applies_the_rest():
     run(at)
     (warning,) = [w.value for w in at.warning]
     for name in ("heads", "layers", "colour", "uploaded graph", "layer must be from 1 to 2, not 3",
-                 "head must be from 0 to 7 in layer 1, not 11"):
+                 "head must be from 0 to 7 in layer 1, not 11", "node 'no such node' is not in the graph"):
         assert name in warning.replace("\\", "")
     assert at.session_state["gv_trainer"].config.hidden == 5          # the rest applied
     assert at.session_state["gv_trainer"].config.heads == 8
     assert at.session_state["gv_graph"].name == "karate" and view(at)   # an unknown node: the default centre
+
+
+def test_a_link_naming_what_the_pages_do_not_have_says_so_and_draws_the_rest():
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in {"dataset": "nope", "model": "gcn", "lang": "xx", "section": "Nowhere", "hidden": "5",
+                       "node": "5"}.items():
+        at.query_params[key] = value
+    run(at)
+    (warning,) = [w.value.replace("\\", "") for w in at.warning]
+    for name in ("unknown dataset 'nope'", "model must be gat or gatv2 (a GCN has no attention to show)",
+                 "lang must be en or zh, not 'xx'", "section must be one of Over training"):
+        assert name in warning
+    assert "node" not in warning                                      # node 5 is one of karate's
+    trainer = at.session_state["gv_trainer"]
+    assert trainer.config.dataset == "karate" and trainer.config.model == "gat" and trainer.config.hidden == 5
+    assert at.selectbox(key="gv_dataset").value == "karate" and view(at)["center"] == 5
+    assert [b.label for b in at.sidebar.button][:3] == ["Train", "Stop", "Reset"] and not at.sidebar.error
 
 
 def test_presenter_mode_from_a_link():
@@ -658,6 +675,20 @@ def test_a_hostile_run_zip_is_one_line_and_changes_nothing(tmp_path):
     assert "unsafe path" in error.replace("\\", "") and "\n" not in error
     assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer
     assert not (tmp_path.parent / "evil.txt").exists() and view(at)
+
+
+def test_a_gcn_run_zip_is_refused_in_one_line(tmp_path):
+    from gatviz import cli, runzip
+    assert cli.main(["train", "--dataset", "karate", "--model", "gcn", "--epochs", "3",
+                     "--out", str(tmp_path / "gcn")]) == 0
+    at = start()
+    graph, trainer = at.session_state["gv_graph"], at.session_state["gv_trainer"]
+    run(at.radio(key="gv_source").set_value("Run"))
+    at.file_uploader(key="gv_runzip_0").upload("gcn.zip", runzip.pack(tmp_path / "gcn"), "application/zip")
+    run(at)
+    (error,) = [e.value.replace("\\", "").replace("\u2060", "") for e in at.sidebar.error]
+    assert error.startswith("gcn.zip is a GCN run: it has no attention to show") and "\n" not in error
+    assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer and view(at)
 
 
 def test_keep_current_model_puts_back_the_file_the_model_was_trained_on():

@@ -32,7 +32,7 @@ def ensure_center(graph) -> None:
         except GatvizError as e:
             st.error(plain(e))
     name = ss.get("gv_center")
-    known, last = _known(graph, name), ss.get("gv_center_ok")
+    known, last = known_name(graph, name), ss.get("gv_center_ok")
     same_graph = last is not None and last[0] is graph
     if known is None:
         if name is not None and same_graph:   # typed in a large graph's box: not a node
@@ -52,7 +52,7 @@ def ensure_center(graph) -> None:
     ss.gv_center_ok = (graph, known)
 
 
-def _known(graph, name) -> str | None:
+def known_name(graph, name) -> str | None:
     """The node's name as the graph has it: exact, else without surrounding spaces, else the one
     name equal to it ignoring case; None when there is no such node."""
     if name is None:

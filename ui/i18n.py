@@ -180,6 +180,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "open.run": ("Open run (ZIP)", "打开运行记录（ZIP）"),
     "open.run.help": ("A run downloaded from gatviz or zipped from `python -m gatviz train --out DIR`.",
                       "从 gatviz 下载的运行记录，或由 `python -m gatviz train --out DIR` 生成后打包的 ZIP。"),
+    "run.no.attention": ("{name} is a {model} run: it has no attention to show (the Compare page trains one beside "
+                         "GAT and GATv2). Open a GAT or GATv2 run.",
+                         "{name} 是 {model} 运行记录：没有注意力可显示（“比较”页会在 GAT 和 GATv2 旁训练一个）。"
+                         "请打开 GAT 或 GATv2 运行记录。"),
     "opened.run": ("Opened run {name}: {epochs} epochs, no retraining.", "已打开运行记录 {name}：{epochs} 轮，无需重新训练。"),
     "view.of": ("View of epoch {epoch}: {kb} KB of payload, computed in {ms} ms on the server.",
                 "第 {epoch} 轮的视图：数据 {kb} KB，服务器计算用时 {ms} 毫秒。"),

@@ -19,9 +19,10 @@ from urllib.parse import urlencode
 import streamlit as st
 import torch
 
-from gatviz import GatvizError, RunConfig, limits
+from gatviz import GatvizError, RunConfig, graphs, limits
 from gatviz.config import recommended
 
+from .controls import known_name
 from .state import SIDEBAR, remember
 from . import shared
 from .i18n import t
@@ -33,6 +34,9 @@ VIEW = {"node": "gv_center", "layer": "gv_layer", "head": "gv_head", "hops": "gv
         # the Compare page: its section and the snapshot epoch of its scrubber
         "section": "gv_cmp_section", "epoch": "gv_cmp_epoch"}
 OTHER = ("trained", "presenter", "lang")
+# the Compare page's sections, as links name them (the page labels them in the tab's language)
+SECTIONS = ("Over training", "Heads", "Layers", "Models", "Edit an edge", "Does α matter?")
+MODELS = ("gat", "gatv2")   # the models whose attention the pages show (GCN: on Compare, beside them)
 # RunConfig fields the sidebar does not set; a link keeps them only as far as the sidebar can
 NOT_IN_SIDEBAR = {"snapshot_every", "directed"}
 
@@ -51,7 +55,11 @@ def _link_setting(name: str, params: dict):
 
 
 def _view_value(name: str, raw: str):
-    if name in ("node", "section"):
+    if name == "node":
+        return raw
+    if name == "section":
+        if raw not in SECTIONS:
+            raise GatvizError(f"section must be one of {', '.join(SECTIONS)}, not {raw!r}")
         return raw
     if name == "epoch":
         return limits.check("epochs", int(raw), label="epoch")
@@ -89,6 +97,9 @@ def apply_once() -> None:
             if value == "upload":
                 problems.append("an uploaded graph cannot be opened from a link: open its saved run instead")
                 continue
+            if value not in graphs.BUILTINS:
+                problems.append(f"unknown dataset {value!r}: choose one of {', '.join(graphs.BUILTINS)}")
+                continue
             ss.gv_source = "Built-in"
             ss.gv_dataset = value
             # what the sidebar would apply on choosing it, for every setting the link leaves out
@@ -97,6 +108,9 @@ def apply_once() -> None:
                 if field not in params:
                     ss[f"gv_{field}"] = default
             ss.gv_recommended_for = value if settings else None
+        elif name == "model" and value not in MODELS:
+            problems.append(f"model must be {' or '.join(MODELS)} (a {value.upper()} has no attention to show), "
+                            f"not {value!r}")
         elif name == "device":
             ss.gv_device = value if value != "auto" and (value == "cpu" or torch.cuda.is_available()) else "cpu"
         elif f"gv_{name}" in SIDEBAR:
@@ -112,20 +126,27 @@ def apply_once() -> None:
         ss.gv_presenter = params["presenter"] in ("1", "true")
     if "lang" in params:
         ss.gv_lang = params["lang"] if params["lang"] in ("en", "zh") else "en"
+        if params["lang"] not in ("en", "zh"):
+            problems.append(f"lang must be en or zh, not {params['lang']!r}")
     if "trained" in params:
         try:
             ss.gv_link_trained = int(limits.check("epochs", int(params["trained"]), label="trained"))
         except (ValueError, GatvizError):
             problems.append(f"trained must be a number of epochs, not {params['trained']!r}")
-    ss.gv_link_checks = {name for name in ("layer", "head") if name in params}   # once the model exists
+    ss.gv_link_checks = {name for name in ("node", "layer", "head") if name in params}   # once the model exists
     remember()
     if problems:
         ss.gv_link_problems = "; ".join(problems)
 
 
 def _model_problems(ss) -> list[str]:
-    """A link's layer or head that the model it built does not have (then the defaults stay)."""
+    """A link's node, layer or head that the graph and model it built do not have (then the
+    defaults stay)."""
     config, problems = ss.gv_trainer.config, []
+    if "node" in ss.gv_link_checks and ss.get("gv_graph") is not None and ss.get("gv_center") is not None:
+        if known_name(ss.gv_graph, ss.gv_center) is None:
+            problems.append(f"node {ss.gv_center!r} is not in the graph")
+            ss.gv_center = None   # the graph's default centre
     if "layer" in ss.gv_link_checks and not 0 <= ss.gv_layer < config.layers:
         problems.append(f"layer must be from 1 to {config.layers}, not {ss.gv_layer + 1}")
         ss.gv_layer = 0

@@ -19,7 +19,7 @@ from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
-from . import batching, live, release, runfiles
+from . import batching, links, live, release, runfiles
 from .shared import own_trainer
 from .i18n import lang, t
 from .text import USER_ERRORS, plain
@@ -207,6 +207,9 @@ def _on_open_run(key: str) -> None:
         opened = runfiles.open_zip(file.getvalue(), file.name)
     except USER_ERRORS as e:
         ss.gv_run_error = str(e)
+        return
+    if opened.trainer.config.model not in links.MODELS:
+        ss.gv_run_error = t("run.no.attention", name=file.name, model=opened.trainer.config.model.upper())
         return
     ss.gv_run = opened
     config = opened.trainer.config

@@ -196,7 +196,7 @@ def cmd_explain(args) -> None:
     if cli_compare.handle_explain(args, trainer, node, layer):
         return
     if args.steps:
-        if not args.head.isdigit():
+        if not (args.head.isascii() and args.head.isdigit()):
             raise GatvizError(f"--steps replays one head: give --head a number, not {args.head!r}")
         steps = explain.steps_of(trainer, node, layer, int(args.head))
         print(json.dumps(steps.to_dict(), indent=2) if args.json else _steps_text(steps))

@@ -42,6 +42,14 @@ def needed(graph, config) -> bool:
     return not limits.fits_full_batch(graph.num_nodes, graph.num_edges, graph.report.directed)
 
 
+def check_loss(loss: Tensor, epoch: int) -> None:
+    """Before a loss is backpropagated: a non-finite one would turn every weight into NaN.
+    GatvizError (one line): the model stays as it was after the previous epoch."""
+    if not bool(torch.isfinite(loss)):
+        raise GatvizError(f"training stopped at epoch {epoch}: the loss is {loss.item()} (features too large, "
+                          f"e.g. 1e25? scale them; or lower the learning rate); no step was taken with it")
+
+
 class TorchNeighborSampler(BaseSampler):
     """Uniform neighbour sampling without replacement, in plain torch, for PyG's NodeLoader.
 
@@ -138,8 +146,8 @@ class MiniBatches:
     def __len__(self) -> int:
         return len(self.loader)
 
-    def train_epoch(self, model, optimizer, device) -> float:
-        """One pass over the seeds; returns the loss averaged over them."""
+    def train_epoch(self, model, optimizer, device, epoch: int = 0) -> float:
+        """One pass over the seeds (epoch number ``epoch``); returns the loss averaged over them."""
         forward = self.forward or model
         cached = model._loops   # a batch's self-loops must not evict the full graph's
         model.train()
@@ -150,6 +158,7 @@ class MiniBatches:
                 optimizer.zero_grad()
                 out = forward(batch.x, batch.edge_index)[:batch.batch_size]   # seeds come first
                 loss = F.cross_entropy(out, batch.y[:batch.batch_size])
+                check_loss(loss, epoch)
                 loss.backward()
                 optimizer.step()
                 total += loss.item() * batch.batch_size

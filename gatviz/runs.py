@@ -63,6 +63,8 @@ def save(run_dir: str | Path, trainer: Trainer, source: GraphSource) -> Path:
 
     A ``run_dir`` ending in ``.zip`` gets the same files as one zip (:func:`save_zip`).
     """
+    if trainer.spoiled:   # weights that give no finite outputs are not a run
+        raise GatvizError(trainer.spoiled)
     run = Path(run_dir)
     if run.suffix.lower() == ".zip":
         save_zip(trainer, source, run)

@@ -63,6 +63,7 @@ class Trainer:
         self.graph, self.config = graph, config
         self.device = resolve_device(config.device)
         self.notice: str | None = NO_VALIDATION if not bool(graph.data.val_mask.any()) else None
+        self.spoiled: str | None = None   # why the weights are no longer usable (non-finite outputs)
         # Seed and build under the lock, inside fork_rng: another session's chunk keeps its
         # stream, and the caller's global RNG (a notebook's) is as it was. Same weights as
         # torch.manual_seed(seed) followed by building the model.
@@ -165,6 +166,8 @@ class Trainer:
             return self._step(epochs)
 
     def _step(self, epochs: int) -> list[dict]:
+        if self.spoiled:
+            raise GatvizError(self.spoiled)
         rows = []
         for _ in range(epochs):
             with self.lock:
@@ -185,7 +188,7 @@ class Trainer:
         start = time.perf_counter()
         model, train = self.model, self.masks["train"]
         if self.batches is not None:   # sampled neighbourhoods of the training nodes, batch by batch
-            loss = torch.tensor(self.batches.train_epoch(model, self.optimizer, self.device))
+            loss = torch.tensor(self.batches.train_epoch(model, self.optimizer, self.device, self.epoch + 1))
         else:
             model.train()
             self.optimizer.zero_grad()
@@ -195,6 +198,7 @@ class Trainer:
             else:   # only what the loss depends on: the same loss and gradients (gatviz.field)
                 out = model(part[1], part[0].edges)[part[0].seeds]
             loss = F.cross_entropy(out, self.y[train])
+            minibatch.check_loss(loss, self.epoch + 1)
             loss.backward()
             self.optimizer.step()
         self.epoch += 1
@@ -202,12 +206,15 @@ class Trainer:
         # e_ij comes along at ~3 % of the eval forward, so the app's view needs no second pass
         if model.has_attention:
             logits, table = attention.extract(model, self.x, self.edge_index, self.epoch)
+            self._check_finite(logits, *table.alpha)
             self._logits, self._attention = logits, table
             self.loop_index = table.edge_index
             if self.epoch % self.snapshot_every == 0 or self.epoch == self.config.epochs:
                 self._keep(table)
         else:   # the GCN baseline: no attention to extract or snapshot
-            logits = self._logits = self._eval_logits()
+            logits = self._eval_logits()
+            self._check_finite(logits)
+            self._logits = logits
         pred = logits.argmax(dim=1)
         row = {"epoch": self.epoch, "loss": loss.item(),
                "val_loss": F.cross_entropy(logits[self.masks["val"]], self.y[self.masks["val"]]).item()
@@ -217,6 +224,18 @@ class Trainer:
         row["seconds"] = time.perf_counter() - start
         self.history.append(row)
         return row
+
+    def _check_finite(self, *outputs: torch.Tensor) -> None:
+        """After an optimizer step: logits or α that are not finite numbers spoil the model.
+        The epoch is not counted, the page keeps showing the previous one, and every later
+        step says why (GatvizError, one line) until a new model is made."""
+        if all(bool(torch.isfinite(out).all()) for out in outputs):
+            return
+        self.epoch -= 1
+        self.spoiled = (f"training stopped at epoch {self.epoch + 1}: the model's outputs are no longer finite "
+                        f"numbers (features too large, e.g. 1e25? scale them; or lower the learning rate); "
+                        f"Reset to start a new model")
+        raise GatvizError(self.spoiled)
 
     def _receptive_field(self) -> tuple[field.Field, torch.Tensor] | None:
         """The training nodes' receptive field and its nodes' features, where it saves work

@@ -149,6 +149,12 @@ def test_view_numbers_out_of_range(karate_run, tmp_path, capsys, args, message):
     assert message in line
 
 
+@pytest.mark.parametrize("head", ["²", "x", "-1"])
+def test_steps_need_a_plain_head_number(karate_run, capsys, head):
+    line = one_error_line(capsys, ["explain", karate_run, "--node", "1", "--steps", "--head", head])
+    assert f"--steps replays one head: give --head a number, not {head!r}" in line
+
+
 def test_train_summary_without_validation_nodes_prints(tmp_path, capsys):
     # every node its own class: the split leaves no validation (or test) nodes, so the
     # best-validation epoch and its accuracy are unknown; the summary still prints
@@ -170,3 +176,18 @@ def test_an_empty_out_is_refused_not_the_current_folder(tmp_path, capsys, monkey
     monkeypatch.chdir(tmp_path)
     line = one_error_line(capsys, ["train", "--dataset", "karate", "--epochs", "1", "--out", " "])
     assert "--out" in line and not (tmp_path / "config.json").exists()
+
+
+def test_features_too_large_for_training_are_one_line_and_no_run_is_written(tmp_path, capsys):
+    names = [f"n{i}" for i in range(30)]
+    (tmp_path / "edges.csv").write_text("\n".join(f"{names[i]},{names[(i + 1) % 30]}\n{names[i]},{names[(i + 7) % 30]}"
+                                                  for i in range(30)))
+    (tmp_path / "nodes.csv").write_text("\n".join(f"{n},{i % 3},{i * 1e36},{(i % 5) * 1e36}" for i, n in enumerate(names)))
+    from gatviz import cli
+    code = cli.main([str(a) for a in ("train", "--edges", tmp_path / "edges.csv", "--nodes", tmp_path / "nodes.csv",
+                                      "--epochs", "5", "--out", tmp_path / "run")])
+    err = capsys.readouterr().err.strip().splitlines()   # the graph's report, then the error
+    errors = [line for line in err if line.startswith("error: ")]
+    assert code == 2 and errors == [err[-1]] and "Traceback" not in "".join(err)
+    assert err[-1].startswith("error: training stopped at epoch ") and "scale them" in err[-1]
+    assert not (tmp_path / "run" / "attention.csv").exists()

@@ -179,3 +179,59 @@ def test_training_holds_the_trainer_lock_per_epoch_and_a_copy_has_its_own(karate
     t.step(2)
     twin.step(2)
     assert _same_but_seconds(t.history, twin.history)
+
+
+def _huge_features_graph():
+    """30 nodes whose features fit a float32 but are ~1e36: outputs stop being finite numbers."""
+    from gatviz.parse import parse_upload
+    names = [f"n{i}" for i in range(30)]
+    edges = "\n".join(f"{names[i]},{names[(i + 1) % 30]}\n{names[i]},{names[(i + 7) % 30]}" for i in range(30))
+    nodes = "\n".join(f"{n},{i % 3},{i * 1e36},{(i % 5) * 1e36}" for i, n in enumerate(names))
+    return parse_upload(edges.encode(), nodes.encode())
+
+
+@pytest.mark.parametrize("batch_size", [0, 8])
+def test_features_too_large_stop_training_in_one_line_and_nothing_shown_is_nan(batch_size):
+    trainer = Trainer(_huge_features_graph(), RunConfig(dataset="upload", epochs=200, batch_size=batch_size))
+    with pytest.raises(GatvizError, match=r"^training stopped at epoch \d+: .*(not finite|loss is (nan|inf)).*scale them"):
+        trainer.step(200)
+    shown = trainer.attention()
+    assert trainer.epoch == len(trainer.history) and trainer.epoch < 200          # the epoch is not counted
+    assert shown is None or all(bool(torch.isfinite(a).all()) for a in shown.alpha)
+    try:                                                                          # again: no NaN either way
+        rows = trainer.step(1)
+        assert all(torch.isfinite(torch.tensor(r["loss"])) for r in rows)
+    except GatvizError as e:
+        assert "scale them" in str(e)
+
+
+def test_weights_whose_outputs_are_not_finite_are_neither_shown_nor_saved(karate, tmp_path, monkeypatch):
+    from gatviz import runs
+    trainer = Trainer(karate, RunConfig(epochs=10))
+    trainer.step(2)
+    shown = trainer.attention()
+    real_step = trainer.optimizer.step
+
+    def spoil(*args, **kwargs):   # as an overflowing update would
+        real_step(*args, **kwargs)
+        with torch.no_grad():
+            next(trainer.model.parameters()).fill_(float("inf"))
+    monkeypatch.setattr(trainer.optimizer, "step", spoil)
+    with pytest.raises(GatvizError, match=r"^training stopped at epoch 3: the model's outputs are no longer finite"):
+        trainer.step(1)
+    assert trainer.epoch == 2 and len(trainer.history) == 2 and trainer.attention() is shown
+    monkeypatch.undo()
+    with pytest.raises(GatvizError, match="Reset to start a new model"):
+        trainer.step(1)
+    with pytest.raises(GatvizError, match="no longer finite"):
+        runs.save(tmp_path / "run", trainer, runs.GraphSource("karate"))
+
+
+def test_a_loss_that_is_not_finite_is_never_backpropagated(karate, monkeypatch):
+    trainer = Trainer(karate, RunConfig(epochs=5))
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    monkeypatch.setattr(training.F, "cross_entropy", lambda *a, **k: torch.tensor(float("nan"), requires_grad=True))
+    with pytest.raises(GatvizError, match=r"^training stopped at epoch 1: the loss is nan \(features too large"):
+        trainer.step(5)
+    assert trainer.epoch == 0 and trainer.history == []
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from . import attention, cli_compare, explain, limits, render, runs, subgraph
 from .config import RunConfig, recommended
 from .errors import GatvizError
 from .graphs import BUILTINS
-from .training import Trainer
+from .training import Trainer, resolve_device
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,9 +91,27 @@ def cmd_train(args) -> None:
     if advised:
         shown = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in advised.items())
         print(f"recommended for {dataset}: {shown} (a flag you give wins)", file=sys.stderr)
-    source = runs.GraphSource(config.dataset, args.edges, args.nodes)
     if args.nodes and not args.edges:
         raise GatvizError("--nodes needs --edges")
+    runs.check_target(args.out)           # before any loading or training: where the run goes,
+    resolve_device(config.device)         # and the device it trains on
+    with tempfile.TemporaryDirectory(prefix="gatviz-input-") as tmp:
+        edges, nodes = (_regular_file(path, Path(tmp)) for path in (args.edges, args.nodes))
+        _train_from(args, config, runs.GraphSource(config.dataset, edges, nodes))
+
+
+def _regular_file(path: str | None, tmp: Path) -> str | None:
+    """``path``, or a copy of what it holds when it is a pipe (``--edges <(…)``, /dev/stdin):
+    read once for the graph, it could not be read again for the run's copy of its inputs."""
+    if path is None or not os.path.exists(path) or os.path.isdir(path) or os.path.isfile(path):
+        return path
+    from .parse import _read_file
+    copy = tmp / Path(path).name
+    copy.write_bytes(_read_file(path))
+    return str(copy)
+
+
+def _train_from(args, config: RunConfig, source) -> None:
     if args.distributed:   # one process per rank; rank 0 alone prints and writes the run
         from .distributed import Run
         group = Run(config.device)     # refused here, before loading, when torchrun did not start us

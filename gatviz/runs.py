@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import pickle
 import shutil
 import warnings
@@ -58,6 +59,54 @@ class GraphSource:
         return graph
 
 
+def check_target(run_dir: str | Path) -> None:
+    """Refuse, before any training, a place a run cannot be written to (GatvizError, one line).
+
+    A folder must be new, empty, or an earlier gatviz run (whose files the new run replaces:
+    none of the old run's is left behind); a folder holding anything else is never written
+    into. A ``.zip`` target must not be a folder. The nearest existing parent must be a
+    writable folder.
+    """
+    run = Path(run_dir)
+    if run.suffix.lower() == ".zip":
+        if run.is_dir():
+            raise GatvizError(f"{str(run)!r} is a folder: give a new name for the run zip")
+    elif run.exists() and not run.is_dir():
+        raise GatvizError(f"{str(run)!r} is a file: --out needs a folder for the run (or a name ending in .zip)")
+    elif run.is_dir() and any(run.iterdir()) and not _is_run(run):
+        others = sorted(p.name for p in run.iterdir() if not _is_run_file(run, p))
+        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise GatvizError(f"{str(run)!r} holds files that are not a gatviz run's ({shown}): give a new or empty "
+                          f"folder, or an earlier run to replace")
+    parent = run if run.is_dir() and run.suffix.lower() != ".zip" else run.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise GatvizError(f"cannot write the run in {str(run)!r}: {str(parent)!r} is not a folder this user can "
+                          f"write to")
+
+
+def _is_run_file(run: Path, path: Path) -> bool:
+    if path.name == "input" and path.is_dir():
+        return all(runzip.INPUT.fullmatch(f"input/{p.name}") for p in path.iterdir())
+    return path.name in runzip.FILES and path.is_file()
+
+
+def _is_run(run: Path) -> bool:
+    """A folder written by :func:`save`: its config and nothing but a run's files."""
+    return (run / "config.json").is_file() and all(_is_run_file(run, p) for p in run.iterdir())
+
+
+def _clear(run: Path, keep: set[Path]) -> None:
+    """Remove an earlier run's files from ``run`` (not the new run's inputs, in ``keep``)."""
+    for name in runzip.FILES:
+        (run / name).unlink(missing_ok=True)
+    if (run / "input").is_dir():
+        for path in (run / "input").iterdir():
+            if runzip.INPUT.fullmatch(f"input/{path.name}") and path.resolve() not in keep:
+                path.unlink()
+
+
 def save(run_dir: str | Path, trainer: Trainer, source: GraphSource) -> Path:
     """Write every file of a run; uploaded inputs are copied so the run is self-contained.
 
@@ -66,7 +115,12 @@ def save(run_dir: str | Path, trainer: Trainer, source: GraphSource) -> Path:
     if trainer.spoiled:   # weights that give no finite outputs are not a run
         raise GatvizError(trainer.spoiled)
     run = Path(run_dir)
+    check_target(run)
     if run.suffix.lower() == ".zip":
+        try:
+            run.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GatvizError(f"cannot create the folder {str(run.parent)!r}: {exc.strerror}") from None
         save_zip(trainer, source, run)
         return run
     try:
@@ -74,6 +128,7 @@ def save(run_dir: str | Path, trainer: Trainer, source: GraphSource) -> Path:
     except OSError as exc:
         raise GatvizError(f"cannot create run directory {str(run)!r}: {exc.strerror}") from None
     try:
+        _clear(run, {Path(p).resolve() for p in (source.edges, source.nodes) if p})
         _write(run, trainer, source)
     except OSError as exc:   # disk full, read-only folder, a file where a folder should be
         raise GatvizError(f"cannot write the run in {str(run)!r}: {exc.strerror or exc}") from None

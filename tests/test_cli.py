@@ -191,3 +191,55 @@ def test_features_too_large_for_training_are_one_line_and_no_run_is_written(tmp_
     assert code == 2 and errors == [err[-1]] and "Traceback" not in "".join(err)
     assert err[-1].startswith("error: training stopped at epoch ") and "scale them" in err[-1]
     assert not (tmp_path / "run" / "attention.csv").exists()
+
+
+def test_a_folder_holding_other_files_is_refused_before_training(tmp_path, capsys):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    (folder / "config.json").write_text('{"mine": true}')
+    line = one_error_line(capsys, ["train", "--dataset", "karate", "--epochs", "2", "--out", folder])
+    assert "holds files that are not a gatviz run's (notes.txt)" in line
+    assert (folder / "config.json").read_text() == '{"mine": true}' and sorted(p.name for p in folder.iterdir()) == [
+        "config.json", "notes.txt"]
+    (tmp_path / "afile").write_text("x")
+    assert "is a file" in one_error_line(capsys, ["train", "--dataset", "karate", "--out", tmp_path / "afile"])
+    (tmp_path / "folder.zip").mkdir()
+    assert "is a folder" in one_error_line(capsys, ["train", "--dataset", "karate", "--out", tmp_path / "folder.zip"])
+    import torch
+    if not torch.cuda.is_available():   # said before the graph is loaded: no report lines first
+        assert "no CUDA GPU" in one_error_line(capsys, ["train", "--dataset", "karate", "--device", "cuda",
+                                                        "--out", tmp_path / "new"])
+    assert not (tmp_path / "new").exists()
+
+
+def test_an_earlier_run_in_the_folder_is_replaced_whole(tmp_path, capsys):
+    from gatviz import cli, runs
+    run = tmp_path / "run"
+    assert cli.main(["train", "--dataset", "karate", "--epochs", "3", "--out", str(run)]) == 0
+    assert (run / "attention.csv").is_file() and (run / "snapshots.pt").is_file()
+    assert cli.main(["train", "--dataset", "karate", "--model", "gcn", "--epochs", "3", "--out", str(run)]) == 0
+    assert not (run / "attention.csv").exists() and not (run / "snapshots.pt").exists()   # not the GAT's
+    assert runs.load(run).config.model == "gcn"
+    capsys.readouterr()
+    assert "GCN" in one_error_line(capsys, ["explain", run, "--node", "0", "--epoch", "3"])
+
+
+def test_edges_from_a_pipe_are_kept_in_the_run(tmp_path):
+    import threading
+    from gatviz import cli, runs
+    pipe = tmp_path / "edges-pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes(b"a,b\nb,c\nc,a\nc,d\n"), daemon=True)
+    writer.start()
+    assert cli.main(["train", "--edges", str(pipe), "--epochs", "2", "--out", str(tmp_path / "run")]) == 0
+    writer.join(5)
+    assert (tmp_path / "run" / "input" / "edges.txt").read_bytes() == b"a,b\nb,c\nc,a\nc,d\n"
+    assert runs.load(tmp_path / "run").graph.names == ["a", "b", "c", "d"]
+
+
+def test_a_run_zip_in_a_new_folder(tmp_path):
+    from gatviz import cli, runs
+    target = tmp_path / "new" / "deeper" / "run.zip"
+    assert cli.main(["train", "--dataset", "karate", "--epochs", "2", "--out", str(target)]) == 0
+    assert runs.load(target).epoch == 2

@@ -55,8 +55,8 @@ except ui.USER_ERRORS as e:   # e.g. a model without attention
 
 gat = s.model == "gat"
 rows = pd.DataFrame({"name": s.names, "self-loop": s.is_self})
-st.text(f"centre i: {s.names[-1]}  ·  layer {layer + 1} of {s.layers}  ·  head {head} of {s.heads}  ·  "
-        f"{s.degree} neighbour(s) + itself = {s.degree + 1} inputs")
+st.text(t("centre.line", name=s.names[-1], layer=layer + 1, layers=s.layers, head=head, heads=s.heads,
+          degree=s.degree, inputs=s.degree + 1))   # st.text: the name stays text
 
 
 def step1() -> None:

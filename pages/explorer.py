@@ -50,14 +50,15 @@ def curves(trainer) -> None:
     if ss.gv_training:   # every epoch once the run is over; meanwhile a chart of fixed size
         frame = ui.charts.thinned(frame, ui.charts.LIVE_POINTS)
     last = history[-1]
-    acc = "  ·  ".join(f"{split} **{'n/a' if np.isnan(v) else format(v, '.0%')}**"
-                       for split, v in ((s, last[f"{s}_acc"]) for s in ("train", "val", "test")))
+    split = {s: t(f"cmp.split.{s}") for s in ("train", "val", "test")}
+    acc = "  ·  ".join(f"{split[s]} **{'n/a' if np.isnan(v) else format(v, '.0%')}**"
+                       for s, v in ((s, last[f"{s}_acc"]) for s in ("train", "val", "test")))
     st.markdown(f"{t('accuracy')}: {acc}")
     ui.charts.stacked_line_charts(
-        ((t("loss"), frame[["loss", "val_loss"]].rename(columns={"loss": "train", "val_loss": "val"}),
+        ((t("loss"), frame[["loss", "val_loss"]].rename(columns={"loss": split["train"], "val_loss": split["val"]}),
           ("#3B6EA8", "#E69F00")),
-         (t("accuracy"), frame[["train_acc", "val_acc", "test_acc"]].rename(columns=lambda c: c[:-4]),
-          ("#3B6EA8", "#E69F00", "#009E73"))), height=150, x_label="epoch")
+         (t("accuracy"), frame[["train_acc", "val_acc", "test_acc"]].rename(columns=lambda c: split[c[:-4]]),
+          ("#3B6EA8", "#E69F00", "#009E73"))), height=150, x_label=t("cmp.x.epoch"))
 
 
 def table(trainer, graph, center: int, layer: int, head) -> pd.DataFrame:
@@ -65,7 +66,7 @@ def table(trainer, graph, center: int, layer: int, head) -> pd.DataFrame:
     frame = exports.attention_table(trainer, center, layer, head)
     self_alpha = float(frame.loc[frame["self"], "alpha"].iloc[0])
     st.subheader(t("attends"))
-    st.text(f"centre i: {graph.names[center]}")
+    st.text(t("centre.i", name=graph.names[center]))
     st.markdown(t("self.uniform", self_alpha=f"{self_alpha:.4f}", degree=len(frame) - 1, inputs=len(frame),
                   uniform=f"{1 / len(frame):.4f}", head=ui.head_label(head if head != "all" else "mean"),
                   layer=layer + 1))

@@ -65,3 +65,33 @@ def test_the_compare_page_in_chinese():
                        ("Does α matter?", lambda: any("GNNExplainer 运行了" in x.value for x in at.text))):
         run(at.radio(key="gv_cmp_section").set_value(name))
         assert seen() and not at.error, name
+
+
+def test_the_views_words_match_the_script_and_have_both_languages():
+    import json
+    from gatviz import encoding
+    script = (ROOT / "gatviz" / "static" / "gatviz-view.js").read_text("utf-8")
+    english = {key: json.loads(f'"{text}"') for key, text in
+               re.findall(r'\btr\("([a-z.]+)",\s*"((?:[^"\\]|\\.)*)"', script)}
+    assert english and set(english) == set(i18n.VIEW_TEXT)          # every word the view says, and no more
+    for key, (en, zh) in i18n.VIEW_TEXT.items():
+        assert en == english[key], key                              # the catalogue's English is the script's
+        assert fields(en) == fields(zh) and en != zh, key
+    for name in encoding.ENCODINGS:                                 # every legend's English is translated
+        legend = encoding.legend(name)
+        assert legend["title"] in i18n.LEGEND_TEXT
+        assert all(i["label"] in i18n.LEGEND_TEXT or not re.search("[a-z]", i["label"]) for i in legend["items"])
+
+
+def test_the_view_speaks_chinese():
+    from test_app import view
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    payload = view(at)
+    assert payload["text"]["wrong"] == "预测错误" and payload["text"]["head"] == "头 {h}"
+    assert payload["legend"]["title"].startswith("边：α 相对于均匀值")
+    assert "均匀" in [i["label"] for i in payload["legend"]["items"]]
+    english = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    english.run()
+    assert "text" not in view(english) and view(english)["legend"]["title"].startswith("edge: α relative")

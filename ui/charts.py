@@ -29,7 +29,9 @@ def _lines(series: list[str], colors: Sequence[str] | None, height: int, x_label
              "scale": {"domain": series, **({"range": list(colors)} if colors else {})},
              "legend": {"orient": "bottom"}}
     return {"mark": {"type": "line", "tooltip": True}, "height": height,
-            "encoding": {"x": {"field": "x", "type": "quantitative", "title": x_label},
+            # x counts epochs: whole-number ticks, also on a short run's axis
+            "encoding": {"x": {"field": "x", "type": "quantitative", "title": x_label,
+                               "axis": {"tickMinStep": 1, "format": "d"}},
                          "y": {"field": "value", "type": "quantitative", "title": None},
                          "color": color}}
 

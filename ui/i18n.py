@@ -184,6 +184,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                          "GAT and GATv2). Open a GAT or GATv2 run.",
                          "{name} 是 {model} 运行记录：没有注意力可显示（“比较”页会在 GAT 和 GATv2 旁训练一个）。"
                          "请打开 GAT 或 GATv2 运行记录。"),
+    "centre.i": ("centre i: {name}", "中心节点 i：{name}"),
+    "centre.line": ("centre i: {name}  ·  layer {layer} of {layers}  ·  head {head} of {heads}  ·  "
+                    "{degree} neighbour(s) + itself = {inputs} inputs",
+                    "中心节点 i：{name}  ·  第 {layer} 层（共 {layers} 层）  ·  头 {head}（共 {heads} 个）  ·  "
+                    "{degree} 个邻居 + 自身 = {inputs} 个输入"),
     "opened.run": ("Opened run {name}: {epochs} epochs, no retraining.", "已打开运行记录 {name}：{epochs} 轮，无需重新训练。"),
     "view.of": ("View of epoch {epoch}: {kb} KB of payload, computed in {ms} ms on the server.",
                 "第 {epoch} 轮的视图：数据 {kb} KB，服务器计算用时 {ms} 毫秒。"),
@@ -322,6 +327,49 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cmp.col.gradient": ("gradient", "梯度"),
     "cmp.col.leave_one_out": ("leave-one-out", "留一法"),
 }
+
+# The network view's own words (gatviz/static/gatviz-view.js, its tr() keys): English is the
+# script's; another language goes in the payload as "text". "{name}"s are filled in the browser.
+VIEW_TEXT = {
+    "head": ("head {h}", "头 {h}"),
+    "mean": ("mean of heads", "各头平均"),
+    "class": ("class: {c}", "类别：{c}"),
+    "predicted": ("predicted: {p}  ✗ wrong", "预测：{p}  ✗ 错误"),
+    "degree": ("degree: {d}", "度：{d}"),
+    "self": ("self-attention α_ii = {a}", "自注意力 α_ii = {a}"),
+    "rollout": ("rollout: share in the centre {w}", "rollout：在中心节点中的份额 {w}"),
+    "edge.layer": ("(layer {l})", "（第 {l} 层）"),
+    "edge.rank": ("rank {r} of {n} neighbours of i", "在 i 的 {n} 个邻居中排第 {r}"),
+    "edge.uniform": ("uniform for i: 1/(deg_i+1) = 1/{k} = {u}", "i 的均匀值：1/(deg_i+1) = 1/{k} = {u}"),
+    "edge.times": ("× uniform", "× 均匀值"),
+    "edge.nomean": ("e_ij: none for the mean of heads", "e_ij：各头平均没有原始分数"),
+    "edge.raw": ("(raw score before softmax)", "（softmax 之前的原始分数）"),
+    "edge.who": ("i = {i} (attends), j = {j} (degree {d})", "i = {i}（施加注意力），j = {j}（度 {d}）"),
+    "wrong": ("wrong prediction", "预测错误"),
+    "entropy": ("centre's entropy {e} of uniform", "中心节点的熵为均匀值的 {e}"),
+    "png": ("Download PNG (2×)", "下载 PNG（2×）"),
+    "shown": ("showing {shown} of {total} edges", "显示 {total} 条边中的 {shown} 条"),
+    "shown.more": (" (the centre's inputs first, then highest α)", "（先显示中心节点的输入，再按 α 从高到低）"),
+}
+# gatviz.encoding.legend's English, and the view's words for it
+LEGEND_TEXT = {
+    "edge: α relative to uniform, α·(deg_i+1) (i = the attending node):":
+        "边：α 相对于均匀值，α·(deg_i+1)（i 为施加注意力的节点）：",
+    "edge width ∝ α (fixed 0..1 scale):": "边宽 ∝ α（固定 0..1 刻度）：",
+    "uniform": "均匀",
+}
+
+
+def view_words(payload: dict, in_lang: str | None = None) -> dict:
+    """``payload`` for the network view in the tab's language: the same dict in English, else a
+    copy with the view's words ("text") and its legend translated (the payload itself is cached)."""
+    if (in_lang or lang()) != "zh":
+        return payload
+    legend = payload.get("legend")
+    if legend:
+        legend = {**legend, "title": LEGEND_TEXT.get(legend["title"], legend["title"]),
+                  "items": [{**item, "label": LEGEND_TEXT.get(item["label"], item["label"])} for item in legend["items"]]}
+    return {**payload, "legend": legend, "text": {key: zh for key, (_, zh) in VIEW_TEXT.items()}}
 
 
 def lang() -> str:

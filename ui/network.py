@@ -15,6 +15,8 @@ import streamlit as st
 
 from gatviz.assets import asset
 
+from .i18n import view_words
+
 APP_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = APP_DIR / "static"
 ASSETS = ("vis-network.min.js", "gatviz-view.js", "vis-network.css", "gatviz-view.css")
@@ -83,5 +85,6 @@ def preload(height: int) -> None:
 def draw_view(payload: dict, key: str = "gv_view") -> None:
     """Draw a render.view payload; a click on a node re-centres the view on it. A payload with
     ``choices`` (gatviz.choices) also offers its layers and heads, switched in the browser."""
-    _component(key=key, data={"payload": payload, "assets": _asset_urls()}, on_click_change=partial(_on_click, key),
+    _component(key=key, data={"payload": view_words(payload), "assets": _asset_urls()},
+               on_click_change=partial(_on_click, key),
                on_pick_change=partial(_on_pick, key))

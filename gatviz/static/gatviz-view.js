@@ -19,25 +19,37 @@
     return name.length > LABEL_CHARS ? name.slice(0, LABEL_CHARS - 1) + "\u2026" : name;
   }
   function fmt(v, d) { return v === null || v === undefined ? "n/a" : Number(v).toFixed(d); }
-  function headTitle(h) { return h === "mean" ? "mean of heads" : "head " + h; }
+  // The view's words: English here, or the page's language from payload.text (same keys,
+  // "{name}" filled in). Set by gatvizRender before anything is drawn.
+  var TEXT = {};
+  function tr(key, english, values) {
+    var text = TEXT[key] || english;
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] !== undefined ? String(values[name]) : all;
+    });
+  }
+  function headTitle(h) { return h === "mean" ? tr("mean", "mean of heads") : tr("head", "head {h}", { h: h }); }
 
   function nodeTitle(n, panel, classes) {
-    var lines = [n.name, "class: " + classes[n.cls]];
-    if (n.wrong !== undefined) lines.push("predicted: " + n.wrong + "  \u2717 wrong");
-    lines.push("degree: " + n.deg);
-    if (panel.self[n.id] !== undefined) lines.push("self-attention \u03b1_ii = " + fmt(panel.self[n.id], 4));
-    if (n.rw !== undefined) lines.push("rollout: share in the centre " + fmt(n.rw, 4));
+    var lines = [n.name, tr("class", "class: {c}", { c: classes[n.cls] })];
+    if (n.wrong !== undefined) lines.push(tr("predicted", "predicted: {p}  \u2717 wrong", { p: n.wrong }));
+    lines.push(tr("degree", "degree: {d}", { d: n.deg }));
+    if (panel.self[n.id] !== undefined) {
+      lines.push(tr("self", "self-attention \u03b1_ii = {a}", { a: fmt(panel.self[n.id], 4) }));
+    }
+    if (n.rw !== undefined) lines.push(tr("rollout", "rollout: share in the centre {w}", { w: fmt(n.rw, 4) }));
     return lines.join("\n");
   }
   function edgeTitle(e, byId, layer) {
     var i = byId[e.to].name, j = byId[e.from].name;
-    return [j + " \u2192 " + i + "   (layer " + (layer + 1) + ")",
-            "\u03b1_ij = " + fmt(e.a, 4) + "   rank " + e.r + " of " + (e.k - 1) + " neighbours of i",
-            "uniform for i: 1/(deg_i+1) = 1/" + e.k + " = " + fmt(1 / e.k, 4),
-            "\u03b1_ij \u00b7 (deg_i+1) = " + fmt(e.u, 2) + "\u00d7 uniform",
-            e.e === null || e.e === undefined ? "e_ij: none for the mean of heads"
-                                              : "e_ij = " + fmt(e.e, 3) + "  (raw score before softmax)",
-            "i = " + i + " (attends), j = " + j + " (degree " + byId[e.from].deg + ")"].join("\n");
+    return [j + " \u2192 " + i + "   " + tr("edge.layer", "(layer {l})", { l: layer + 1 }),
+            "\u03b1_ij = " + fmt(e.a, 4) + "   " + tr("edge.rank", "rank {r} of {n} neighbours of i",
+                                                     { r: e.r, n: e.k - 1 }),
+            tr("edge.uniform", "uniform for i: 1/(deg_i+1) = 1/{k} = {u}", { k: e.k, u: fmt(1 / e.k, 4) }),
+            "\u03b1_ij \u00b7 (deg_i+1) = " + fmt(e.u, 2) + tr("edge.times", "\u00d7 uniform"),
+            e.e === null || e.e === undefined ? tr("edge.nomean", "e_ij: none for the mean of heads")
+                                              : "e_ij = " + fmt(e.e, 3) + "  " + tr("edge.raw", "(raw score before softmax)"),
+            tr("edge.who", "i = {i} (attends), j = {j} (degree {d})", { i: i, j: j, d: byId[e.from].deg })].join("\n");
   }
 
   function legend(payload) {
@@ -51,7 +63,7 @@
     if (payload.nodes.some(function (n) { return n.wrong !== undefined; })) {
       var wrong = el("span", "gatviz-legend-item");
       wrong.appendChild(el("span", "gatviz-dot gatviz-wrong"));
-      wrong.appendChild(document.createTextNode("wrong prediction"));
+      wrong.appendChild(document.createTextNode(tr("wrong", "wrong prediction")));
       box.appendChild(wrong);
     }
     var edges = el("span", "gatviz-legend-item gatviz-legend-edges", payload.legend.title);
@@ -146,7 +158,7 @@
   function panelTitle(panel) {
     var text = panel.title || headTitle(panel.head);   // title: a panel that is not one head's alpha
     if (panel.entropy !== null && panel.entropy !== undefined) {
-      text += " \u00b7 centre's entropy " + fmt(panel.entropy, 2) + " of uniform";
+      text += " \u00b7 " + tr("entropy", "centre's entropy {e} of uniform", { e: fmt(panel.entropy, 2) });
     }
     return text;
   }
@@ -192,7 +204,7 @@
   };
 
   function pngButton(root, payload) {
-    var button = el("button", "gatviz-png", "Download PNG (2\u00d7)");
+    var button = el("button", "gatviz-png", tr("png", "Download PNG (2\u00d7)"));
     button.type = "button";
     button.addEventListener("click", function () {
       var link = document.createElement("a");
@@ -204,14 +216,15 @@
   }
 
   function edgesNote(panel) {
-    return "showing " + panel.shown + " of " + panel.total + " edges"
-      + (panel.shown < panel.total ? " (the centre's inputs first, then highest \u03b1)" : "");
+    return tr("shown", "showing {shown} of {total} edges", { shown: panel.shown, total: panel.total })
+      + (panel.shown < panel.total ? tr("shown.more", " (the centre's inputs first, then highest \u03b1)") : "");
   }
 
   // Draw every panel of a payload into `root`; onNodeClick(id, name) re-centres (optional).
   // Drawn again with as many panels (a node switch, a training tick), the panels' networks take
   // the new data instead of being built anew (canvas, listeners, options).
   window.gatvizRender = function (root, payload, onNodeClick) {
+    TEXT = payload.text || {};
     var old = root.__gatvizNetworks || [], cells = root.__cells;   // (set together, below)
     var many = payload.panels.length > 1;
     var reuse = old.length > 0 && old.length === payload.panels.length;

@@ -71,17 +71,25 @@ def verdict(row: dict) -> str:
     return text
 
 
-def graph_verdict(summary: pd.DataFrame) -> str:
-    """One sentence about all heads together, plain about near-uniform attention."""
+def graph_verdict(summary: pd.DataFrame, dataset: str | None = None, model: str | None = None) -> str:
+    """One sentence about all heads together, plain about near-uniform attention; what it
+    means (and what to try) depends on the graph (``dataset``) and the ``model``."""
     finite = summary["median_entropy"].dropna()
     if finite.empty:
         return "No node has a neighbour: every node attends only to itself."
     lo, hi = float(finite.min()), float(finite.max())
     close = int((finite >= CLOSE).sum())
     if close == len(finite):
-        return (f"Attention on this graph is close to uniform in every head (median normalised entropy "
-                f"{lo:.2f}–{hi:.2f}; 1 = uniform). That is a known result for GAT on citation graphs "
-                f"such as Cora: the model works, but its heads barely choose. Read the edges as "
-                f"departures from uniform, or try the dictionary graph.")
+        said = (f"Attention on this graph is close to uniform in every head (median normalised entropy "
+                f"{lo:.2f}–{hi:.2f}; 1 = uniform). ")
+        if dataset == "dictionary" and model == "gatv2":
+            return said + "GATv2 learns to pick each query's key as it trains: train on, or train longer."
+        if dataset == "dictionary":
+            return said + ("On the dictionary graph that is GAT's static attention: every query ranks the keys "
+                           "in the same order, so it cannot pick its own key (the GATv2 paper's point). "
+                           "Switch the model to GATv2 to see attention choose.")
+        return said + ("That is a known result for GAT on citation graphs such as Cora: the model works, but its "
+                       "heads barely choose. Read the edges as departures from uniform, or try the dictionary "
+                       "graph with GATv2.")
     return (f"{len(finite) - close} of {len(finite)} heads depart from uniform "
             f"(median normalised entropy {lo:.2f}–{hi:.2f}; 1 = uniform).")

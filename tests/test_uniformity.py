@@ -34,6 +34,10 @@ def test_uniform_head_and_one_hot_head():
     assert "38% if uniform" in s.loc[0, "verdict"]
     assert "1 of 2 heads depart from uniform" in uniformity.graph_verdict(s)
     assert "close to uniform in every head" in uniformity.graph_verdict(s[s["head"] == 0])
+    assert "try the dictionary graph with GATv2" in uniformity.graph_verdict(s[s["head"] == 0], "cora", "gat")
+    on_dictionary = uniformity.graph_verdict(s[s["head"] == 0], "dictionary", "gat")
+    assert "Switch the model to GATv2" in on_dictionary and "try the dictionary" not in on_dictionary
+    assert "train longer" in uniformity.graph_verdict(s[s["head"] == 0], "dictionary", "gatv2")
 
 
 def test_without_labels_and_without_neighbours():

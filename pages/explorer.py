@@ -248,7 +248,8 @@ def body(start: float) -> None:
     ui.links.sync_url()
 
 
-view_column, progress_column = st.columns([3, 1], gap="medium")
+# (keyed: on a narrow window the progress column goes below the view, full width: ui.frame's style)
+view_column, progress_column = st.container(key="gv_explorer_columns").columns([3, 1], gap="medium")
 with progress_column:
     progress()
 # The sidebar last (its settings are applied already): a run's end ("done", the curves) and the

@@ -446,6 +446,13 @@ def test_pages_projector_and_hostile_names(server, tmp_path):
                 page.get_by_role("button", name="Download PNG (2×)").click()
             assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert page.locator("img[src=x], svg[onload]").count() == 0
+            page.set_viewport_size({"width": 800, "height": 600})        # a small laptop
+            page.wait_for_timeout(1000)
+            assert page.evaluate(TRUNCATED) == []
+            view_box, progress_box = page.evaluate("""() => [...document.querySelectorAll(
+                '.st-key-gv_explorer_columns [data-testid=stColumn]')].filter(c => !c.parentElement.closest(
+                '[data-testid=stColumn]')).map(c => c.getBoundingClientRect().toJSON())""")
+            assert progress_box["top"] >= view_box["bottom"] and progress_box["width"] == view_box["width"]
         finally:
             context.close()
             browser.close()

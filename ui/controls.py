@@ -108,7 +108,7 @@ def _on_random() -> None:
 def center_picker(graph) -> int:
     """Centre node by searchable name, Highest degree or Random; returns its index."""
     ensure_center(graph)
-    c1, c2, c3 = st.columns([2.4, 1.3, 0.9], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([2.2, 1.3, 1.1], vertical_alignment="bottom")
     many = graph.num_nodes > LISTED
     c1.selectbox(t("centre"), centre_options(graph, st.session_state.gv_center), key="gv_center",
                  help=t("centre.help.many" if many else "centre.help"), accept_new_options=many)

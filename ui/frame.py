@@ -29,6 +29,13 @@ _STYLE = """<style>
 [data-testid=stMainBlockContainer] h1 { font-size: 2.1rem; padding-top: 0.2rem; }
 [data-testid=stSidebarUserContent] { padding-top: 0.8rem; }
 [data-testid=stWidgetLabel] p { white-space: normal; overflow-wrap: break-word; }
+[data-testid=stButton] button p, [data-testid=stDownloadButton] button p { white-space: normal; overflow: visible; text-overflow: clip;
+  overflow-wrap: normal; word-break: normal; }
+@media (max-width: 1100px) {   /* a small laptop: the Explorer's curves get the width, below the view */
+  .st-key-gv_explorer_columns [data-testid=stHorizontalBlock]:not([data-testid=stColumn] *) { flex-wrap: wrap; }
+  .st-key-gv_explorer_columns [data-testid=stHorizontalBlock]:not([data-testid=stColumn] *) > [data-testid=stColumn] {
+    flex: 1 1 100% !important; min-width: 100% !important; }
+}
 </style>"""
 
 

@@ -238,7 +238,10 @@ def cmd_explain(args) -> None:
           f"{len(rest)} neighbour(s), uniform 1/(deg+1) = {own['uniform']:.4f}")
     print(f"self-attention alpha_ii = {own['alpha']:.4f}  (e_ii = {own['score']:.3f}; "
           f"rank {self_rank} of {len(table)} inputs)")
-    print(rest.drop(columns=["source", "uniform"]).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if rest.empty:   # an isolated node: its own input only
+        print("no neighbours: the node attends only to itself (alpha_ii = 1)")
+    else:
+        print(rest.drop(columns=["source", "uniform"]).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
 def _vec(v, n: int = 4) -> str:

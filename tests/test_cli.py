@@ -243,3 +243,16 @@ def test_a_run_zip_in_a_new_folder(tmp_path):
     target = tmp_path / "new" / "deeper" / "run.zip"
     assert cli.main(["train", "--dataset", "karate", "--epochs", "2", "--out", str(target)]) == 0
     assert runs.load(target).epoch == 2
+
+
+def test_explain_an_isolated_node(tmp_path, capsys):
+    from gatviz import cli
+    (tmp_path / "e.csv").write_text("a,b\nb,c\nc,a\n")
+    (tmp_path / "n.csv").write_text("a,x\nb,y\nc,x\nlonely,y\n")
+    assert cli.main(["train", "--edges", str(tmp_path / "e.csv"), "--nodes", str(tmp_path / "n.csv"), "--epochs", "2",
+                     "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert cli.main(["explain", str(tmp_path / "run"), "--node", "lonely"]) == 0
+    out = capsys.readouterr().out
+    assert "0 neighbour(s)" in out and "alpha_ii = 1.0000" in out and "attends only to itself" in out
+    assert "Empty DataFrame" not in out

@@ -158,8 +158,10 @@ def models_section() -> None:
     st.caption(t("cmp.models.help", epochs=config.epochs))
     key = ("models", graph.name, config)
     if key not in ss.get("gv_cmp_models", {}):
-        if not st.button(t("cmp.models.train"), disabled=ss.gv_training):
+        slot = st.empty()   # the button goes once pressed: the models it trained are drawn below
+        if not slot.button(t("cmp.models.train"), disabled=ss.gv_training):
             return
+        slot.empty()
         with st.spinner(t("cmp.models.training")):
             ss.gv_cmp_models = {key: compare.train_models(graph, config)}
     trained = ss.gv_cmp_models[key]

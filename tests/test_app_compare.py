@@ -96,6 +96,7 @@ def test_models_section_trains_three(at):
     run(button(at, "Train the three models").click())
     assert len(payloads(at)) == 3 and not at.error and not at.exception
     assert any("Kendall" in t.value for t in at.text)
+    assert "Train the three models" not in [b.label for b in at.button]     # gone in the run that trained them
 
 
 def test_every_section_on_an_upload_with_hostile_names():

@@ -413,6 +413,20 @@ def test_model_settings_apply_to_the_graph_on_screen_while_a_file_cannot_be_read
     assert at.session_state["gv_trainer"].config.heads == 3 and at.session_state["gv_graph"] is graph
 
 
+def test_a_settings_change_while_training_asks_without_a_stale_epoch_count():
+    at = start(gv_per_update=2, gv_epochs=50)
+    run(button(at, "Train").click())
+    trainer = at.session_state["gv_trainer"]
+    wait_epoch(trainer, 2)
+    run(at.number_input(key="gv_heads").set_value(3))
+    assert at.session_state["gv_training"] and at.session_state["gv_trainer"] is trainer
+    (warning,) = [w.value for w in at.warning]
+    assert "stops the training and discards its model; until then it trains on" in warning
+    assert "epochs" not in warning
+    run(button(at, "Stop").click())
+    assert "discards the model trained for" in at.warning[0].value
+
+
 def test_cora_switches_redraw_the_view():
     at = start(gv_dataset="cora", gv_epochs=2, gv_per_update=2)
     run(button(at, "Train").click())

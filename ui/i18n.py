@@ -112,6 +112,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "keep": ("Keep current model", "保留当前模型"),
     "pending": ("Settings changed ({changes}). Applying them discards the model trained for {epochs} epochs; "
                 "until then it stays as it is.", "设置已更改（{changes}）。应用它们会丢弃已训练 {epochs} 轮的模型；在此之前模型保持不变。"),
+    "pending.training": ("Settings changed ({changes}). Applying them stops the training and discards its model; "
+                         "until then it trains on.", "设置已更改（{changes}）。应用它们会停止训练并丢弃其模型；在此之前训练继续。"),
     "the.graph": ("the graph", "图"),
     "model.failed": ("The model could not be built: {error}", "无法构建模型：{error}"),
     "training.stopped": ("Training stopped: {error}", "训练已停止：{error}"),

@@ -250,7 +250,10 @@ def pending_banner() -> None:
         box.error(plain(ss.gv_message))
         ss.gv_message = None
     if ss.gv_pending and ss.gv_trainer is not None:
-        box.warning(t("pending", changes=changes(ss.gv_pending), epochs=ss.gv_trainer.epoch))
+        if ss.gv_training:   # (drawn once; the epoch count would stand still while it trains on)
+            box.warning(t("pending.training", changes=changes(ss.gv_pending)))
+        else:
+            box.warning(t("pending", changes=changes(ss.gv_pending), epochs=ss.gv_trainer.epoch))
         c1, c2, _ = box.columns([2, 1.4, 3])
         c1.button(t("discard"), on_click=_on_discard, type="primary")
         c2.button(t("keep"), on_click=_on_keep)

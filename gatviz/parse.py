@@ -4,9 +4,11 @@ Edge file: ``source<delim>target[<delim>ignored…]`` per row; CSV, TSV, ``;``,
 ``|`` or whitespace (any run of spaces/tabs), header optional. Names follow
 the naming rule of :mod:`gatviz.rows`: unquoted names are trimmed of spaces
 and tabs on both sides, quoted names are kept exactly (quote one holding the
-delimiter, a quote, doubled: ``"a ""q"" b"``, or edge spaces). ``#``/``%``
-lines are comments. Node file: ``node,label[,f…]``. The report says which
-delimiter was used and which first row was read as a header.
+delimiter, a quote, doubled: ``"a ""q"" b"``, or edge spaces). A line whose
+``#``/``%`` is followed by whitespace, ``#``, ``%``, ``!`` or nothing is a
+comment (``# Nodes: 4``, ``%%MatrixMarket``); ``#tag`` is a name. Node file:
+``node,label[,f…]``. The report says which delimiter was used, which first
+row was read as a header and how many comment lines were skipped.
 """
 from __future__ import annotations
 
@@ -68,7 +70,7 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
             malformed node-file row, a non-numeric feature, a missing node.
     """
     text, encoding = _decode(edges, "edge file")
-    rows, bad, delimiter = rowsplit.read(
+    rows, bad, delimiter, comments = rowsplit.read(
         text, "edge file", max_rows=2 * limits.MAX_EDGES + 1,
         why=f"gatviz handles at most {limits.MAX_EDGES:,} edges, an undirected one listed at most both ways "
             f"(MAX_EDGES in {limits.WHERE})")
@@ -76,7 +78,7 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
     notes = [rowsplit.NAMES[delimiter]] + [f"edge file read as {encoding}"] * bool(encoding)
     notes += [f"first row read as a header: {_show_row(header)}"] * bool(header)
     notes += ["columns after the second ignored"] * wide
-    report = Report(source, bad_rows=sorted(bad))
+    report = Report(source, bad_rows=sorted(bad), comment_lines=comments)
     labels = class_names = features = None
     if nodes is not None:
         names, labels, class_names, features = _node_file(nodes, names, report, notes)
@@ -201,11 +203,12 @@ def _is_header(first: list[str], rest) -> bool:
 def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     """Names (edge-file ones, then isolated ones), labels (N,), class names, features (N, F) or None."""
     text, encoding = _decode(raw, "node file")
-    rows, bad, delimiter = rowsplit.read(text, "node file", max_rows=limits.MAX_NODES + 1,
+    rows, bad, delimiter, comments = rowsplit.read(text, "node file", max_rows=limits.MAX_NODES + 1,
                                          why=f"gatviz handles at most {limits.MAX_NODES:,} nodes "
                                              f"(MAX_NODES in {limits.WHERE})")
     if bad:
         raise GatvizError(f"node file line {bad[0][0]}: {bad[0][1]}")
+    report.comment_lines += comments
     known = set(names)
     first = rows[0][1] if rows else []
     header = first and first[0] not in known and (_header_word(first[0]) or len(first) > 1 and

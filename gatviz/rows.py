@@ -7,7 +7,11 @@ The naming rule (README, "Uploading your own graph"):
 - A quoted field is kept exactly: ``" a\\tb "`` is space, a, tab, b, space. A
   quote inside one is doubled (``"a ""q"" b"``). A quote inside an unquoted
   field is an ordinary character (``O"Brien``).
-- ``#`` and ``%`` lines are comments; blank lines are skipped.
+- A comment is a line whose ``#`` or ``%`` is followed by whitespace, another
+  ``#``/``%``/``!``, or the line's end: SNAP's ``# Nodes: 4039``, KONECT's
+  ``% sym unweighted``, Matrix Market's ``%%MatrixMarket``, a lone ``#``.
+  Any other ``#``/``%`` starts a name (``#tag``, ``%x``, ``#0 key a0=v4``).
+  Comments are skipped and counted; blank lines are skipped.
 
 Delimiters: comma, tab, semicolon, pipe, or runs of spaces and tabs. The one
 chosen is the one that splits the most of the first SNIFF_LINES rows into
@@ -37,10 +41,16 @@ NAMES = {",": "comma-separated", "\t": "tab-separated", ";": "semicolon-separate
 SNIFF_LINES = 50
 _BLANKS = re.compile(r"[ \t]+")
 _DECIMAL_COMMA = re.compile(r"(?<![0-9]),|,(?![0-9])")   # a comma NOT between two digits
+_COMMENT = re.compile(r"[#%](?:[\s#%!]|$)")
 
 
-def lines(text: str, what: str) -> Iterator[tuple[int, str]]:
-    """(line number, body) of every line; comments blanked, ends trimmed of spaces/tabs.
+def is_comment(body: str) -> bool:
+    """Is a line (trimmed of spaces/tabs) a comment? See the module doc."""
+    return _COMMENT.match(body) is not None
+
+
+def _trimmed(text: str, what: str) -> Iterator[tuple[int, str]]:
+    """(line number, body) of every line, comments included, ends trimmed of spaces/tabs.
 
     Raises:
         GatvizError: a line longer than MAX_LINE_CHARS, before it is split.
@@ -50,8 +60,13 @@ def lines(text: str, what: str) -> Iterator[tuple[int, str]]:
         if len(body) > limits.MAX_LINE_CHARS:
             raise GatvizError(f"line {number:,} of the {what} is {len(body):,} characters long; gatviz reads "
                               f"rows of at most {limits.MAX_LINE_CHARS:,} (MAX_LINE_CHARS in {limits.WHERE})")
-        body = body.strip(" \t")
-        yield number, "" if body.startswith(("#", "%")) else body
+        yield number, body.strip(" \t")
+
+
+def lines(text: str, what: str) -> Iterator[tuple[int, str]]:
+    """(line number, body) of every line; comments blanked, ends trimmed of spaces/tabs."""
+    for number, body in _trimmed(text, what):
+        yield number, "" if is_comment(body) else body
 
 
 def _closing(body: str, start: int) -> int:
@@ -146,8 +161,9 @@ def delimiter(text: str, what: str) -> str:
 
 
 def read(text: str, what: str, max_rows: int, why: str
-         ) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]], str]:
-    """Non-empty rows as (line number, fields), unreadable rows as (line, why), and the delimiter.
+         ) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]], str, int]:
+    """Non-empty rows as (line number, fields), unreadable rows as (line, why), the delimiter,
+    and how many comment lines were skipped.
 
     A quoted field that runs past the end of its line (nearly always an unclosed
     quote) makes one unreadable row of every line up to where it closes.
@@ -157,9 +173,12 @@ def read(text: str, what: str, max_rows: int, why: str
             soon as the row past it is met, not after reading the whole file.
     """
     d = delimiter(text, what)
-    rows, bad = [], []
-    it = lines(text, what)
+    rows, bad, comments = [], [], 0
+    it = _trimmed(text, what)
     for number, body in it:
+        if is_comment(body):
+            comments += 1
+            continue
         fields, open_, error = split(body, d)
         if error:
             bad.append((number, error))
@@ -175,4 +194,4 @@ def read(text: str, what: str, max_rows: int, why: str
             rows.append((number, fields))
         if len(rows) + len(bad) > max_rows:
             raise GatvizError(f"the {what} has more than {max_rows - 1:,} rows; {why}")
-    return rows, bad, d
+    return rows, bad, d, comments

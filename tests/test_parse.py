@@ -1,8 +1,11 @@
 """Edge-list and node-file parsing: formats, exact names, bad rows, refusals."""
+import csv
+import io
+
 import pytest
 import torch
 
-from gatviz import limits, parse
+from gatviz import RunConfig, graphs, limits, parse
 from gatviz.errors import GatvizError
 from gatviz.parse import load_files, parse_upload
 
@@ -117,9 +120,34 @@ def test_bad_rows_reported_with_line_numbers():
     assert any("line 4" in line for line in g.report.lines())
 
 
-def test_comments_and_blank_lines_skipped_silently():
+def test_comments_and_blank_lines_skipped_and_counted():
     g = parse_upload(b"% matrix-market style\n\n# edges\na b\n   \nb c\n")
     assert g.names == ["a", "b", "c"] and g.report.bad_rows == []
+    assert g.report.comment_lines == 2
+    assert "skipped 2 comment line(s)" in "\n".join(g.report.lines())
+
+
+def test_a_name_starting_with_hash_or_percent_is_a_name():
+    # only # or % followed by a space, #, %, ! or the line's end starts a comment
+    g = parse_upload(b"a,b\n#tag,a\nb,c\n%x,c\n")
+    assert g.names == ["a", "b", "#tag", "c", "%x"]
+    assert g.num_edges == 8 and g.report.comment_lines == 0
+    text = b"# Nodes: 3\n#\tFromNodeId\n%%MatrixMarket matrix coordinate\n% sym unweighted\n#!\n##\n#\na b\nb c\n"
+    g = parse_upload(text)
+    assert g.names == ["a", "b", "c"] and g.report.comment_lines == 7
+    g = parse_upload(b"a,b\n", b"# node,label\na,x\nb,y\n")
+    assert g.report.comment_lines == 1
+
+
+def test_dictionary_graph_round_trips_through_an_edge_file():
+    # its node names ("#0 key a0=v4") start with #
+    g = graphs.load("dictionary", RunConfig(dataset="dictionary"))
+    out = io.StringIO()
+    csv.writer(out).writerows(sorted(edge_names(g)))
+    back = parse_upload(out.getvalue().encode(), directed=True)
+    assert sorted(back.names) == sorted(g.names)
+    assert edge_names(back) == edge_names(g)
+    assert back.report.comment_lines == 0 and back.report.bad_rows == []
 
 
 @pytest.mark.parametrize("raw, message", [

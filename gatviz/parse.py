@@ -57,8 +57,9 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
     duplicates, and adds Louvain labels, features and a split where missing.
 
     Args:
-        edges: raw bytes; UTF-8 (BOM or not), UTF-16 with a BOM, else
-            Windows-1252, else latin-1.
+        edges: raw bytes; UTF-8 (BOM or not), UTF-16/32 with a BOM, else
+            Windows-1252, else latin-1. A file mixing UTF-8 characters with
+            bytes that are not UTF-8 is refused, naming the first such line.
         nodes: ``node,label[,feature…]`` rows or None; every edge-file node
             needs one. class_names sort numerically when all are numbers;
             features (finite numbers) become ``x`` (N, F).
@@ -139,13 +140,38 @@ def _decode(raw: bytes, what: str) -> tuple[str, str]:
     if b"\0" in raw or controls > len(head) // 100:
         raise GatvizError(f"the {what} does not look like text: it holds binary bytes "
                           f"(save it as CSV or plain text)")
+    try:
+        return raw.decode("utf-8-sig"), ""
+    except UnicodeDecodeError:
+        _refuse_mixed(raw, what)
     # cp1252 before latin-1 gives Windows' curly quotes and €; latin-1 decodes anything
-    for encoding, note in (("utf-8-sig", ""), ("cp1252", "Windows-1252, not valid UTF-8")):
-        try:
-            return raw.decode(encoding), note
-        except UnicodeDecodeError:
-            pass
-    return raw.decode("latin-1"), "latin-1, not valid UTF-8"
+    try:
+        return raw.decode("cp1252"), "Windows-1252, not valid UTF-8"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1, not valid UTF-8"
+
+
+def _refuse_mixed(raw: bytes, what: str) -> None:
+    """Refuse a file holding both UTF-8 characters and bytes that are not UTF-8.
+
+    Such a file was written by two programs (a latin-1 name pasted into a UTF-8
+    file): read as Windows-1252, every UTF-8 accent would become two letters
+    (``José`` as ``JosÃ©``). A file with no valid UTF-8 multi-byte sequence is
+    left to the Windows-1252/latin-1 fallback.
+    """
+    text = raw.decode("utf-8", "surrogateescape")   # each byte that is not UTF-8 becomes U+DC80..U+DCFF
+    good = re.search(r"[^\x00-\x7f\udc80-\udcff]", text)
+    if good is None:
+        return
+    bad = re.search(r"[\udc80-\udcff]", text)
+    raise GatvizError(f"line {_line_at(text, bad.start()):,} of the {what} is not UTF-8 (byte "
+                      f"0x{ord(bad.group()) - 0xDC00:02X}) while the rest of the file is (UTF-8 {good.group()!r} "
+                      f"on line {_line_at(text, good.start()):,}): save the file as UTF-8")
+
+
+def _line_at(text: str, k: int) -> int:
+    """Line number of text[k], counting \\n, \\r\\n and \\r line ends as :mod:`gatviz.rows` does."""
+    return text.count("\n", 0, k) + text.count("\r", 0, k) - text.count("\r\n", 0, k) + 1
 
 
 def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool, list[str]]:

@@ -75,6 +75,20 @@ def test_latin1_fallback():
     assert "not valid UTF-8" in g.report.source
 
 
+def test_a_stray_latin1_byte_in_a_utf8_file_is_refused():
+    # one name typed in a latin-1 program: read as Windows-1252, every other accent became mojibake
+    raw = "José,Zoë\n".encode() + b"Zo\xc3\xab,Ren\xe9\n" + "René,José\n".encode()
+    with pytest.raises(GatvizError) as err:
+        parse_upload(raw)
+    assert str(err.value).startswith("line 2 of the edge file is not UTF-8 (byte 0xE9) while the rest of the file "
+                                     "is (UTF-8 'é' on line 1)")
+    assert str(err.value).endswith("save the file as UTF-8") and "\n" not in str(err.value)
+    with pytest.raises(GatvizError, match=r"line 3 of the node file is not UTF-8 \(byte 0xE9\)"):
+        parse_upload(b"a,b\n", b"a,x\n\xef\xbb\xbf\r\nb,\xe9\n")   # a UTF-8 BOM mid-file counts too
+    g = parse_upload("José,Zoë\nZoë,“René”\n".encode("cp1252"))   # pure Windows-1252 is still read
+    assert g.names == ["José", "Zoë", "“René”"]
+
+
 def test_utf16_with_bom():
     g = parse_upload("a\tZoë\nZoë\tc\n".encode("utf-16"))
     assert g.names == ["a", "Zoë", "c"]

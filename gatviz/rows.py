@@ -16,10 +16,17 @@ The naming rule (README, "Uploading your own graph"):
 Delimiters: comma, tab, semicolon, pipe, or runs of spaces and tabs. The one
 chosen is the one that splits the most of the first SNIFF_LINES rows into
 two non-empty names, then the one whose column count is most consistent,
-both counted outside quotes. Remaining ties: a comma only ever between two
-digits is a decimal comma (``1,5``), so another delimiter wins; then tab,
-comma, semicolon, pipe, spaces (a file with a tab in every row is a TSV even
-when its names hold commas).
+both counted outside quotes. Remaining ties, in order:
+
+- a comma only ever between two digits is a decimal comma (``1,5``), so
+  another delimiter wins;
+- the one splitting more rows into exactly two fields, none holding a tab
+  (``Müller, Hans;Schmidt, Eva`` is two names by ``;``, three by ``,``);
+  not counted for spaces, which split ``a,b,2021-01-01 12:00`` in two;
+- the one followed by a space in fewer rows: ``, `` is prose inside a name
+  (``Müller, Hans;Schmidt, Eva;1``), a delimiter is written bare;
+- tab, comma, semicolon, pipe, spaces (a file with a tab in every row is a
+  TSV even when its names hold commas).
 
 Written here rather than with :mod:`csv`, which cannot say whether a field
 was quoted (so cannot trim only unquoted ones) and turns tabs in quoted names
@@ -41,6 +48,7 @@ NAMES = {",": "comma-separated", "\t": "tab-separated", ";": "semicolon-separate
 SNIFF_LINES = 50
 _BLANKS = re.compile(r"[ \t]+")
 _DECIMAL_COMMA = re.compile(r"(?<![0-9]),|,(?![0-9])")   # a comma NOT between two digits
+_QUOTED = re.compile(r'"[^"]*"')   # near enough to drop quoted names before looking at delimiters
 _COMMENT = re.compile(r"[#%](?:[\s#%!]|$)")
 
 
@@ -145,16 +153,18 @@ def delimiter(text: str, what: str) -> str:
     sample = [body for _, body in islice((x for x in lines(text, what) if x[1]), SNIFF_LINES)]
     best, best_score = DELIMITERS[0], None
     for d in DELIMITERS:
-        counts, ok = [], 0
+        counts, ok, two, spaced = [], 0, 0, 0
         for body in sample:
             fields, open_, error = split(body, d)
             if open_ or error:
                 continue
             counts.append(len(fields))
             ok += len(fields) >= 2 and fields[0] != "" and fields[1] != ""
+            two += d != " " and len(fields) == 2 and not any("\t" in f for f in fields)
+            spaced += d != " " and d + " " in _QUOTED.sub("", body)
         modal = max(set(counts), key=counts.count) if counts else 0
         decimal = d == "," and all(not _DECIMAL_COMMA.search(b) for b in sample if "," in b)
-        score = (ok, counts.count(modal) if modal >= 2 else 0, not decimal)
+        score = (ok, counts.count(modal) if modal >= 2 else 0, not decimal, two, -spaced)
         if best_score is None or score > best_score:
             best, best_score = d, score
     return best if best_score[0] else ","   # nothing splits: say comma, the usual format

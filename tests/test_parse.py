@@ -308,6 +308,24 @@ def test_delimiter_with_consistent_columns_outside_quotes(text, names, delimiter
     assert f"{delimiter}-separated" in g.report.source
 
 
+@pytest.mark.parametrize("text,names,delimiter", [
+    # a German Excel export: ";" between names that hold ", "
+    ("Müller, Hans;Schmidt, Eva\nSchmidt, Eva;Weber, Jo\n", ["Müller, Hans", "Schmidt, Eva", "Weber, Jo"],
+     "semicolon"),
+    ("Müller, Hans;Schmidt, Eva;1\nSchmidt, Eva;Weber, Jo;2\n", ["Müller, Hans", "Schmidt, Eva", "Weber, Jo"],
+     "semicolon"),
+    ("Müller, Hans; Schmidt, Eva\nSchmidt, Eva; Weber, Jo\n", ["Müller, Hans", "Schmidt, Eva", "Weber, Jo"],
+     "semicolon"),
+    # a third column with a comma or a space in every row does not outvote tab or comma
+    ("a\tb\tred,blue\nb\tc\tred,green\n", ["a", "b", "c"], "tab"),
+    ("a,b,2021-01-01 12:00\nb,c,2021-01-02 08:30\n", ["a", "b", "c"], "comma"),
+])
+def test_delimiter_inside_names_loses_a_tie(text, names, delimiter):
+    g = parse_upload(text.encode())
+    assert g.names == names
+    assert f"{delimiter}-separated" in g.report.source
+
+
 def test_report_says_when_the_first_row_is_a_header():
     g = parse_upload(b"node1,node2\nx,y\ny,z\n")
     assert "first row read as a header: node1, node2" in g.report.source

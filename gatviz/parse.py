@@ -71,7 +71,7 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
             malformed node-file row, a non-numeric feature, a missing node.
     """
     text, encoding = _decode(edges, "edge file")
-    rows, bad, delimiter, comments = rowsplit.read(
+    rows, bad, delimiter, comments, spanning = rowsplit.read(
         text, "edge file", max_rows=2 * limits.MAX_EDGES + 1,
         why=f"gatviz handles at most {limits.MAX_EDGES:,} edges, an undirected one listed at most both ways "
             f"(MAX_EDGES in {limits.WHERE})")
@@ -79,6 +79,7 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
     notes = [rowsplit.NAMES[delimiter]] + [f"edge file read as {encoding}"] * bool(encoding)
     notes += [f"first row read as a header: {_show_row(header)}"] * bool(header)
     notes += ["columns after the second ignored"] * wide
+    notes += [_spanning("", spanning)] if spanning else []
     report = Report(source, bad_rows=sorted(bad), comment_lines=comments)
     labels = class_names = features = None
     if nodes is not None:
@@ -229,7 +230,7 @@ def _is_header(first: list[str], rest) -> bool:
 def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     """Names (edge-file ones, then isolated ones), labels (N,), class names, features (N, F) or None."""
     text, encoding = _decode(raw, "node file")
-    rows, bad, delimiter, comments = rowsplit.read(text, "node file", max_rows=limits.MAX_NODES + 1,
+    rows, bad, delimiter, comments, spanning = rowsplit.read(text, "node file", max_rows=limits.MAX_NODES + 1,
                                          why=f"gatviz handles at most {limits.MAX_NODES:,} nodes "
                                              f"(MAX_NODES in {limits.WHERE})")
     if bad:
@@ -279,6 +280,7 @@ def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     notes += [f"node file {rowsplit.NAMES[delimiter]}"]
     notes += [f"node file read as {encoding}"] * bool(encoding)
     notes += [f"node file's first row read as a header: {_show_row(first)}"] * bool(header)
+    notes += [_spanning("node file: ", spanning)] if spanning else []
     notes += [f"{len(extra):,} node(s) only in the node file, kept as isolated nodes"] * bool(extra)
     return names, [position[g] for g in given], class_names, features
 
@@ -294,6 +296,12 @@ def _number(cell: str, line: int, column: int) -> float:
         raise GatvizError(f"node file line {line}, column {column}: feature {_show(cell)} does not fit a "
                           f"32-bit float (at most ±{FLOAT32_MAX:.3g}); scale that column down")
     return value
+
+
+def _spanning(prefix: str, spanning: list[tuple[int, int]]) -> str:
+    """A note on rows whose quoted names hold line breaks: an unclosed quote may have joined rows."""
+    first, last = spanning[0]
+    return f"{prefix}{len(spanning):,} row(s) with a quoted line break, first over lines {first:,}-{last:,}"
 
 
 def _show_row(fields: list[str]) -> str:

@@ -129,7 +129,7 @@ def test_bad_rows_reported_with_line_numbers():
     g = parse_upload(text)
     assert g.report.bad_rows == [(4, "only one field; need source and target"), (7, "empty node name"),
                                  (8, "empty node name"),
-                                 (10, "a quote opened on this line closes only on line 11")]
+                                 (10, "a quote opened on this line never closes (lines 10-11 skipped)")]
     assert g.names == ["a", "b", "c"]
     assert any("line 4" in line for line in g.report.lines())
 
@@ -254,7 +254,33 @@ def test_unquoted_spaces_in_csv_names():
 def test_unclosed_quote_at_end_is_a_bad_row():
     g = parse_upload(b'a,b\n"c,d\ne,f\n')
     assert g.names == ["a", "b"]
-    assert g.report.bad_rows == [(2, "a quote opened on this line closes only on line 3")]
+    assert g.report.bad_rows == [(2, "a quote opened on this line never closes (lines 2-3 skipped)")]
+    with pytest.raises(GatvizError, match=r"first at line 1: a quote opened on this line never closes\)$"):
+        parse_upload(b'"a,b\n')
+
+
+def test_a_quoted_name_may_hold_line_breaks():
+    # as csv.writer and pandas write them: the row runs on to the closing quote
+    out = io.StringIO()
+    csv.writer(out).writerows([["a\nb", "c"], ["c", "d\r\ne"], ["d\r\ne", "  # not a comment\n"]])
+    g = parse_upload(out.getvalue().encode())
+    assert g.names == ["a\nb", "c", "d\r\ne", "  # not a comment\n"]
+    assert g.report.bad_rows == [] and g.report.comment_lines == 0
+    assert "3 row(s) with a quoted line break, first over lines 1-2" in g.report.source
+    g = parse_upload(b'x,y\n"p\nq"r,s\ny,z\n')   # text after the closing quote: one bad row
+    assert g.report.bad_rows == [(2, "text after the closing quote of field 1 (the row runs over lines 2-3)")]
+    assert g.names == ["x", "y", "z"]
+    g = parse_upload(b"a,b\n", b'a,"first\nclass"\nb,x\n')
+    assert g.class_names == ["first\nclass", "x"]
+    assert "node file: 1 row(s) with a quoted line break, first over lines 1-2" in g.report.source
+
+
+def test_a_row_past_the_line_limit_before_its_quote_closes_is_a_bad_row(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_LINE_CHARS", 20)
+    g = parse_upload(b'a,b\n"c\n' + b"0123456789\n" * 3 + b'",d\nb,e\n')
+    assert g.names == ["a", "b", "e"]
+    assert g.report.bad_rows == [(2, "a quote opened on this line closes only on line 6, past 20 characters "
+                                     "(MAX_LINE_CHARS in gatviz/limits.py)")]
 
 
 @pytest.mark.parametrize("nodes, message", [

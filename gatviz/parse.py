@@ -27,7 +27,10 @@ from .graphs import Graph, Report, build
 FLOAT32_MAX = float(np.finfo(np.float32).max)   # features are stored as float32
 HEADER_WORDS = frozenset(
     "source target src dst dest destination from to u v i j head tail node vertex "
-    "neighbor neighbour start end origin sender receiver parent child id name".split())
+    "neighbor neighbour start end origin sender receiver parent child id name "
+    "user item customer product movie citing cited follower followee followed following friend "
+    "person author paper actor member gene protein interactor".split())
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 LABEL_WORDS = frozenset("label class y group community category cluster type block club".split())
 MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
          b"%PDF": "a PDF document", b"\x1f\x8b": "a gzip archive",
@@ -40,16 +43,20 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
                  name: str = "upload", source: str = "uploaded edge list") -> Graph:
     """Build a Graph from the bytes of an edge file and, optionally, a node file.
 
-    Header rule (names are arbitrary strings, so types cannot tell): the
-    first row is a header when its first two cells differ, both are header
-    words, and neither is a node name in any later row (a lone row needs
-    cells longer than one letter). A header word, lowercased and stripped of
+    Header rule (names are arbitrary strings, so types alone cannot tell):
+    the first row is a header when its first two cells differ, and either
+    both are header words and neither is a node name in any later row (a
+    lone row needs cells longer than one letter), or both hold a letter and
+    every later row's two names (at least two rows) are integers
+    (``Alice,Bob`` over ``1,2``). A header word, lowercased, less a single
+    trailing letter after a separator (``gene_a``), stripped of
     non-alphanumerics, starts with a letter and, less trailing
     id/name/node/vertex/digits, is empty or in HEADER_WORDS: ``source,target``,
-    ``src,dst``, ``From,To``, ``u v``, ``node1,node2``, ``source_id,target_id``
-    (but not ``a,b`` or ``v1,v2``). Node file: the first row is a header when
-    its first cell is no edge-file node and either it is a header word or its
-    second cell is in LABEL_WORDS (``node,label``, ``id,class``).
+    ``src,dst``, ``From,To``, ``u v``, ``node1,node2``, ``source_id,target_id``,
+    ``user_id,item_id``, ``citing,cited``, ``Person1,Person2``, ``protein1
+    protein2`` (but not ``a,b`` or ``v1,v2``). Node file: the first row is a
+    header when its first cell is no edge-file node and either it is a header
+    word or its second cell is in LABEL_WORDS (``node,label``, ``id,class``).
 
     Unreadable rows go to ``report.bad_rows`` with line numbers. Node order:
     first appearance in the edge file, then nodes only in the node file
@@ -210,7 +217,8 @@ def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool, lis
 
 
 def _header_word(cell: str) -> bool:
-    word = re.sub(r"[^a-z0-9]", "", cell.lower())
+    # "gene_a", "Interactor B": a letter after a separator numbers a column, as digits do
+    word = re.sub(r"[^a-z0-9]", "", re.sub(r"(?<=[a-z0-9]{2})[^a-z0-9]+[a-z]$", "", cell.lower()))
     if not word[:1].isalpha():
         return False
     base = re.sub(r"(id|name|node|vertex|\d)+$", "", word)
@@ -219,8 +227,13 @@ def _header_word(cell: str) -> bool:
 
 
 def _is_header(first: list[str], rest) -> bool:
-    if len(first) < 2 or first[0] == first[1] or not (_header_word(first[0]) and _header_word(first[1])):
+    if len(first) < 2 or first[0] == first[1]:
         return False
+    if not (_header_word(first[0]) and _header_word(first[1])):
+        # words over integer ids ("Alice,Bob" then "1,2", "2,3"): a header whatever its words
+        pairs = [fields[:2] for _, fields in rest if len(fields) >= 2]
+        return (len(pairs) >= 2 and all(re.search(r"[^\W\d_]", cell) for cell in first[:2])
+                and all(_INTEGER.fullmatch(cell) for pair in pairs for cell in pair))
     if not rest:   # a lone "a,b" is more likely a one-edge graph than a header
         return len(first[0]) > 1 and len(first[1]) > 1
     head = set(first[:2])

@@ -29,6 +29,28 @@ def test_header_words_dropped(header):
     assert g.names == ["x", "y", "z"]
 
 
+@pytest.mark.parametrize("header", ["user_id,item_id", "citing,cited", "follower,followee", "gene_a,gene_b",
+                                    "Person1,Person2", "protein1 protein2 combined_score",
+                                    "Interactor A\tInteractor B"])
+def test_common_header_rows_are_not_edges(header):
+    sep = "\t" if "\t" in header else " " if " " in header else ","
+    g = parse_upload(f"{header}\nx7{sep}y7\ny7{sep}z7\n".encode())
+    assert g.names == ["x7", "y7", "z7"]
+    assert "first row read as a header" in g.report.source
+
+
+@pytest.mark.parametrize("text", ["a,b\n1,2\n2,3\n", "Alice,Bob\n10,20\n20,30\n-1,10\n"])
+def test_a_first_row_of_words_over_integer_rows_is_a_header(text):
+    g = parse_upload(text.encode())
+    assert all(name.lstrip("-").isdigit() for name in g.names)
+    assert "first row read as a header" in g.report.source
+
+
+@pytest.mark.parametrize("text", ["a,b\n1,2\nc,3\n", "a,b\n1,2\n", "1.5,2.5\n1,2\n2,3\n"])
+def test_words_over_rows_not_all_integers_stay_an_edge(text):
+    assert "header" not in parse_upload(text.encode()).report.source
+
+
 def test_single_edge_file():
     assert parse_upload(b"a,b\n").names == ["a", "b"]
 

@@ -32,6 +32,8 @@ HEADER_WORDS = frozenset(
     "person author paper actor member gene protein interactor".split())
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 LABEL_WORDS = frozenset("label class y group community category cluster type block club".split())
+# a missing label as pandas, R and spreadsheets write it: no class to learn, as an empty label
+MISSING_LABELS = frozenset("nan na n/a #n/a <na> null none -".split())
 MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
          b"%PDF": "a PDF document", b"\x1f\x8b": "a gzip archive",
          b"PK\x03\x04": "a ZIP archive (an Excel .xlsx is one: save it as CSV)"}
@@ -68,14 +70,17 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
             Windows-1252, else latin-1. A file mixing UTF-8 characters with
             bytes that are not UTF-8 is refused, naming the first such line.
         nodes: ``node,label[,feature…]`` rows or None; every edge-file node
-            needs one. class_names sort numerically when all are numbers;
-            features (finite numbers) become ``x`` (N, F).
+            needs one, with a label that is neither empty nor a missing value
+            written as text (MISSING_LABELS, any case: ``NaN``, ``NA``,
+            ``N/A``, ``null``, ``None``, ``-``). class_names sort numerically
+            when all are numbers; features (finite numbers) become ``x`` (N, F).
         directed: one edge source -> target per row; else edge_index (2, E)
             holds both directions.
 
     Raises:
         GatvizError: a file too big, not text or without a readable edge; a
-            malformed node-file row, a non-numeric feature, a missing node.
+            malformed node-file row, a missing label, a non-numeric feature,
+            a missing node.
     """
     text, encoding = _decode(edges, "edge file")
     rows, bad, delimiter, comments, spanning = rowsplit.read(
@@ -260,8 +265,10 @@ def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     table: dict[str, tuple[int, str, list[float]]] = {}   # name -> (line, label, features)
     width = len(rows[0][1])
     for line, fields in rows:
-        if len(fields) < 2 or not fields[0] or not fields[1]:
-            raise GatvizError(f"node file line {line}: need node,label[,feature…] with a non-empty node and label")
+        if len(fields) < 2 or not fields[0] or not fields[1] or fields[1].lower() in MISSING_LABELS:
+            said = f"; {_show(fields[1])} is a missing label" if len(fields) > 1 and fields[1] else ""
+            raise GatvizError(f"node file line {line}: need node,label[,feature…] with a non-empty node and "
+                              f"label{said}")
         if max(len(fields[0]), len(fields[1])) > limits.MAX_NAME_CHARS:
             raise GatvizError(f"node file line {line}: a name or label longer than {limits.MAX_NAME_CHARS:,} "
                               f"characters (MAX_NAME_CHARS in {limits.WHERE})")

@@ -318,6 +318,19 @@ def test_node_file_mistakes(nodes, message):
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize("label", ["NaN", "nan", "NA", "N/A", "null", "None", "-", "NULL", "#N/A", " n/a "])
+def test_node_file_missing_labels_written_as_text_are_missing(label):
+    # pandas and spreadsheets write a missing label so; it must not become a class to predict
+    with pytest.raises(GatvizError) as err:
+        parse_upload(b"a,b\nb,c\n", f"node,label\na,x\nb,{label}\nc,x\n".encode())
+    assert str(err.value) == (f"node file line 3: need node,label[,feature…] with a non-empty node and label; "
+                              f"{label.strip()!r} is a missing label")
+    with pytest.raises(GatvizError, match=r"^node file line 2: need node,label\[,feature…\] with a non-empty "
+                                          r"node and label$"):
+        parse_upload(b"a,b\n", b"a,x\nb,\n")
+    assert parse_upload(b"a,b\n", b'a,"-x"\nb,NaNa\n').class_names == ["-x", "NaNa"]
+
+
 def test_too_many_edges_stops_early(monkeypatch):
     monkeypatch.setattr(limits, "MAX_EDGES", 3)
     with pytest.raises(GatvizError, match="more than 6 rows; gatviz handles at most 3 edges"):

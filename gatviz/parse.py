@@ -126,7 +126,16 @@ def _read_file(path) -> bytes:
 
 
 def _decode(raw: bytes, what: str) -> tuple[str, str]:
-    """Text of a file, and the encoding used when it was not UTF-8 ("" for UTF-8)."""
+    """Text of a file, and the encoding used when it was not UTF-8 ("" for UTF-8).
+
+    A single DOS end-of-file byte (Ctrl-Z, ``\\x1a``) ending the file, as old
+    Windows tools write one, is dropped: it would end the last name.
+    """
+    text, encoding = _text(raw, what)
+    return (text[:-1] if text.endswith("\x1a") else text), encoding
+
+
+def _text(raw: bytes, what: str) -> tuple[str, str]:
     if len(raw) > limits.MAX_FILE_BYTES:
         raise GatvizError(f"the {what} is {_size(len(raw))}; gatviz reads files of at most "
                           f"{_size(limits.MAX_FILE_BYTES)} (MAX_FILE_BYTES in {limits.WHERE})")

@@ -111,6 +111,16 @@ def test_a_stray_latin1_byte_in_a_utf8_file_is_refused():
     assert g.names == ["José", "Zoë", "“René”"]
 
 
+@pytest.mark.parametrize("raw", [b"a,b\nb,c\x1a", b"a,b\r\nb,c\r\n\x1a", "a,b\nb,c\x1a".encode("utf-16"),
+                                 b"a,b\nb,\xe7\x1a"])
+def test_a_trailing_dos_end_of_file_byte_is_dropped(raw):
+    g = parse_upload(raw)
+    assert g.names[:2] == ["a", "b"] and g.names[2] in ("c", "ç")
+    assert g.report.bad_rows == []
+    assert parse_upload(b"a,b\n", b"a,x\nb,y\x1a").class_names == ["x", "y"]
+    assert parse_upload(b"a,b\x1a\nb\x1a,c\n").names == ["a", "b\x1a", "c"]   # only at the file's end
+
+
 def test_utf16_with_bom():
     g = parse_upload("a\tZoë\nZoë\tc\n".encode("utf-16"))
     assert g.names == ["a", "Zoë", "c"]

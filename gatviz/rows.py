@@ -1,6 +1,6 @@
 """Text rows into fields: the delimiter, quoting and the naming rule of uploads.
 
-The naming rule (README, "Uploading your own graph"):
+The naming rule (README, "Graphs"):
 
 - An unquoted field is trimmed of spaces and tabs on both sides
   (``a , b`` gives ``a`` and ``b``).

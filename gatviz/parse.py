@@ -186,8 +186,9 @@ def _refuse_mixed(raw: bytes, what: str) -> None:
     if good is None:
         return
     bad = re.search(r"[\udc80-\udcff]", text)
+    shown = "a UTF-8 byte-order mark" if good.group() == "\ufeff" else f"UTF-8 {good.group()!r}"
     raise GatvizError(f"line {_line_at(text, bad.start()):,} of the {what} is not UTF-8 (byte "
-                      f"0x{ord(bad.group()) - 0xDC00:02X}) while the rest of the file is (UTF-8 {good.group()!r} "
+                      f"0x{ord(bad.group()) - 0xDC00:02X}) while the rest of the file is ({shown} "
                       f"on line {_line_at(text, good.start()):,}): save the file as UTF-8")
 
 
@@ -257,9 +258,9 @@ def _is_header(first: list[str], rest) -> bool:
 def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     """Names (edge-file ones, then isolated ones), labels (N,), class names, features (N, F) or None."""
     text, encoding = _decode(raw, "node file")
-    rows, bad, delimiter, comments, spanning = rowsplit.read(text, "node file", max_rows=limits.MAX_NODES + 1,
-                                         why=f"gatviz handles at most {limits.MAX_NODES:,} nodes "
-                                             f"(MAX_NODES in {limits.WHERE})")
+    rows, bad, delimiter, comments, spanning = rowsplit.read(
+        text, "node file", max_rows=limits.MAX_NODES + 1,
+        why=f"gatviz handles at most {limits.MAX_NODES:,} nodes (MAX_NODES in {limits.WHERE})")
     if bad:
         raise GatvizError(f"node file line {bad[0][0]}: {bad[0][1]}")
     report.comment_lines += comments

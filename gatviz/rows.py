@@ -6,7 +6,7 @@ The naming rule (README, "Graphs"):
   (``a , b`` gives ``a`` and ``b``).
 - A quoted field is kept exactly: ``" a\\tb "`` is space, a, tab, b, space. A
   quote inside one is doubled (``"a ""q"" b"``). It may hold line breaks, as
-  CSV writes them (``"a\nb"``): its row runs on to the closing quote. A quote
+  CSV writes them (``"a\\nb"``): its row runs on to the closing quote. A quote
   inside an unquoted field is an ordinary character (``O"Brien``).
 - A comment is a line whose ``#`` or ``%`` is followed by whitespace, another
   ``#``/``%``/``!``, or the line's end: SNAP's ``# Nodes: 4039``, KONECT's

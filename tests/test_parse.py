@@ -184,6 +184,9 @@ def test_a_name_starting_with_hash_or_percent_is_a_name():
     assert g.names == ["a", "b", "c"] and g.report.comment_lines == 7
     g = parse_upload(b"a,b\n", b"# node,label\na,x\nb,y\n")
     assert g.report.comment_lines == 1
+    assert parse_upload(b'"# 1",a\na,b\n').names == ["# 1", "a", "b"]            # quoted: a name
+    g = parse_upload(b"#FromNodeId\tToNodeId\n1\t2\n2\t3\n")                  # SNAP's header without a space
+    assert g.names == ["1", "2", "3"] and "first row read as a header: #FromNodeId, ToNodeId" in g.report.source
 
 
 def test_dictionary_graph_round_trips_through_an_edge_file():

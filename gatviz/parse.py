@@ -4,9 +4,11 @@ Edge file: ``source<delim>target[<delim>ignored…]`` per row; CSV, TSV, ``;``,
 ``|`` or whitespace (any run of spaces/tabs), header optional. Names follow
 the naming rule of :mod:`gatviz.rows`: unquoted names are trimmed of spaces
 and tabs on both sides, quoted names are kept exactly (quote one holding the
-delimiter, a quote, doubled: ``"a ""q"" b"``, or edge spaces). ``#``/``%``
-lines are comments. Node file: ``node,label[,f…]``. The report says which
-delimiter was used and which first row was read as a header.
+delimiter, a quote, doubled: ``"a ""q"" b"``, or edge spaces). A line whose
+``#``/``%`` is followed by whitespace, ``#``, ``%``, ``!`` or nothing is a
+comment (``# Nodes: 4``, ``%%MatrixMarket``); ``#tag`` is a name. Node file:
+``node,label[,f…]``. The report says which delimiter was used, which first
+row was read as a header and how many comment lines were skipped.
 """
 from __future__ import annotations
 
@@ -25,8 +27,13 @@ from .graphs import Graph, Report, build
 FLOAT32_MAX = float(np.finfo(np.float32).max)   # features are stored as float32
 HEADER_WORDS = frozenset(
     "source target src dst dest destination from to u v i j head tail node vertex "
-    "neighbor neighbour start end origin sender receiver parent child id name".split())
+    "neighbor neighbour start end origin sender receiver parent child id name "
+    "user item customer product movie citing cited follower followee followed following friend "
+    "person author paper actor member gene protein interactor".split())
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 LABEL_WORDS = frozenset("label class y group community category cluster type block club".split())
+# a missing label as pandas, R and spreadsheets write it: no class to learn, as an empty label
+MISSING_LABELS = frozenset("nan na n/a #n/a <na> null none -".split())
 MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
          b"%PDF": "a PDF document", b"\x1f\x8b": "a gzip archive",
          b"PK\x03\x04": "a ZIP archive (an Excel .xlsx is one: save it as CSV)"}
@@ -38,16 +45,20 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
                  name: str = "upload", source: str = "uploaded edge list") -> Graph:
     """Build a Graph from the bytes of an edge file and, optionally, a node file.
 
-    Header rule (names are arbitrary strings, so types cannot tell): the
-    first row is a header when its first two cells differ, both are header
-    words, and neither is a node name in any later row (a lone row needs
-    cells longer than one letter). A header word, lowercased and stripped of
+    Header rule (names are arbitrary strings, so types alone cannot tell):
+    the first row is a header when its first two cells differ, and either
+    both are header words and neither is a node name in any later row (a
+    lone row needs cells longer than one letter), or both hold a letter and
+    every later row's two names (at least two rows) are integers
+    (``Alice,Bob`` over ``1,2``). A header word, lowercased, less a single
+    trailing letter after a separator (``gene_a``), stripped of
     non-alphanumerics, starts with a letter and, less trailing
     id/name/node/vertex/digits, is empty or in HEADER_WORDS: ``source,target``,
-    ``src,dst``, ``From,To``, ``u v``, ``node1,node2``, ``source_id,target_id``
-    (but not ``a,b`` or ``v1,v2``). Node file: the first row is a header when
-    its first cell is no edge-file node and either it is a header word or its
-    second cell is in LABEL_WORDS (``node,label``, ``id,class``).
+    ``src,dst``, ``From,To``, ``u v``, ``node1,node2``, ``source_id,target_id``,
+    ``user_id,item_id``, ``citing,cited``, ``Person1,Person2``, ``protein1
+    protein2`` (but not ``a,b`` or ``v1,v2``). Node file: the first row is a
+    header when its first cell is no edge-file node and either it is a header
+    word or its second cell is in LABEL_WORDS (``node,label``, ``id,class``).
 
     Unreadable rows go to ``report.bad_rows`` with line numbers. Node order:
     first appearance in the edge file, then nodes only in the node file
@@ -55,20 +66,24 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
     duplicates, and adds Louvain labels, features and a split where missing.
 
     Args:
-        edges: raw bytes; UTF-8 (BOM or not), UTF-16 with a BOM, else
-            Windows-1252, else latin-1.
+        edges: raw bytes; UTF-8 (BOM or not), UTF-16/32 with a BOM, else
+            Windows-1252, else latin-1. A file mixing UTF-8 characters with
+            bytes that are not UTF-8 is refused, naming the first such line.
         nodes: ``node,label[,feature…]`` rows or None; every edge-file node
-            needs one. class_names sort numerically when all are numbers;
-            features (finite numbers) become ``x`` (N, F).
+            needs one, with a label that is neither empty nor a missing value
+            written as text (MISSING_LABELS, any case: ``NaN``, ``NA``,
+            ``N/A``, ``null``, ``None``, ``-``). class_names sort numerically
+            when all are numbers; features (finite numbers) become ``x`` (N, F).
         directed: one edge source -> target per row; else edge_index (2, E)
             holds both directions.
 
     Raises:
         GatvizError: a file too big, not text or without a readable edge; a
-            malformed node-file row, a non-numeric feature, a missing node.
+            malformed node-file row, a missing label, a non-numeric feature,
+            a missing node.
     """
     text, encoding = _decode(edges, "edge file")
-    rows, bad, delimiter = rowsplit.read(
+    rows, bad, delimiter, comments, spanning = rowsplit.read(
         text, "edge file", max_rows=2 * limits.MAX_EDGES + 1,
         why=f"gatviz handles at most {limits.MAX_EDGES:,} edges, an undirected one listed at most both ways "
             f"(MAX_EDGES in {limits.WHERE})")
@@ -76,7 +91,8 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
     notes = [rowsplit.NAMES[delimiter]] + [f"edge file read as {encoding}"] * bool(encoding)
     notes += [f"first row read as a header: {_show_row(header)}"] * bool(header)
     notes += ["columns after the second ignored"] * wide
-    report = Report(source, bad_rows=sorted(bad))
+    notes += [_spanning("", spanning)] if spanning else []
+    report = Report(source, bad_rows=sorted(bad), comment_lines=comments)
     labels = class_names = features = None
     if nodes is not None:
         names, labels, class_names, features = _node_file(nodes, names, report, notes)
@@ -110,7 +126,16 @@ def _read_file(path) -> bytes:
 
 
 def _decode(raw: bytes, what: str) -> tuple[str, str]:
-    """Text of a file, and the encoding used when it was not UTF-8 ("" for UTF-8)."""
+    """Text of a file, and the encoding used when it was not UTF-8 ("" for UTF-8).
+
+    A single DOS end-of-file byte (Ctrl-Z, ``\\x1a``) ending the file, as old
+    Windows tools write one, is dropped: it would end the last name.
+    """
+    text, encoding = _text(raw, what)
+    return (text[:-1] if text.endswith("\x1a") else text), encoding
+
+
+def _text(raw: bytes, what: str) -> tuple[str, str]:
     if len(raw) > limits.MAX_FILE_BYTES:
         raise GatvizError(f"the {what} is {_size(len(raw))}; gatviz reads files of at most "
                           f"{_size(limits.MAX_FILE_BYTES)} (MAX_FILE_BYTES in {limits.WHERE})")
@@ -137,13 +162,39 @@ def _decode(raw: bytes, what: str) -> tuple[str, str]:
     if b"\0" in raw or controls > len(head) // 100:
         raise GatvizError(f"the {what} does not look like text: it holds binary bytes "
                           f"(save it as CSV or plain text)")
+    try:
+        return raw.decode("utf-8-sig"), ""
+    except UnicodeDecodeError:
+        _refuse_mixed(raw, what)
     # cp1252 before latin-1 gives Windows' curly quotes and €; latin-1 decodes anything
-    for encoding, note in (("utf-8-sig", ""), ("cp1252", "Windows-1252, not valid UTF-8")):
-        try:
-            return raw.decode(encoding), note
-        except UnicodeDecodeError:
-            pass
-    return raw.decode("latin-1"), "latin-1, not valid UTF-8"
+    try:
+        return raw.decode("cp1252"), "Windows-1252, not valid UTF-8"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1, not valid UTF-8"
+
+
+def _refuse_mixed(raw: bytes, what: str) -> None:
+    """Refuse a file holding both UTF-8 characters and bytes that are not UTF-8.
+
+    Such a file was written by two programs (a latin-1 name pasted into a UTF-8
+    file): read as Windows-1252, every UTF-8 accent would become two letters
+    (``José`` as ``JosÃ©``). A file with no valid UTF-8 multi-byte sequence is
+    left to the Windows-1252/latin-1 fallback.
+    """
+    text = raw.decode("utf-8", "surrogateescape")   # each byte that is not UTF-8 becomes U+DC80..U+DCFF
+    good = re.search(r"[^\x00-\x7f\udc80-\udcff]", text)
+    if good is None:
+        return
+    bad = re.search(r"[\udc80-\udcff]", text)
+    shown = "a UTF-8 byte-order mark" if good.group() == "\ufeff" else f"UTF-8 {good.group()!r}"
+    raise GatvizError(f"line {_line_at(text, bad.start()):,} of the {what} is not UTF-8 (byte "
+                      f"0x{ord(bad.group()) - 0xDC00:02X}) while the rest of the file is ({shown} "
+                      f"on line {_line_at(text, good.start()):,}): save the file as UTF-8")
+
+
+def _line_at(text: str, k: int) -> int:
+    """Line number of text[k], counting \\n, \\r\\n and \\r line ends as :mod:`gatviz.rows` does."""
+    return text.count("\n", 0, k) + text.count("\r", 0, k) - text.count("\r\n", 0, k) + 1
 
 
 def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool, list[str]]:
@@ -181,7 +232,8 @@ def _edges(rows, bad: list) -> tuple[list[str], list[tuple[int, int]], bool, lis
 
 
 def _header_word(cell: str) -> bool:
-    word = re.sub(r"[^a-z0-9]", "", cell.lower())
+    # "gene_a", "Interactor B": a letter after a separator numbers a column, as digits do
+    word = re.sub(r"[^a-z0-9]", "", re.sub(r"(?<=[a-z0-9]{2})[^a-z0-9]+[a-z]$", "", cell.lower()))
     if not word[:1].isalpha():
         return False
     base = re.sub(r"(id|name|node|vertex|\d)+$", "", word)
@@ -190,8 +242,13 @@ def _header_word(cell: str) -> bool:
 
 
 def _is_header(first: list[str], rest) -> bool:
-    if len(first) < 2 or first[0] == first[1] or not (_header_word(first[0]) and _header_word(first[1])):
+    if len(first) < 2 or first[0] == first[1]:
         return False
+    if not (_header_word(first[0]) and _header_word(first[1])):
+        # words over integer ids ("Alice,Bob" then "1,2", "2,3"): a header whatever its words
+        pairs = [fields[:2] for _, fields in rest if len(fields) >= 2]
+        return (len(pairs) >= 2 and all(re.search(r"[^\W\d_]", cell) for cell in first[:2])
+                and all(_INTEGER.fullmatch(cell) for pair in pairs for cell in pair))
     if not rest:   # a lone "a,b" is more likely a one-edge graph than a header
         return len(first[0]) > 1 and len(first[1]) > 1
     head = set(first[:2])
@@ -201,11 +258,12 @@ def _is_header(first: list[str], rest) -> bool:
 def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     """Names (edge-file ones, then isolated ones), labels (N,), class names, features (N, F) or None."""
     text, encoding = _decode(raw, "node file")
-    rows, bad, delimiter = rowsplit.read(text, "node file", max_rows=limits.MAX_NODES + 1,
-                                         why=f"gatviz handles at most {limits.MAX_NODES:,} nodes "
-                                             f"(MAX_NODES in {limits.WHERE})")
+    rows, bad, delimiter, comments, spanning = rowsplit.read(
+        text, "node file", max_rows=limits.MAX_NODES + 1,
+        why=f"gatviz handles at most {limits.MAX_NODES:,} nodes (MAX_NODES in {limits.WHERE})")
     if bad:
         raise GatvizError(f"node file line {bad[0][0]}: {bad[0][1]}")
+    report.comment_lines += comments
     known = set(names)
     first = rows[0][1] if rows else []
     header = first and first[0] not in known and (_header_word(first[0]) or len(first) > 1 and
@@ -217,8 +275,10 @@ def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     table: dict[str, tuple[int, str, list[float]]] = {}   # name -> (line, label, features)
     width = len(rows[0][1])
     for line, fields in rows:
-        if len(fields) < 2 or not fields[0] or not fields[1]:
-            raise GatvizError(f"node file line {line}: need node,label[,feature…] with a non-empty node and label")
+        if len(fields) < 2 or not fields[0] or not fields[1] or fields[1].lower() in MISSING_LABELS:
+            said = f"; {_show(fields[1])} is a missing label" if len(fields) > 1 and fields[1] else ""
+            raise GatvizError(f"node file line {line}: need node,label[,feature…] with a non-empty node and "
+                              f"label{said}")
         if max(len(fields[0]), len(fields[1])) > limits.MAX_NAME_CHARS:
             raise GatvizError(f"node file line {line}: a name or label longer than {limits.MAX_NAME_CHARS:,} "
                               f"characters (MAX_NAME_CHARS in {limits.WHERE})")
@@ -250,6 +310,7 @@ def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     notes += [f"node file {rowsplit.NAMES[delimiter]}"]
     notes += [f"node file read as {encoding}"] * bool(encoding)
     notes += [f"node file's first row read as a header: {_show_row(first)}"] * bool(header)
+    notes += [_spanning("node file: ", spanning)] if spanning else []
     notes += [f"{len(extra):,} node(s) only in the node file, kept as isolated nodes"] * bool(extra)
     return names, [position[g] for g in given], class_names, features
 
@@ -265,6 +326,12 @@ def _number(cell: str, line: int, column: int) -> float:
         raise GatvizError(f"node file line {line}, column {column}: feature {_show(cell)} does not fit a "
                           f"32-bit float (at most ±{FLOAT32_MAX:.3g}); scale that column down")
     return value
+
+
+def _spanning(prefix: str, spanning: list[tuple[int, int]]) -> str:
+    """A note on rows whose quoted names hold line breaks: an unclosed quote may have joined rows."""
+    first, last = spanning[0]
+    return f"{prefix}{len(spanning):,} row(s) with a quoted line break, first over lines {first:,}-{last:,}"
 
 
 def _show_row(fields: list[str]) -> str:

@@ -1,21 +1,33 @@
 """Text rows into fields: the delimiter, quoting and the naming rule of uploads.
 
-The naming rule (README, "Uploading your own graph"):
+The naming rule (README, "Graphs"):
 
 - An unquoted field is trimmed of spaces and tabs on both sides
   (``a , b`` gives ``a`` and ``b``).
 - A quoted field is kept exactly: ``" a\\tb "`` is space, a, tab, b, space. A
-  quote inside one is doubled (``"a ""q"" b"``). A quote inside an unquoted
-  field is an ordinary character (``O"Brien``).
-- ``#`` and ``%`` lines are comments; blank lines are skipped.
+  quote inside one is doubled (``"a ""q"" b"``). It may hold line breaks, as
+  CSV writes them (``"a\\nb"``): its row runs on to the closing quote. A quote
+  inside an unquoted field is an ordinary character (``O"Brien``).
+- A comment is a line whose ``#`` or ``%`` is followed by whitespace, another
+  ``#``/``%``/``!``, or the line's end: SNAP's ``# Nodes: 4039``, KONECT's
+  ``% sym unweighted``, Matrix Market's ``%%MatrixMarket``, a lone ``#``.
+  Any other ``#``/``%`` starts a name (``#tag``, ``%x``, ``#0 key a0=v4``).
+  Comments are skipped and counted; blank lines are skipped.
 
 Delimiters: comma, tab, semicolon, pipe, or runs of spaces and tabs. The one
 chosen is the one that splits the most of the first SNIFF_LINES rows into
 two non-empty names, then the one whose column count is most consistent,
-both counted outside quotes. Remaining ties: a comma only ever between two
-digits is a decimal comma (``1,5``), so another delimiter wins; then tab,
-comma, semicolon, pipe, spaces (a file with a tab in every row is a TSV even
-when its names hold commas).
+both counted outside quotes. Remaining ties, in order:
+
+- a comma only ever between two digits is a decimal comma (``1,5``), so
+  another delimiter wins;
+- the one splitting more rows into exactly two fields, none holding a tab
+  (``Müller, Hans;Schmidt, Eva`` is two names by ``;``, three by ``,``);
+  not counted for spaces, which split ``a,b,2021-01-01 12:00`` in two;
+- the one followed by a space in fewer rows: ``, `` is prose inside a name
+  (``Müller, Hans;Schmidt, Eva;1``), a delimiter is written bare;
+- tab, comma, semicolon, pipe, spaces (a file with a tab in every row is a
+  TSV even when its names hold commas).
 
 Written here rather than with :mod:`csv`, which cannot say whether a field
 was quoted (so cannot trim only unquoted ones) and turns tabs in quoted names
@@ -26,7 +38,7 @@ from __future__ import annotations
 import io
 import re
 from itertools import islice
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from . import limits
 from .errors import GatvizError
@@ -37,21 +49,34 @@ NAMES = {",": "comma-separated", "\t": "tab-separated", ";": "semicolon-separate
 SNIFF_LINES = 50
 _BLANKS = re.compile(r"[ \t]+")
 _DECIMAL_COMMA = re.compile(r"(?<![0-9]),|,(?![0-9])")   # a comma NOT between two digits
+_QUOTED = re.compile(r'"[^"]*"')   # near enough to drop quoted names before looking at delimiters
+_COMMENT = re.compile(r"[#%](?:[\s#%!]|$)")
 
 
-def lines(text: str, what: str) -> Iterator[tuple[int, str]]:
-    """(line number, body) of every line; comments blanked, ends trimmed of spaces/tabs.
+def is_comment(body: str) -> bool:
+    """Is a line (trimmed of spaces/tabs) a comment? See the module doc."""
+    return _COMMENT.match(body) is not None
+
+
+def _physical(text: str, what: str) -> Iterator[tuple[int, str]]:
+    """(line number, line with its line end) of every line.
 
     Raises:
         GatvizError: a line longer than MAX_LINE_CHARS, before it is split.
     """
     for number, line in enumerate(io.StringIO(text, newline=""), start=1):   # \n, \r\n, \r only
-        body = line.rstrip("\r\n")
-        if len(body) > limits.MAX_LINE_CHARS:
-            raise GatvizError(f"line {number:,} of the {what} is {len(body):,} characters long; gatviz reads "
+        length = len(line.rstrip("\r\n"))
+        if length > limits.MAX_LINE_CHARS:
+            raise GatvizError(f"line {number:,} of the {what} is {length:,} characters long; gatviz reads "
                               f"rows of at most {limits.MAX_LINE_CHARS:,} (MAX_LINE_CHARS in {limits.WHERE})")
-        body = body.strip(" \t")
-        yield number, "" if body.startswith(("#", "%")) else body
+        yield number, line
+
+
+def lines(text: str, what: str) -> Iterator[tuple[int, str]]:
+    """(line number, body) of every line; comments blanked, ends trimmed of spaces/tabs."""
+    for number, line in _physical(text, what):
+        body = line.rstrip("\r\n").strip(" \t")
+        yield number, "" if is_comment(body) else body
 
 
 def _closing(body: str, start: int) -> int:
@@ -130,49 +155,80 @@ def delimiter(text: str, what: str) -> str:
     sample = [body for _, body in islice((x for x in lines(text, what) if x[1]), SNIFF_LINES)]
     best, best_score = DELIMITERS[0], None
     for d in DELIMITERS:
-        counts, ok = [], 0
+        counts, ok, two, spaced = [], 0, 0, 0
         for body in sample:
             fields, open_, error = split(body, d)
             if open_ or error:
                 continue
             counts.append(len(fields))
             ok += len(fields) >= 2 and fields[0] != "" and fields[1] != ""
+            two += d != " " and len(fields) == 2 and not any("\t" in f for f in fields)
+            spaced += d != " " and d + " " in _QUOTED.sub("", body)
         modal = max(set(counts), key=counts.count) if counts else 0
         decimal = d == "," and all(not _DECIMAL_COMMA.search(b) for b in sample if "," in b)
-        score = (ok, counts.count(modal) if modal >= 2 else 0, not decimal)
+        score = (ok, counts.count(modal) if modal >= 2 else 0, not decimal, two, -spaced)
         if best_score is None or score > best_score:
             best, best_score = d, score
     return best if best_score[0] else ","   # nothing splits: say comma, the usual format
 
 
-def read(text: str, what: str, max_rows: int, why: str
-         ) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]], str]:
-    """Non-empty rows as (line number, fields), unreadable rows as (line, why), and the delimiter.
+class Table(NamedTuple):
+    """What :func:`read` found in a file."""
+    rows: list[tuple[int, list[str]]]    # (first line, fields) of every non-empty row
+    bad: list[tuple[int, str]]           # (line, why) of every unreadable row
+    delimiter: str
+    comments: int                        # comment lines skipped
+    spanning: list[tuple[int, int]]      # (first, last line) of rows with a quoted line break
 
-    A quoted field that runs past the end of its line (nearly always an unclosed
-    quote) makes one unreadable row of every line up to where it closes.
+
+def read(text: str, what: str, max_rows: int, why: str) -> Table:
+    """The rows of a file, split by its delimiter and the naming rule.
+
+    A quoted field may hold line breaks, as CSV writes them (``"a\\nb",c``):
+    its row runs on to the line where the quote closes, the breaks kept as
+    written (``\\n`` or ``\\r\\n``); lines inside it are never comments. A quote
+    that never closes makes one unreadable row of the rest of the file; a
+    row that runs past MAX_LINE_CHARS before its quote closes is one
+    unreadable row too.
 
     Raises:
         GatvizError: more than ``max_rows`` rows (``why`` says which limit), said as
             soon as the row past it is met, not after reading the whole file.
     """
     d = delimiter(text, what)
-    rows, bad = [], []
-    it = lines(text, what)
-    for number, body in it:
+    rows, bad, comments, spanning = [], [], 0, []
+    it = _physical(text, what)
+    for number, line in it:
+        body = line.rstrip("\r\n").strip(" \t")
+        if is_comment(body):
+            comments += 1
+            continue
         fields, open_, error = split(body, d)
+        if open_:   # read on to the closing quote, keeping the line breaks
+            record, end, size = [line], number, len(line)
+            for end, more in it:
+                size += len(more)
+                if size <= limits.MAX_LINE_CHARS:
+                    record.append(more)
+                if not still_open(more.rstrip("\r\n"), d):
+                    break
+            else:
+                skipped = f" (lines {number:,}-{end:,} skipped)" if end > number else ""
+                bad.append((number, f"a quote opened on this line never closes{skipped}"))
+                continue
+            if size > limits.MAX_LINE_CHARS:
+                bad.append((number, f"a quote opened on this line closes only on line {end:,}, past "
+                                    f"{limits.MAX_LINE_CHARS:,} characters (MAX_LINE_CHARS in {limits.WHERE})"))
+                continue
+            fields, open_, error = split("".join(record).rstrip("\r\n").strip(" \t"), d)
+            if error:
+                error += f" (the row runs over lines {number:,}-{end:,})"
+            else:
+                spanning.append((number, end))
         if error:
             bad.append((number, error))
-            continue
-        if open_:
-            end = number
-            for end, more in it:
-                if not still_open(more, d):
-                    break
-            bad.append((number, f"a quote opened on this line closes only on line {end}"))
-            continue
-        if fields:
+        elif fields:
             rows.append((number, fields))
         if len(rows) + len(bad) > max_rows:
             raise GatvizError(f"the {what} has more than {max_rows - 1:,} rows; {why}")
-    return rows, bad, d
+    return Table(rows, bad, d, comments, spanning)

@@ -1,8 +1,11 @@
 """Edge-list and node-file parsing: formats, exact names, bad rows, refusals."""
+import csv
+import io
+
 import pytest
 import torch
 
-from gatviz import limits, parse
+from gatviz import RunConfig, graphs, limits, parse
 from gatviz.errors import GatvizError
 from gatviz.parse import load_files, parse_upload
 
@@ -24,6 +27,28 @@ def test_csv_with_header():
 def test_header_words_dropped(header):
     g = parse_upload(f"{header}\nx,y\ny,z\n".encode())
     assert g.names == ["x", "y", "z"]
+
+
+@pytest.mark.parametrize("header", ["user_id,item_id", "citing,cited", "follower,followee", "gene_a,gene_b",
+                                    "Person1,Person2", "protein1 protein2 combined_score",
+                                    "Interactor A\tInteractor B"])
+def test_common_header_rows_are_not_edges(header):
+    sep = "\t" if "\t" in header else " " if " " in header else ","
+    g = parse_upload(f"{header}\nx7{sep}y7\ny7{sep}z7\n".encode())
+    assert g.names == ["x7", "y7", "z7"]
+    assert "first row read as a header" in g.report.source
+
+
+@pytest.mark.parametrize("text", ["a,b\n1,2\n2,3\n", "Alice,Bob\n10,20\n20,30\n-1,10\n"])
+def test_a_first_row_of_words_over_integer_rows_is_a_header(text):
+    g = parse_upload(text.encode())
+    assert all(name.lstrip("-").isdigit() for name in g.names)
+    assert "first row read as a header" in g.report.source
+
+
+@pytest.mark.parametrize("text", ["a,b\n1,2\nc,3\n", "a,b\n1,2\n", "1.5,2.5\n1,2\n2,3\n"])
+def test_words_over_rows_not_all_integers_stay_an_edge(text):
+    assert "header" not in parse_upload(text.encode()).report.source
 
 
 def test_single_edge_file():
@@ -72,6 +97,31 @@ def test_latin1_fallback():
     assert "not valid UTF-8" in g.report.source
 
 
+def test_a_stray_latin1_byte_in_a_utf8_file_is_refused():
+    # one name typed in a latin-1 program: read as Windows-1252, every other accent became mojibake
+    raw = "José,Zoë\n".encode() + b"Zo\xc3\xab,Ren\xe9\n" + "René,José\n".encode()
+    with pytest.raises(GatvizError) as err:
+        parse_upload(raw)
+    assert str(err.value).startswith("line 2 of the edge file is not UTF-8 (byte 0xE9) while the rest of the file "
+                                     "is (UTF-8 'é' on line 1)")
+    assert str(err.value).endswith("save the file as UTF-8") and "\n" not in str(err.value)
+    with pytest.raises(GatvizError, match=r"^line 2 of the node file is not UTF-8 \(byte 0xE9\) while the rest "
+                                          r"of the file is \(a UTF-8 byte-order mark on line 1\)"):
+        parse_upload(b"a,b\n", b"\xef\xbb\xbfa,x\nb,\xe9\n")
+    g = parse_upload("José,Zoë\nZoë,“René”\n".encode("cp1252"))   # pure Windows-1252 is still read
+    assert g.names == ["José", "Zoë", "“René”"]
+
+
+@pytest.mark.parametrize("raw", [b"a,b\nb,c\x1a", b"a,b\r\nb,c\r\n\x1a", "a,b\nb,c\x1a".encode("utf-16"),
+                                 b"a,b\nb,\xe7\x1a"])
+def test_a_trailing_dos_end_of_file_byte_is_dropped(raw):
+    g = parse_upload(raw)
+    assert g.names[:2] == ["a", "b"] and g.names[2] in ("c", "ç")
+    assert g.report.bad_rows == []
+    assert parse_upload(b"a,b\n", b"a,x\nb,y\x1a").class_names == ["x", "y"]
+    assert parse_upload(b"a,b\x1a\nb\x1a,c\n").names == ["a", "b\x1a", "c"]   # only at the file's end
+
+
 def test_utf16_with_bom():
     g = parse_upload("a\tZoë\nZoë\tc\n".encode("utf-16"))
     assert g.names == ["a", "Zoë", "c"]
@@ -112,14 +162,42 @@ def test_bad_rows_reported_with_line_numbers():
     g = parse_upload(text)
     assert g.report.bad_rows == [(4, "only one field; need source and target"), (7, "empty node name"),
                                  (8, "empty node name"),
-                                 (10, "a quote opened on this line closes only on line 11")]
+                                 (10, "a quote opened on this line never closes (lines 10-11 skipped)")]
     assert g.names == ["a", "b", "c"]
     assert any("line 4" in line for line in g.report.lines())
 
 
-def test_comments_and_blank_lines_skipped_silently():
+def test_comments_and_blank_lines_skipped_and_counted():
     g = parse_upload(b"% matrix-market style\n\n# edges\na b\n   \nb c\n")
     assert g.names == ["a", "b", "c"] and g.report.bad_rows == []
+    assert g.report.comment_lines == 2
+    assert "skipped 2 comment line(s)" in "\n".join(g.report.lines())
+
+
+def test_a_name_starting_with_hash_or_percent_is_a_name():
+    # only # or % followed by a space, #, %, ! or the line's end starts a comment
+    g = parse_upload(b"a,b\n#tag,a\nb,c\n%x,c\n")
+    assert g.names == ["a", "b", "#tag", "c", "%x"]
+    assert g.num_edges == 8 and g.report.comment_lines == 0
+    text = b"# Nodes: 3\n#\tFromNodeId\n%%MatrixMarket matrix coordinate\n% sym unweighted\n#!\n##\n#\na b\nb c\n"
+    g = parse_upload(text)
+    assert g.names == ["a", "b", "c"] and g.report.comment_lines == 7
+    g = parse_upload(b"a,b\n", b"# node,label\na,x\nb,y\n")
+    assert g.report.comment_lines == 1
+    assert parse_upload(b'"# 1",a\na,b\n').names == ["# 1", "a", "b"]            # quoted: a name
+    g = parse_upload(b"#FromNodeId\tToNodeId\n1\t2\n2\t3\n")                  # SNAP's header without a space
+    assert g.names == ["1", "2", "3"] and "first row read as a header: #FromNodeId, ToNodeId" in g.report.source
+
+
+def test_dictionary_graph_round_trips_through_an_edge_file():
+    # its node names ("#0 key a0=v4") start with #
+    g = graphs.load("dictionary", RunConfig(dataset="dictionary"))
+    out = io.StringIO()
+    csv.writer(out).writerows(sorted(edge_names(g)))
+    back = parse_upload(out.getvalue().encode(), directed=True)
+    assert sorted(back.names) == sorted(g.names)
+    assert edge_names(back) == edge_names(g)
+    assert back.report.comment_lines == 0 and back.report.bad_rows == []
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -212,7 +290,33 @@ def test_unquoted_spaces_in_csv_names():
 def test_unclosed_quote_at_end_is_a_bad_row():
     g = parse_upload(b'a,b\n"c,d\ne,f\n')
     assert g.names == ["a", "b"]
-    assert g.report.bad_rows == [(2, "a quote opened on this line closes only on line 3")]
+    assert g.report.bad_rows == [(2, "a quote opened on this line never closes (lines 2-3 skipped)")]
+    with pytest.raises(GatvizError, match=r"first at line 1: a quote opened on this line never closes\)$"):
+        parse_upload(b'"a,b\n')
+
+
+def test_a_quoted_name_may_hold_line_breaks():
+    # as csv.writer and pandas write them: the row runs on to the closing quote
+    out = io.StringIO()
+    csv.writer(out).writerows([["a\nb", "c"], ["c", "d\r\ne"], ["d\r\ne", "  # not a comment\n"]])
+    g = parse_upload(out.getvalue().encode())
+    assert g.names == ["a\nb", "c", "d\r\ne", "  # not a comment\n"]
+    assert g.report.bad_rows == [] and g.report.comment_lines == 0
+    assert "3 row(s) with a quoted line break, first over lines 1-2" in g.report.source
+    g = parse_upload(b'x,y\n"p\nq"r,s\ny,z\n')   # text after the closing quote: one bad row
+    assert g.report.bad_rows == [(2, "text after the closing quote of field 1 (the row runs over lines 2-3)")]
+    assert g.names == ["x", "y", "z"]
+    g = parse_upload(b"a,b\n", b'a,"first\nclass"\nb,x\n')
+    assert g.class_names == ["first\nclass", "x"]
+    assert "node file: 1 row(s) with a quoted line break, first over lines 1-2" in g.report.source
+
+
+def test_a_row_past_the_line_limit_before_its_quote_closes_is_a_bad_row(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_LINE_CHARS", 20)
+    g = parse_upload(b'a,b\n"c\n' + b"0123456789\n" * 3 + b'",d\nb,e\n')
+    assert g.names == ["a", "b", "e"]
+    assert g.report.bad_rows == [(2, "a quote opened on this line closes only on line 6, past 20 characters "
+                                     "(MAX_LINE_CHARS in gatviz/limits.py)")]
 
 
 @pytest.mark.parametrize("nodes, message", [
@@ -226,6 +330,19 @@ def test_node_file_mistakes(nodes, message):
     with pytest.raises(GatvizError) as err:
         parse_upload(b"a,b\n", nodes)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("label", ["NaN", "nan", "NA", "N/A", "null", "None", "-", "NULL", "#N/A", " n/a "])
+def test_node_file_missing_labels_written_as_text_are_missing(label):
+    # pandas and spreadsheets write a missing label so; it must not become a class to predict
+    with pytest.raises(GatvizError) as err:
+        parse_upload(b"a,b\nb,c\n", f"node,label\na,x\nb,{label}\nc,x\n".encode())
+    assert str(err.value) == (f"node file line 3: need node,label[,feature…] with a non-empty node and label; "
+                              f"{label.strip()!r} is a missing label")
+    with pytest.raises(GatvizError, match=r"^node file line 2: need node,label\[,feature…\] with a non-empty "
+                                          r"node and label$"):
+        parse_upload(b"a,b\n", b"a,x\nb,\n")
+    assert parse_upload(b"a,b\n", b'a,"-x"\nb,NaNa\n').class_names == ["-x", "NaNa"]
 
 
 def test_too_many_edges_stops_early(monkeypatch):
@@ -262,6 +379,24 @@ def test_unquoted_names_trimmed_quoted_kept_exactly(text, names):
 ])
 def test_delimiter_with_consistent_columns_outside_quotes(text, names, delimiter):
     g = parse_upload(text)
+    assert g.names == names
+    assert f"{delimiter}-separated" in g.report.source
+
+
+@pytest.mark.parametrize("text,names,delimiter", [
+    # a German Excel export: ";" between names that hold ", "
+    ("Müller, Hans;Schmidt, Eva\nSchmidt, Eva;Weber, Jo\n", ["Müller, Hans", "Schmidt, Eva", "Weber, Jo"],
+     "semicolon"),
+    ("Müller, Hans;Schmidt, Eva;1\nSchmidt, Eva;Weber, Jo;2\n", ["Müller, Hans", "Schmidt, Eva", "Weber, Jo"],
+     "semicolon"),
+    ("Müller, Hans; Schmidt, Eva\nSchmidt, Eva; Weber, Jo\n", ["Müller, Hans", "Schmidt, Eva", "Weber, Jo"],
+     "semicolon"),
+    # a third column with a comma or a space in every row does not outvote tab or comma
+    ("a\tb\tred,blue\nb\tc\tred,green\n", ["a", "b", "c"], "tab"),
+    ("a,b,2021-01-01 12:00\nb,c,2021-01-02 08:30\n", ["a", "b", "c"], "comma"),
+])
+def test_delimiter_inside_names_loses_a_tie(text, names, delimiter):
+    g = parse_upload(text.encode())
     assert g.names == names
     assert f"{delimiter}-separated" in g.report.source
 

@@ -86,6 +86,13 @@ def cmd_train(args) -> None:
     settings = {k: getattr(args, k) for k in RunConfig.__dataclass_fields__
                 if getattr(args, k, None) is not None and k != "dataset"}
     dataset = args.dataset or "upload"
+    for prefix, owner in (("sbm_", "sbm"), ("dict_", "dictionary")):   # a graph setting of another graph
+        given = [k for k in settings if k.startswith(prefix)]
+        if given and dataset != owner:
+            raise GatvizError(f"--{given[0].replace('_', '-')} sets the {owner} graph: give --dataset {owner}, "
+                              f"not {'an edge file' if dataset == 'upload' else dataset}")
+    if args.directed and args.dataset:
+        raise GatvizError("--directed keeps an edge file's edges one-way: give --edges, not --dataset")
     advised = {k: v for k, v in recommended(dataset).items() if k not in settings}
     config = RunConfig(dataset=dataset, **advised, **settings)
     if advised:

@@ -49,6 +49,8 @@ def handle_explain(args, trainer, node: int, layer: int) -> bool:
     if getattr(args, "steps", False) and args.epoch is not None:
         raise GatvizError("--steps replays the trained weights; weights of earlier epochs are not kept, "
                           "so it cannot be combined with --epoch")
+    if args.rollout_heads != "mean" and not args.rollout:
+        raise GatvizError("--rollout-heads chooses the heads of --rollout: give --rollout too")
     if not (args.rollout or edited):
         return False
     if getattr(args, "steps", False):

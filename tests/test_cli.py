@@ -256,3 +256,18 @@ def test_explain_an_isolated_node(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "0 neighbour(s)" in out and "alpha_ii = 1.0000" in out and "attends only to itself" in out
     assert "Empty DataFrame" not in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--dataset", "karate", "--sbm-nodes", "500"], "--sbm-nodes sets the sbm graph: give --dataset sbm, not karate"),
+    (["train", "--dataset", "cora", "--dict-size", "5"], "--dict-size sets the dictionary graph: give --dataset dictionary"),
+    (["train", "--dataset", "karate", "--directed"], "--directed keeps an edge file's edges one-way"),
+])
+def test_a_setting_of_another_graph_is_refused_not_ignored(tmp_path, capsys, argv, message):
+    assert message in one_error_line(capsys, [*argv, "--out", tmp_path / "run"])
+    assert not (tmp_path / "run").exists()
+
+
+def test_rollout_heads_without_rollout_is_refused(karate_run, capsys):
+    line = one_error_line(capsys, ["explain", karate_run, "--node", "1", "--rollout-heads", "0,0"])
+    assert "--rollout-heads chooses the heads of --rollout: give --rollout too" in line

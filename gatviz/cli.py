@@ -306,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         {"train": cmd_train, "view": cmd_view, "explain": cmd_explain,
          "heads": cli_compare.cmd_heads}[args.command](args)
     except GatvizError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # one line, whatever it quotes: a line break in a name or path is shown as \n
+        print("error: " + str(exc).replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -271,3 +271,8 @@ def test_a_setting_of_another_graph_is_refused_not_ignored(tmp_path, capsys, arg
 def test_rollout_heads_without_rollout_is_refused(karate_run, capsys):
     line = one_error_line(capsys, ["explain", karate_run, "--node", "1", "--rollout-heads", "0,0"])
     assert "--rollout-heads chooses the heads of --rollout: give --rollout too" in line
+
+
+def test_a_path_with_a_line_break_is_still_one_error_line(tmp_path, capsys):
+    line = one_error_line(capsys, ["train", "--edges", tmp_path / "two\nlines.csv", "--out", tmp_path / "run"])
+    assert "two\\nlines.csv" in line

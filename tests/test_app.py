@@ -656,7 +656,7 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
 
     # CLI -> app upload ("Open run"): the same model, not retrained
     assert cli.main(["train", "--dataset", "karate", "--epochs", "7", "--heads", "3", "--seed", "2",
-                     "--out", str(tmp_path / "cli-run")]) == 0
+                     "--snapshot-every", "2", "--out", str(tmp_path / "cli-run")]) == 0
     cli_alpha = _cli_alpha(tmp_path / "cli-run", "5", capsys)
     at = start()
     run(at.radio(key="gv_source").set_value("Run"))
@@ -671,6 +671,12 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
     run(pick(at, head=0))
     assert dict(zip(table(at)["name"], table(at)["alpha"])) == cli_alpha
     assert at.session_state["gv_trainer"] is trainer                        # nothing retrained
+    # no file chosen yet under Upload: the run on screen stays, and nothing asks about the run's own
+    # settings the sidebar has no field for (it was trained with --snapshot-every 2)
+    run(at.radio(key="gv_source").set_value("Upload"))
+    assert at.session_state["gv_trainer"] is trainer and not at.warning
+    run(at.number_input(key="gv_heads").set_value(2))
+    assert "heads 3 → 2" in at.warning[0].value and "snapshot" not in at.warning[0].value
 
 
 def test_a_hostile_run_zip_is_one_line_and_changes_nothing(tmp_path):

@@ -29,10 +29,9 @@ PER_UPDATE = ("auto", 1, 2, 5, 20)
 MODEL_FIELDS = ("model", "layers", "heads", "hidden", "out_heads", "dropout", "lr", "weight_decay", "epochs",
                 "seed", "batch_size", "fanout")
 _D = RunConfig()
-# what defines the graph rather than the model (the sidebar's keys and RunConfig's fields)
+# the sidebar's keys that choose the graph rather than the model
 GRAPH_KEYS = ("gv_source", "gv_dataset", "gv_directed", "gv_sbm_nodes", "gv_sbm_blocks", "gv_sbm_p_in",
               "gv_sbm_p_out", "gv_dict_size")
-GRAPH_FIELDS = tuple(k[3:] for k in GRAPH_KEYS[1:] if hasattr(_D, k[3:]))
 
 
 # ---------------------------------------------------------------- graphs (read-only, cached)
@@ -393,7 +392,8 @@ def _on_current_graph(config: RunConfig, ss) -> None:
     if applied is None or ss.gv_graph is None:
         ss.gv_wanted = None
         return
-    config = config.replace(**{f: getattr(applied.config, f) for f in GRAPH_FIELDS})
+    # only what the sidebar sets for the model changes (a run's other fields, e.g. snapshot_every, stay)
+    config = applied.config.replace(**{f: getattr(config, f) for f in (*MODEL_FIELDS, "device")})
     values = {**applied.values, **{k: ss[k] for k in SIDEBAR if k not in GRAPH_KEYS}}
     _sync(Wanted(applied.key, ss.gv_graph, config, values, applied.upload))
 

@@ -72,7 +72,12 @@ def safe_csv(frame: pd.DataFrame, context: dict | None = None) -> str:
         raise ValueError(f"context key(s) {clash} are already columns of the table")
     table = pd.concat([pd.DataFrame({k: [v] * len(frame) for k, v in context.items()}, index=frame.index),
                        frame], axis=1) if context else frame
-    return neutralise(table).to_csv(index=False)
+    table = neutralise(table)
+    # Python's csv writer quotes a cell holding a character of the line terminator: a name with a
+    # bare carriage return (kept from a quoted upload) is quoted only when lines end in \r\n
+    carriage = any(table[c].astype(str).str.contains("\r", regex=False).any() for c in table.columns
+                   if table[c].dtype == object or pd.api.types.is_string_dtype(table[c]))
+    return table.to_csv(index=False, lineterminator="\r\n" if carriage else "\n")
 
 
 def attention_context(graph: str, model: str, epoch: int) -> dict:

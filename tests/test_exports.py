@@ -132,3 +132,20 @@ def test_bundle_holds_every_export_and_the_run(karate_trainer):
     with zipfile.ZipFile(io.BytesIO(exports.bundle(karate_trainer, 0, 0, "all", run_zip=b"R"))) as z:
         assert not any(n.endswith("view.png") for n in z.namelist())
         assert z.read("gatviz-karate-node0-layer1-allheads-epoch30/run.zip") == b"R"
+
+
+def test_a_name_with_a_bare_carriage_return_stays_one_cell():
+    import csv
+    import io
+    from gatviz import RunConfig
+    from gatviz.parse import parse_upload
+    from gatviz.training import Trainer
+    graph = parse_upload(b'"a\rb",c\nc,d\n')
+    assert graph.names[0] == "a\rb"
+    trainer = Trainer(graph, RunConfig(dataset="upload", epochs=1))
+    trainer.step(1)
+    text = exports.safe_csv(exports.attention_table(trainer, graph.index("c"), 0, 0))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len({len(r) for r in rows}) == 1 and "a\rb" in [cell for r in rows for cell in r]
+    plain = exports.safe_csv(exports.attention_table(trainer, graph.index("d"), 0, 0))
+    assert "\r" not in plain                                 # other files keep \n line ends

@@ -88,7 +88,7 @@ def forward_uniform(trainer, layer: int, heads: list[int], x=None, edge_index=No
     conv = model.convs[layer]
     bad = [h for h in heads if not 0 <= h < conv.heads]
     if bad:
-        raise GatvizError(f"head must be from 1 to {conv.heads}, not {bad[0] + 1}")
+        raise GatvizError(f"head must be from 0 to {conv.heads - 1}, not {bad[0]}")   # heads from 0
     handle = conv.register_edge_update_forward_hook(_uniform_hook(list(heads)))
     was_training = model.training
     model.eval()

@@ -74,7 +74,10 @@ def show(run, node, layer: int = 1, head: int | str = 0, *, hops: int = 1, top_k
     if not trainer.model.has_attention:
         raise GatvizError("this run is the GCN baseline: it has no attention to show")
     center = trainer.graph.index(str(node))
+    import numpy as np
     layers = len(trainer.model.convs)
+    layer = int(layer) if isinstance(layer, np.integer) else layer   # numpy's ints are ints here
+    head = int(head) if isinstance(head, np.integer) else head
     if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= layers:
         raise GatvizError(f"layer must be from 1 to {layers}, not {layer!r}")
     if head not in ("mean", "all") and (isinstance(head, bool) or not isinstance(head, int)):

@@ -136,6 +136,8 @@ def local_attention(source, x: Tensor | None, edge_index: Tensor | None, node: i
     n = int(x.size(0))
     if not 0 <= int(node) < n:
         raise GatvizError(f"node index {node} is out of range (0..{n - 1})")
+    if int(hops) < 1:   # 0 hops would compute on too small a field: numbers that are not exact
+        raise GatvizError(f"hops must be at least 1, not {hops}")
     if epoch is None:
         epoch = int(getattr(source, "epoch", 0))
     layers = len(model.convs)

@@ -118,6 +118,8 @@ def scrub_gif(trainer, node: int, layer: int, head, path: str | Path, *, hops: i
     from matplotlib.figure import Figure
     import networkx as nx
 
+    if not trainer.model.has_attention:
+        raise GatvizError("this run is the GCN baseline: it has no attention to show")
     if not trainer.snapshots:
         raise GatvizError("no attention snapshots are held: train at least one epoch")
     graph = trainer.graph
@@ -127,6 +129,10 @@ def scrub_gif(trainer, node: int, layer: int, head, path: str | Path, *, hops: i
     y = graph.data.y.numpy()
     colors = [PALETTE[int(y[v]) % len(PALETTE)] for v in nodes]
     labels = {int(v): _plain(graph.names[v]) for v in nodes} if len(nodes) <= 60 else {int(node): _plain(graph.names[node])}
+    # the first frame's view before the writer opens: a bad layer, head or hops is its own
+    # one-line error (raised inside the writer, it was hidden behind matplotlib's IndexError)
+    view(graph, trainer.snapshot_table(trainer.snapshots[0]), node, layer, [head], hops=hops, top_k=top_k,
+         layouts=layouts)
     fig = Figure(figsize=FRAME_INCHES)
     ax = fig.add_subplot()
     writer = PillowWriter(fps=fps)

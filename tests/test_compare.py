@@ -238,3 +238,14 @@ def test_verdict_says_when_attention_and_importance_disagree():
     assert "attention is not explanation" in low
     high = importance.verdict({"leave_one_out": {"spearman": 0.9, "kendall": 0.8}}, 10)
     assert "agrees" in high
+
+
+def test_bad_arguments_of_the_library_are_one_line_in_its_own_numbering(tmp_path, small):
+    from gatviz import subgraph
+    with pytest.raises(GatvizError, match=r"^head must be from 0 to \d+, not 9 "):
+        heads.forward_uniform(small, 0, [9])
+    with pytest.raises(GatvizError, match="head"):                      # before the GIF writer opens
+        timeline.scrub_gif(small, 0, 0, 99, tmp_path / "bad.gif")
+    for hops in (0, -1):                                                # not exact: refused
+        with pytest.raises(GatvizError, match="hops must be at least 1"):
+            subgraph.local_attention(small, None, None, 0, hops=hops)

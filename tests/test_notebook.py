@@ -123,3 +123,9 @@ def test_example_notebook_is_valid_and_its_cells_run(tmp_path, monkeypatch):
     assert namespace["trainer"].epoch == 50 and len(shown) == 3
     assert all(s.startswith("<iframe srcdoc=") and not NETWORK.search(s) for s in shown)
     assert (tmp_path / "karate-node0.html").is_file() and runs.load(tmp_path / "karate-run.zip").epoch == 50
+
+
+def test_show_takes_numpy_integers(karate_trainer):
+    import numpy as np
+    view = gatviz.show(karate_trainer, node=np.int64(33), layer=np.int64(2), head=np.int64(0))
+    assert "layer 2" in view.title and "head 0" in view.title

@@ -64,7 +64,8 @@ def save_zip(trainer, source=None, path: str | Path | None = None, *,
                 Path(source.nodes).write_bytes(nodes)
         source = source or GraphSource(trainer.config.dataset)
         if source.edges is None and trainer.config.dataset not in graphs.BUILTINS:
-            raise ValueError(f"dataset {trainer.config.dataset!r} is no built-in: give its files")
+            raise GatvizError(f"dataset {trainer.config.dataset!r} is no built-in: give its files (edges=, nodes=) "
+                              f"to save the run")
         return write(save(Path(tmp) / "run", trainer, source), path)
 
 

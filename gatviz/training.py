@@ -60,6 +60,10 @@ class Trainer:
     """
 
     def __init__(self, graph: Graph, config: RunConfig):
+        if config.dataset == "upload" and bool(graph.report.directed) != bool(config.directed):
+            # a saved run rebuilds its graph from the config: it would load back another graph
+            raise GatvizError(f"the graph was read with directed={bool(graph.report.directed)} but the run's "
+                              f"config says directed={bool(config.directed)}: give both the same")
         self.graph, self.config = graph, config
         self.device = resolve_device(config.device)
         self.notice: str | None = NO_VALIDATION if not bool(graph.data.val_mask.any()) else None

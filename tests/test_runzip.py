@@ -125,8 +125,10 @@ def test_uploaded_graph_bytes_round_trip_with_its_name(tmp_path):
     assert loaded.graph.name == "friends" and loaded.graph.names == ["a", "b", "c", "d"]
     for x, y in zip(trainer.attention().alpha, loaded.attention().alpha):
         assert torch.equal(x, y)
-    with pytest.raises(ValueError):     # an upload without its files cannot be saved
+    with pytest.raises(GatvizError, match="is no built-in: give its files"):   # an upload without its files
         runs.save_zip(trainer)
+    with pytest.raises(GatvizError, match=r"directed=True but the run's config says directed=False"):
+        Trainer(parse_upload(edges, directed=True), RunConfig(dataset="upload"))   # it would load back undirected
 
 
 def test_a_run_inside_one_top_folder_loads(good, tmp_path):

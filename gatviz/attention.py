@@ -19,7 +19,7 @@ from torch import Tensor
 from torch_geometric.nn import GATConv, GATv2Conv
 from torch_geometric.utils import softmax
 
-from .errors import GatvizError
+from .errors import GatvizError, node_index
 
 
 @dataclass
@@ -60,6 +60,7 @@ class AttentionTable:
     def incoming(self, node: int) -> np.ndarray:
         """Edge ids (into edge_index) of the edges that end at ``node``, self-loop included."""
         order, ptr = self._by_target
+        node = node_index(node, self.num_nodes)
         return order[ptr[node]:ptr[node + 1]]
 
     def weights(self, layer: int, head: int | str) -> np.ndarray:
@@ -171,8 +172,7 @@ def neighbourhood(att: AttentionTable, node: int, layer: int, head: int | str,
         (1 / (deg(i) + 1), what alpha would be with no preference), ``self``.
         alpha sums to 1.
     """
-    if not 0 <= node < att.num_nodes:
-        raise GatvizError(f"node index {node} is out of range (0..{att.num_nodes - 1})")
+    node = node_index(node, att.num_nodes)
     _check_layer_head(att, layer, head)
     edges = att.incoming(node)
     sources = att.edge_index[0].numpy()[edges]

@@ -26,7 +26,7 @@ from torch_geometric.utils import add_self_loops, remove_self_loops
 
 from .attention import AttentionTable, _check_layer_head
 from .config import RunConfig
-from .errors import GatvizError
+from .errors import GatvizError, node_index
 from .graphs import Graph
 from .training import Trainer
 
@@ -51,8 +51,7 @@ def rollout(att: AttentionTable, node: int, heads="mean") -> np.ndarray:
     Returns:
         (N,) float64, non-negative, summing to 1; non-zero only within L hops of ``node``.
     """
-    if not 0 <= node < att.num_nodes:
-        raise GatvizError(f"node index {node} is out of range (0..{att.num_nodes - 1})")
+    node = node_index(node, att.num_nodes)
     per_layer = [heads] * att.layers if isinstance(heads, str) else list(heads)
     if len(per_layer) != att.layers:
         raise GatvizError(f"give one head per layer ({att.layers}), not {len(per_layer)}")

@@ -22,7 +22,7 @@ import torch
 
 from . import attention
 from .attention import AttentionTable
-from .errors import GatvizError
+from .errors import GatvizError, node_index
 from .heads import no_attention_check
 
 
@@ -79,6 +79,8 @@ def edited_edge_index(graph, drop=(), add=()) -> tuple[torch.Tensor, list, list]
     """
     ei = graph.data.edge_index
     n = graph.num_nodes
+    drop = [(node_index(s, n), node_index(d, n)) for s, d in drop]
+    add = [(node_index(s, n), node_index(d, n)) for s, d in add]
     both = not graph.report.directed
     existing = set(zip(ei[0].tolist(), ei[1].tolist()))
     removed, added = [], []
@@ -109,6 +111,7 @@ def edit(trainer, node: int, drop=(), add=()) -> EditResult:
         drop, add: (source, target) node index pairs.
     """
     no_attention_check(trainer)
+    node = node_index(node, trainer.graph.num_nodes)
     if not drop and not add:
         raise GatvizError("name at least one edge to remove or add")
     edge_index, removed, added = edited_edge_index(trainer.graph, drop, add)

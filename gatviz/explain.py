@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import GATConv, GATv2Conv
 
-from .errors import GatvizError
+from .errors import GatvizError, node_index
 from .subgraph import forward_on, rows
 
 # PyG's softmax divides by (sum + 1e-16); the same here so alpha matches to the last bit it can
@@ -223,8 +223,7 @@ def steps(model, x: Tensor, edge_index: Tensor, node: int, layer: int, head: int
         :class:`Steps`; its alpha, e, layer_output and logits equal PyG's own forward.
     """
     n_nodes, convs = int(x.size(0)), model.convs
-    if not 0 <= node < n_nodes:
-        raise GatvizError(f"node index {node} is out of range (0..{n_nodes - 1})")
+    node = node_index(node, n_nodes)
     if not 0 <= layer < len(convs):
         raise GatvizError(f"layer must be from 0 to {len(convs) - 1}, not {layer}")
     conv = convs[layer]

@@ -26,6 +26,8 @@ import re
 
 import pandas as pd
 
+from .errors import node_index
+
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 
@@ -100,6 +102,7 @@ def head_label(head) -> str:
 
 def context(trainer, center: int, layer: int, head) -> dict:
     """What one view's table shows: graph, model, epoch, centre (name), layer (from 1), head."""
+    center = node_index(center, trainer.graph.num_nodes)
     return {"graph": trainer.graph.name, "model": trainer.config.model.upper(), "epoch": trainer.epoch,
             "centre": trainer.graph.names[center], "layer": layer + 1, "head": head_label(head)}
 
@@ -152,6 +155,7 @@ def file_stem(trainer, center: int, layer: int, head) -> str:
     """``gatviz-karate-node0-layer1-head2-epoch200``: a file name safe on every system."""
     def clean(text) -> str:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._")[:40] or "x"
+    center = node_index(center, trainer.graph.num_nodes)
     head_part = {"all": "allheads", "mean": "meanhead"}.get(head, f"head{head}")
     return (f"gatviz-{clean(trainer.graph.name)}-node{clean(trainer.graph.names[center])}-layer{layer + 1}"
             f"-{head_part}-epoch{trainer.epoch}")

@@ -27,7 +27,7 @@ from . import encoding as encoding_mod
 from . import limits
 from .assets import asset  # noqa: F401  (render.asset: what standalone_html inlines)
 from .attention import AttentionTable, _check_layer_head
-from .errors import GatvizError
+from .errors import GatvizError, node_index
 from .graphs import Graph
 
 SPRING_UP_TO = 150       # nodes; bigger neighbourhoods get concentric shells
@@ -47,8 +47,7 @@ def receptive_field(graph: Graph, center: int, hops: int) -> tuple[np.ndarray, n
 
     Returns (nodes, distance) with the centre first (distance 0).
     """
-    if not 0 <= center < graph.num_nodes:
-        raise GatvizError(f"node index {center} is out of range (0..{graph.num_nodes - 1})")
+    center = node_index(center, graph.num_nodes)
     ei = graph.data.edge_index
     dist = {center: 0}
     frontier = torch.tensor([center])

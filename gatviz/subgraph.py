@@ -24,7 +24,7 @@ from torch import Tensor
 from torch_geometric.utils import k_hop_subgraph
 
 from . import attention
-from .errors import GatvizError
+from .errors import GatvizError, node_index
 
 
 def rows(x: Tensor, index: Tensor) -> Tensor:
@@ -134,8 +134,7 @@ def local_attention(source, x: Tensor | None, edge_index: Tensor | None, node: i
     """
     model, x, edge_index = _model_inputs(source, x, edge_index)
     n = int(x.size(0))
-    if not 0 <= int(node) < n:
-        raise GatvizError(f"node index {node} is out of range (0..{n - 1})")
+    node = node_index(node, n)
     if int(hops) < 1:   # 0 hops would compute on too small a field: numbers that are not exact
         raise GatvizError(f"hops must be at least 1, not {hops}")
     if epoch is None:
@@ -163,5 +162,6 @@ def predict(source, nodes, x: Tensor | None = None, edge_index: Tensor | None = 
         (len(nodes),) long, on CPU, in the order given; equal to the full graph's argmax.
     """
     model, x, edge_index = _model_inputs(source, x, edge_index)
+    nodes = [node_index(v, int(x.size(0))) for v in nodes]
     _, mapping, logits = forward_on(model, x, edge_index, nodes, len(model.convs))
     return logits[mapping].argmax(dim=1).cpu()

@@ -78,7 +78,8 @@ def button(at, label):
 def wait_epoch(trainer, epoch: int, limit: float = 60) -> None:
     """Until the tab's training thread has reached ``epoch`` (a time-out, not a speed check)."""
     deadline = time.monotonic() + limit
-    while trainer.epoch < epoch and time.monotonic() < deadline:
+    # (the epoch is counted before its history row is appended: wait for both)
+    while (trainer.epoch < epoch or len(trainer.history) < epoch) and time.monotonic() < deadline:
         time.sleep(0.02)
 
 

@@ -249,3 +249,23 @@ def test_bad_arguments_of_the_library_are_one_line_in_its_own_numbering(tmp_path
     for hops in (0, -1):                                                # not exact: refused
         with pytest.raises(GatvizError, match="hops must be at least 1"):
             subgraph.local_attention(small, None, None, 0, hops=hops)
+
+
+@pytest.mark.parametrize("bad", [99, -1, 3.0, "3", None, True])
+def test_a_node_index_the_graph_lacks_is_one_line_everywhere(small, bad):
+    from gatviz import attention, exports, subgraph
+    att = small.attention()
+    calls = [lambda: edits.edit(small, bad, drop=[(0, 1)]), lambda: edits.edit(small, 0, drop=[(0, bad)]),
+             lambda: edits.edit(small, 0, add=[(bad, 5)]), lambda: compare.kendall(att, att, bad, 0),
+             lambda: subgraph.predict(small, [bad]), lambda: att.incoming(bad),
+             lambda: exports.context(small, bad, 0, 0), lambda: exports.file_stem(small, bad, 0, 0),
+             lambda: attention.neighbourhood(att, bad, 0, 0, small.graph.degree, small.graph.names)]
+    for call in calls:
+        with pytest.raises(GatvizError, match="node index") as caught:
+            call()
+        assert "\n" not in str(caught.value)
+
+
+def test_numpy_integers_are_node_indices(small):
+    from gatviz import exports
+    assert exports.context(small, np.int64(5), 0, 0)["centre"] == small.graph.names[5]

@@ -20,6 +20,8 @@ runs (under ``_RNG_LOCK``); the caller's global RNG is left as it was.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 import torch_geometric.typing
@@ -42,12 +44,15 @@ def needed(graph, config) -> bool:
     return not limits.fits_full_batch(graph.num_nodes, graph.num_edges, graph.report.directed)
 
 
-def check_loss(loss: Tensor, epoch: int) -> None:
-    """Before a loss is backpropagated: a non-finite one would turn every weight into NaN.
-    GatvizError (one line): the model stays as it was after the previous epoch."""
-    if not bool(torch.isfinite(loss)):
-        raise GatvizError(f"training stopped at epoch {epoch}: the loss is {loss.item()} (features too large, "
+def check_loss(loss: Tensor, epoch: int) -> float:
+    """Before a loss is backpropagated: a non-finite one would turn every weight into NaN
+    (GatvizError, one line; no step is taken). Returns the loss as a number: the one device
+    sync of the step, reused by the caller."""
+    value = loss.item()
+    if not math.isfinite(value):
+        raise GatvizError(f"training stopped at epoch {epoch}: the loss is {value} (features too large, "
                           f"e.g. 1e25? scale them; or lower the learning rate); no step was taken with it")
+    return value
 
 
 class TorchNeighborSampler(BaseSampler):
@@ -158,10 +163,10 @@ class MiniBatches:
                 optimizer.zero_grad()
                 out = forward(batch.x, batch.edge_index)[:batch.batch_size]   # seeds come first
                 loss = F.cross_entropy(out, batch.y[:batch.batch_size])
-                check_loss(loss, epoch)
+                value = check_loss(loss, epoch)
                 loss.backward()
                 optimizer.step()
-                total += loss.item() * batch.batch_size
+                total += value * batch.batch_size
                 seen += batch.batch_size
         finally:
             model._loops = cached

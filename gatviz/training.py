@@ -192,7 +192,7 @@ class Trainer:
         start = time.perf_counter()
         model, train = self.model, self.masks["train"]
         if self.batches is not None:   # sampled neighbourhoods of the training nodes, batch by batch
-            loss = torch.tensor(self.batches.train_epoch(model, self.optimizer, self.device, self.epoch + 1))
+            loss_value = self.batches.train_epoch(model, self.optimizer, self.device, self.epoch + 1)
         else:
             model.train()
             self.optimizer.zero_grad()
@@ -202,7 +202,7 @@ class Trainer:
             else:   # only what the loss depends on: the same loss and gradients (gatviz.field)
                 out = model(part[1], part[0].edges)[part[0].seeds]
             loss = F.cross_entropy(out, self.y[train])
-            minibatch.check_loss(loss, self.epoch + 1)
+            loss_value = minibatch.check_loss(loss, self.epoch + 1)
             loss.backward()
             self.optimizer.step()
         self.epoch += 1
@@ -220,7 +220,7 @@ class Trainer:
             self._check_finite(logits)
             self._logits = logits
         pred = logits.argmax(dim=1)
-        row = {"epoch": self.epoch, "loss": loss.item(),
+        row = {"epoch": self.epoch, "loss": loss_value,
                "val_loss": F.cross_entropy(logits[self.masks["val"]], self.y[self.masks["val"]]).item()
                if bool(self.masks["val"].any()) else float("nan")}
         for split, mask in self.masks.items():

@@ -62,9 +62,9 @@ class GraphSource:
 def check_target(run_dir: str | Path) -> None:
     """Refuse, before any training, a place a run cannot be written to (GatvizError, one line).
 
-    A folder must be new, empty, or an earlier gatviz run (whose files the new run replaces:
-    none of the old run's is left behind); a folder holding anything else is never written
-    into. A ``.zip`` target must not be a folder. The nearest existing parent must be a
+    A folder must be new, empty, or hold nothing but a gatviz run's files (an earlier run,
+    which the new run replaces: none of its files is left behind); a folder holding anything
+    else is never written into. A ``.zip`` target must not be a folder. The nearest existing parent must be a
     writable folder.
     """
     run = Path(run_dir)
@@ -73,8 +73,7 @@ def check_target(run_dir: str | Path) -> None:
             raise GatvizError(f"{str(run)!r} is a folder: give a new name for the run zip")
     elif run.exists() and not run.is_dir():
         raise GatvizError(f"{str(run)!r} is a file: --out needs a folder for the run (or a name ending in .zip)")
-    elif run.is_dir() and any(run.iterdir()) and not _is_run(run):
-        others = sorted(p.name for p in run.iterdir() if not _is_run_file(run, p))
+    elif run.is_dir() and (others := sorted(p.name for p in run.iterdir() if not _is_run_file(p))):
         shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
         raise GatvizError(f"{str(run)!r} holds files that are not a gatviz run's ({shown}): give a new or empty "
                           f"folder, or an earlier run to replace")
@@ -86,15 +85,11 @@ def check_target(run_dir: str | Path) -> None:
                           f"write to")
 
 
-def _is_run_file(run: Path, path: Path) -> bool:
+def _is_run_file(path: Path) -> bool:
+    """One of the files (or the input folder) :func:`save` writes in a run folder."""
     if path.name == "input" and path.is_dir():
         return all(runzip.INPUT.fullmatch(f"input/{p.name}") for p in path.iterdir())
     return path.name in runzip.FILES and path.is_file()
-
-
-def _is_run(run: Path) -> bool:
-    """A folder written by :func:`save`: its config and nothing but a run's files."""
-    return (run / "config.json").is_file() and all(_is_run_file(run, p) for p in run.iterdir())
 
 
 def _clear(run: Path, keep: set[Path]) -> None:

@@ -210,7 +210,7 @@ class Trainer:
         # e_ij comes along at ~3 % of the eval forward, so the app's view needs no second pass
         if model.has_attention:
             logits, table = attention.extract(model, self.x, self.edge_index, self.epoch)
-            self._check_finite(logits, *table.alpha)
+            self._check_finite(logits)   # (a non-finite α reaches the logits: every node attends to itself)
             self._logits, self._attention = logits, table
             self.loop_index = table.edge_index
             if self.epoch % self.snapshot_every == 0 or self.epoch == self.config.epochs:

@@ -127,10 +127,18 @@ class Graph:
         return np.argsort(-self.degree, kind="stable")
 
 
+def builtin_name(name: str) -> str:
+    """The built-in graph ``name`` names, in BUILTINS' spelling (any case), else GatvizError."""
+    key = str(name).lower()
+    if key not in BUILTINS:
+        raise GatvizError(f"unknown dataset {name!r}: choose one of {', '.join(BUILTINS)}")
+    return key
+
+
 def load(name: str, config: RunConfig | None = None) -> Graph:
     """Load a built-in graph by name (all offline): karate, cora, citeseer, sbm, dictionary."""
     config = config or RunConfig()
-    key = str(name).lower()
+    key = builtin_name(name)
     if key == "karate":
         return _karate()
     if key in ("cora", "citeseer"):
@@ -142,7 +150,6 @@ def load(name: str, config: RunConfig | None = None) -> Graph:
     if key == "dictionary":
         from .synthetic import dictionary   # imported here: synthetic builds on this module
         return dictionary(config.dict_size, seed=config.seed)
-    raise GatvizError(f"unknown dataset {name!r}: choose one of {', '.join(BUILTINS)}")
 
 
 def _karate() -> Graph:

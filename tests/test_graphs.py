@@ -148,3 +148,10 @@ def test_nodes_by_degree_highest_first_ties_by_index():
     assert order[0] == degree.argmax() and graph.names[order[0]] == "1358"
     pairs = list(zip(degree[order][:-1], degree[order][1:], order[:-1], order[1:]))
     assert all(d1 > d2 or (d1 == d2 and i1 < i2) for d1, d2, i1, i2 in pairs)
+
+
+def test_builtin_names_in_any_case_and_unknown_ones_in_one_line():
+    from gatviz import GatvizError
+    assert graphs.builtin_name("Cora") == "cora" and graphs.builtin_name("KARATE") == "karate"
+    with pytest.raises(GatvizError, match=r"^unknown dataset 'nope': choose one of karate, cora"):
+        graphs.builtin_name("nope")

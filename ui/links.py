@@ -97,8 +97,10 @@ def apply_once() -> None:
             if value == "upload":
                 problems.append("an uploaded graph cannot be opened from a link: open its saved run instead")
                 continue
-            if value not in graphs.BUILTINS:
-                problems.append(f"unknown dataset {value!r}: choose one of {', '.join(graphs.BUILTINS)}")
+            try:
+                value = graphs.builtin_name(value)
+            except GatvizError as e:
+                problems.append(str(e))
                 continue
             ss.gv_source = "Built-in"
             ss.gv_dataset = value

@@ -42,6 +42,15 @@ def shard(seeds: torch.Tensor, rank: int, world: int) -> torch.Tensor:
     return mine
 
 
+def loss_everywhere(loss: torch.Tensor) -> float:
+    """The step's loss summed over every rank: not finite when any rank's is not. A rank
+    that stopped alone would leave the others waiting in DDP's gradient all-reduce, until
+    torchrun kills them without saying why; now every rank stops with the same line."""
+    total = loss.detach().reshape(1).clone()
+    dist.all_reduce(total)
+    return total.item()
+
+
 class Run:
     """One rank's part of a distributed run; a context manager that joins and leaves the group."""
 
@@ -85,6 +94,7 @@ class Run:
         trainer.batches = minibatch.MiniBatches(graph, config, seeds=shard(seeds, self.rank, self.world))
         trainer.batches.forward = DistributedDataParallel(
             trainer.model, device_ids=[self.local_rank] if self.device.startswith("cuda") else None)
+        trainer.batches.agree = loss_everywhere
         return trainer
 
     def barrier(self) -> None:

@@ -44,13 +44,20 @@ def needed(graph, config) -> bool:
     return not limits.fits_full_batch(graph.num_nodes, graph.num_edges, graph.report.directed)
 
 
-def check_loss(loss: Tensor, epoch: int) -> float:
+def check_loss(loss: Tensor, epoch: int, agree=None) -> float:
     """Before a loss is backpropagated: a non-finite one would turn every weight into NaN
     (GatvizError, one line; no step is taken). Returns the loss as a number: the one device
-    sync of the step, reused by the caller."""
+    sync of the step, reused by the caller.
+
+    ``agree``: in a distributed run, a function of the loss that sums it over every process
+    (before backward): all of them then stop at the same step, none waits in the gradients'
+    all-reduce for a process that stopped."""
     value = loss.item()
-    if not math.isfinite(value):
-        raise GatvizError(f"training stopped at epoch {epoch}: the loss is {value} (features too large, "
+    everyone = agree(loss) if agree is not None else value
+    if not math.isfinite(value) or not math.isfinite(everyone):
+        where = "" if math.isfinite(everyone) or not math.isfinite(value) else " on another process"
+        raise GatvizError(f"training stopped at epoch {epoch}: the loss is "
+                          f"{value if not math.isfinite(value) else everyone}{where} (features too large, "
                           f"e.g. 1e25? scale them; or lower the learning rate); no step was taken with it")
     return value
 
@@ -147,6 +154,7 @@ class MiniBatches:
         self.loader = NodeLoader(self.data, node_sampler=sampler, input_nodes=seeds,
                                  batch_size=self.batch_size, shuffle=True)
         self.forward = None     # what runs a batch: the model, or its DistributedDataParallel
+        self.agree = None       # distributed: the loss summed over every process (check_loss)
 
     def __len__(self) -> int:
         return len(self.loader)
@@ -163,7 +171,7 @@ class MiniBatches:
                 optimizer.zero_grad()
                 out = forward(batch.x, batch.edge_index)[:batch.batch_size]   # seeds come first
                 loss = F.cross_entropy(out, batch.y[:batch.batch_size])
-                value = check_loss(loss, epoch)
+                value = check_loss(loss, epoch, self.agree)
                 loss.backward()
                 optimizer.step()
                 total += value * batch.batch_size

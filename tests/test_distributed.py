@@ -58,3 +58,40 @@ def test_distributed_without_torchrun_is_one_line(tmp_path, capsys, monkeypatch)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--distributed needs torchrun" in err[0]
     assert not (tmp_path / "r").exists()
+
+
+ONE_RANK_NAN = """
+import sys
+from gatviz import RunConfig, graphs
+from gatviz.distributed import Run
+from gatviz.errors import GatvizError
+
+with Run("cpu") as group:
+    trainer = group.trainer(graphs.load("karate"), RunConfig(dataset="karate", epochs=5, batch_size=2, device="cpu"))
+    if group.rank == 1:   # this rank's outputs (and so its loss) stop being finite; rank 0's stay finite
+        ddp = trainer.batches.forward
+        trainer.batches.forward = lambda x, edge_index: ddp(x, edge_index) * float("nan")
+    try:
+        trainer.step(3)
+    except GatvizError as e:
+        print(f"rank {group.rank}: {e}", flush=True)
+        sys.exit(2)
+print(f"rank {group.rank}: trained", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_non_finite_loss_on_one_rank_stops_every_rank(tmp_path):
+    # Without agreement rank 0 waits in DDP's gradient all-reduce for rank 1, which has stopped:
+    # torchrun then kills it (SIGTERM) without a word of why (started another way: gloo's 30 min).
+    script = tmp_path / "one_rank_nan.py"
+    script.write_text(ONE_RANK_NAN)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode != 0
+    lines = sorted(l for l in done.stdout.splitlines() if l.startswith("rank "))
+    assert len(lines) == 2 and "trained" not in done.stdout, done.stdout + done.stderr[-2000:]
+    assert lines[0].startswith("rank 0: training stopped at epoch 1: the loss is nan on another process")
+    assert lines[1].startswith("rank 1: training stopped at epoch 1: the loss is nan (")

@@ -76,8 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _node_args(parser) -> None:
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--node", required=True, help="node name, exactly as in the edge list")
-    parser.add_argument("--layer", type=int, default=1, help="layer, numbered from 1 (default 1)")
-    parser.add_argument("--head", default="0", help="head index, 'mean', or (view only) 'all'")
+    # None until given (then _chosen fills in 1 and 0): --rollout refuses a --layer/--head it would ignore
+    parser.add_argument("--layer", type=int, help="layer, numbered from 1 (default 1)")
+    parser.add_argument("--head", help="head index, 'mean', or (view only) 'all' (default 0)")
+
+
+def _chosen(args) -> None:
+    """``args.chosen``: which of --layer/--head were given; the others take their defaults."""
+    args.chosen = [f"--{k}" for k in ("layer", "head") if getattr(args, k) is not None]
+    args.layer = 1 if args.layer is None else args.layer
+    args.head = "0" if args.head is None else args.head
 
 
 def cmd_train(args) -> None:
@@ -303,6 +311,8 @@ def _steps_text(s) -> str:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if args.command in ("view", "explain"):
+            _chosen(args)
         {"train": cmd_train, "view": cmd_view, "explain": cmd_explain,
          "heads": cli_compare.cmd_heads}[args.command](args)
     except GatvizError as exc:

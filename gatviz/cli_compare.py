@@ -57,6 +57,9 @@ def handle_explain(args, trainer, node: int, layer: int) -> bool:
         raise GatvizError("--steps cannot be combined with --rollout, --drop-edge or --add-edge")
     if args.rollout and edited:
         raise GatvizError("--rollout cannot be combined with --drop-edge/--add-edge")
+    if args.rollout and args.chosen:
+        raise GatvizError(f"--rollout follows every layer (its heads: --rollout-heads); "
+                          f"{' and '.join(args.chosen)} would be ignored")
     if args.rollout:
         _rollout(args, trainer, node)
     else:

@@ -5,6 +5,7 @@ import sys
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pytest
@@ -12,9 +13,26 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 def gatviz(*args, cwd=None):
+    """``python -m gatviz`` in a process of its own (the real entry point, exit code and streams)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}   # runs from any folder, like a user's shell in the repo
     return subprocess.run([sys.executable, "-m", "gatviz", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=600, env=env)
+
+
+class Done(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def in_process(capsys, *args) -> Done:
+    """The CLI called in this process (cli.main, as ``python -m gatviz`` calls it): a
+    subprocess would only add ~5 s of imports to each call."""
+    from gatviz import cli
+    capsys.readouterr()
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return Done(code, out, err)
 
 
 def check_run_dir(run):
@@ -40,7 +58,7 @@ def test_cora_200_epochs_seed_0_reaches_80_percent(tmp_path):
     assert table["target"].nunique() == 2708
 
 
-def test_quoted_names_with_commas_train_end_to_end(tmp_path):
+def test_quoted_names_with_commas_train_end_to_end(tmp_path, capsys):
     edges = tmp_path / "edges.csv"
     names = ['Smith, John', 'O"Brien, Pat', 'plain', '<b>bold</b>', 'space y', 'x']
     rows = ["source,target"]
@@ -49,7 +67,7 @@ def test_quoted_names_with_commas_train_end_to_end(tmp_path):
     rows += [f"{quote(names[a])},{quote(names[b])}" for a, b in pairs]
     edges.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
     run = tmp_path / "run"
-    result = gatviz("train", "--edges", edges, "--epochs", 5, "--heads", 2, "--out", run)
+    result = in_process(capsys, "train", "--edges", edges, "--epochs", 5, "--heads", 2, "--out", run)
     assert result.returncode == 0, result.stderr
     _, table = check_run_dir(run)
     assert set(table["source"]) == set(names)         # names exactly as given
@@ -57,11 +75,11 @@ def test_quoted_names_with_commas_train_end_to_end(tmp_path):
     assert len(self_rows) == len(names) * (2 + 1)     # one self row per node, head and layer
 
     out = tmp_path / "view.html"
-    result = gatviz("view", run, "--node", "Smith, John", "--head", "all", "--out", out)
+    result = in_process(capsys, "view", run, "--node", "Smith, John", "--head", "all", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "<b>bold</b>" not in out.read_text()       # a name is never markup in the page
 
-    result = gatviz("explain", run, "--node", 'O"Brien, Pat', "--json")
+    result = in_process(capsys, "explain", run, "--node", 'O"Brien, Pat', "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["node"] == 'O"Brien, Pat'
@@ -79,29 +97,34 @@ def test_quoted_names_with_commas_train_end_to_end(tmp_path):
     (["view", "no_such_run", "--node", "1", "--out", "x.html"], "not a gatviz run"),
     (["train"], "required"),
 ])
-def test_mistakes_exit_2_with_one_line(tmp_path, args, message):
-    result = gatviz(*args, cwd=tmp_path)
+def test_mistakes_exit_2_with_one_line(tmp_path, capsys, monkeypatch, args, message):
+    # the last one through ``python -m gatviz`` from another folder: the real exit code and stderr
+    if args == ["train"]:
+        result = gatviz(*args, cwd=tmp_path)
+    else:
+        monkeypatch.chdir(tmp_path)
+        result = in_process(capsys, *args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
 
 
-def test_unknown_node_and_head_on_a_real_run(tmp_path):
+def test_unknown_node_and_head_on_a_real_run(tmp_path, capsys):
     run = tmp_path / "k"
-    assert gatviz("train", "--dataset", "karate", "--epochs", 3, "--out", run).returncode == 0
+    assert in_process(capsys, "train", "--dataset", "karate", "--epochs", 3, "--out", run).returncode == 0
     for args, message in ((["--node", "99"], "unknown node"), (["--node", "1", "--head", "8"], "head"),
                           (["--node", "1", "--layer", "3"], "from 1 to 2"),
                           (["--node", "1", "--layer", "0"], "from 1 to 2")):
-        result = gatviz("explain", run, *args)
+        result = in_process(capsys, "explain", run, *args)
         assert result.returncode == 2 and result.stderr.startswith("error: ") and message in result.stderr
-    result = gatviz("explain", run, "--node", "1")
+    result = in_process(capsys, "explain", run, "--node", "1")
     assert result.returncode == 0 and "self-attention" in result.stdout
 
 
-def test_garbage_edge_file(tmp_path):
+def test_garbage_edge_file(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
-    result = gatviz("train", "--edges", bad, "--out", tmp_path / "r")
+    result = in_process(capsys, "train", "--edges", bad, "--out", tmp_path / "r")
     assert result.returncode == 2 and result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
 
@@ -271,6 +294,13 @@ def test_a_setting_of_another_graph_is_refused_not_ignored(tmp_path, capsys, arg
 def test_rollout_heads_without_rollout_is_refused(karate_run, capsys):
     line = one_error_line(capsys, ["explain", karate_run, "--node", "1", "--rollout-heads", "0,0"])
     assert "--rollout-heads chooses the heads of --rollout: give --rollout too" in line
+
+
+@pytest.mark.parametrize("extra, named", [(["--head", "0"], "--head"), (["--layer", "1"], "--layer"),
+                                          (["--layer", "2", "--head", "mean"], "--layer and --head")])
+def test_rollout_refuses_a_layer_or_head_it_would_ignore(karate_run, capsys, extra, named):
+    line = one_error_line(capsys, ["explain", karate_run, "--node", "1", "--rollout", *extra])
+    assert f"{named} would be ignored" in line and "--rollout-heads" in line
 
 
 def test_a_path_with_a_line_break_is_still_one_error_line(tmp_path, capsys):

@@ -53,6 +53,7 @@ class Report:
     features: str = ""
     split: str = ""
     warnings: list[str] = field(default_factory=list)   # said to the user, each on its own line
+    seed: int = 0                  # drew the split (and, when not given, labels and features)
 
     def lines(self) -> list[str]:
         # people count an undirected edge once, as their file lists it; message passing
@@ -284,7 +285,7 @@ def build(edges, names: list[str], *, name: str, report: Report, labels=None, cl
         unique = to_undirected(edge_index, num_nodes=n)
     if counted > getattr(limits, edge_cap):
         raise limits.over("the graph", counted, "edges", edge_cap)
-    report.nodes, report.edges, report.directed = n, unique.size(1), directed
+    report.nodes, report.edges, report.directed, report.seed = n, unique.size(1), directed, seed
     report.duplicate_edges += duplicates
     report.self_loops += loops
 

@@ -64,6 +64,10 @@ class Trainer:
             # a saved run rebuilds its graph from the config: it would load back another graph
             raise GatvizError(f"the graph was read with directed={bool(graph.report.directed)} but the run's "
                               f"config says directed={bool(config.directed)}: give both the same")
+        if config.dataset == "upload" and graph.report.seed != config.seed:
+            # the seed drew the split (and Louvain labels, spectral features): a saved run would differ
+            raise GatvizError(f"the graph was read with seed {graph.report.seed} but the run's config says "
+                              f"seed {config.seed}: give both the same")
         self.graph, self.config = graph, config
         self.device = resolve_device(config.device)
         self.notice: str | None = NO_VALIDATION if not bool(graph.data.val_mask.any()) else None

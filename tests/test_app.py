@@ -364,8 +364,9 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
 
     at.session_state["gv_per_update"] = 2
     run(button(at, "Train").click())
-    run(button(at, "Stop").click())
     trainer = at.session_state["gv_trainer"]
+    wait_epoch(trainer, 2)   # the update's two epochs (Stop would end the run between them)
+    run(button(at, "Stop").click())
     assert trainer.epoch == 2
 
     at.file_uploader(key="gv_edges_0").set_value(("empty.csv", b"", "text/csv"))
@@ -403,6 +404,10 @@ def test_model_settings_apply_to_the_graph_on_screen_while_a_file_cannot_be_read
     assert (trainer.config.heads, trainer.config.epochs, trainer.config.dataset) == (2, 10, "upload")
     assert len(view(at)["panels"]) == 3                     # 2 heads and their mean
     assert at.session_state["gv_applied"].values["gv_source"] == "Upload"
+    run(at.number_input(key="gv_seed").set_value(7))   # the seed drew the ring's split: it stays
+    assert at.session_state["gv_trainer"].config.seed == 0
+    assert any("keeps seed 0" in c.value for c in at.sidebar.caption)
+    run(at.number_input(key="gv_seed").set_value(0))
     # trained, a further change asks first, as on any graph
     at.session_state["gv_per_update"] = 5
     run(button(at, "Train").click())

@@ -129,6 +129,9 @@ def test_uploaded_graph_bytes_round_trip_with_its_name(tmp_path):
         runs.save_zip(trainer)
     with pytest.raises(GatvizError, match=r"directed=True but the run's config says directed=False"):
         Trainer(parse_upload(edges, directed=True), RunConfig(dataset="upload"))   # it would load back undirected
+    with pytest.raises(GatvizError, match=r"read with seed 0 but the run's config says seed 3"):
+        Trainer(parse_upload(edges, nodes), RunConfig(dataset="upload", seed=3))   # it would load back another split
+    assert Trainer(parse_upload(edges, nodes, seed=3), RunConfig(dataset="upload", seed=3)).config.seed == 3
 
 
 def test_a_run_inside_one_top_folder_loads(good, tmp_path):

@@ -55,6 +55,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "earlier.file": ("Using the file uploaded earlier; choose another to replace it.",
                      "正在使用之前上传的文件；选择另一个文件即可替换。"),
     "not.applied": ("This was not applied: still showing {source}.", "未应用：仍显示 {source}。"),
+    "seed.kept": ("The graph on screen keeps seed {seed}: the seed also drew it (its split, labels or features); "
+                  "a new seed applies with the chosen graph.",
+                  "屏幕上的图保持种子 {seed}：种子也决定了这张图（其划分、标签或特征）；新种子将随所选图一起生效。"),
     "what.read": ("What was read", "读取结果"),
     "graph.failed": ("The graph could not be loaded: {error}", "无法加载图：{error}"),
     # sidebar: model

@@ -29,6 +29,7 @@ PER_UPDATE = ("auto", 1, 2, 5, 20)
 MODEL_FIELDS = ("model", "layers", "heads", "hidden", "out_heads", "dropout", "lr", "weight_decay", "epochs",
                 "seed", "batch_size", "fanout")
 _D = RunConfig()
+SEEDED_GRAPHS = ("upload", "sbm", "dictionary")   # graphs the seed draws (split, labels, features, edges)
 # the sidebar's keys that choose the graph rather than the model
 GRAPH_KEYS = ("gv_source", "gv_dataset", "gv_directed", "gv_sbm_nodes", "gv_sbm_blocks", "gv_sbm_p_in",
               "gv_sbm_p_out", "gv_dict_size")
@@ -370,10 +371,10 @@ def _read_graph(ss) -> list[tuple]:
         notes.append(("error", plain(graph)))
         if ss.gv_graph is not None:   # say in place what is still on screen
             notes.append(("caption", t("not.applied", source=plain(ss.gv_graph.report.source))))
-        _on_current_graph(config, ss)
+        notes += _on_current_graph(config, ss)
     elif graph is None:
         notes.append(("info", t("choose.run") if ss.gv_source == "Run" else t("choose.file")))
-        _on_current_graph(config, ss)
+        notes += _on_current_graph(config, ss)
     else:
         if upload is not None:
             ss.gv_upload = upload
@@ -385,17 +386,24 @@ def _read_graph(ss) -> list[tuple]:
     return notes
 
 
-def _on_current_graph(config: RunConfig, ss) -> None:
+def _on_current_graph(config: RunConfig, ss) -> list[tuple]:
     """The chosen graph cannot be shown (unreadable, or no file yet): the sidebar's model
-    settings apply to the graph still on screen, as they would to any other."""
+    settings apply to the graph still on screen, as they would to any other. Its notes."""
     applied = ss.gv_applied
     if applied is None or ss.gv_graph is None:
         ss.gv_wanted = None
-        return
+        return []
     # only what the sidebar sets for the model changes (a run's other fields, e.g. snapshot_every, stay)
-    config = applied.config.replace(**{f: getattr(config, f) for f in (*MODEL_FIELDS, "device")})
+    fields = [*MODEL_FIELDS, "device"]
+    notes = []
+    if applied.config.dataset in SEEDED_GRAPHS and config.seed != applied.config.seed:
+        # the seed drew this graph too (its split, labels or features): it needs the graph rebuilt
+        fields.remove("seed")
+        notes.append(("caption", t("seed.kept", seed=applied.config.seed)))
+    config = applied.config.replace(**{f: getattr(config, f) for f in fields})
     values = {**applied.values, **{k: ss[k] for k in SIDEBAR if k not in GRAPH_KEYS}}
     _sync(Wanted(applied.key, ss.gv_graph, config, values, applied.upload))
+    return notes
 
 
 def _buttons(ss, box) -> None:

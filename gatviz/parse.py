@@ -178,12 +178,17 @@ def _refuse_mixed(raw: bytes, what: str) -> None:
 
     Such a file was written by two programs (a latin-1 name pasted into a UTF-8
     file): read as Windows-1252, every UTF-8 accent would become two letters
-    (``José`` as ``JosÃ©``). A file with no valid UTF-8 multi-byte sequence is
-    left to the Windows-1252/latin-1 fallback.
+    (``José`` as ``JosÃ©``). A file with more bytes that are not UTF-8 than UTF-8
+    characters (and no UTF-8 byte-order mark) is left to the Windows-1252/latin-1
+    fallback: in a latin-1 file an accented capital followed by a symbol (``É»``,
+    ``Â°``) happens to be a valid UTF-8 pair.
     """
     text = raw.decode("utf-8", "surrogateescape")   # each byte that is not UTF-8 becomes U+DC80..U+DCFF
     good = re.search(r"[^\x00-\x7f\udc80-\udcff]", text)
     if good is None:
+        return
+    if good.group() != "\ufeff" and (len(re.findall(r"[\udc80-\udcff]", text))
+                                     > len(re.findall(r"[^\x00-\x7f\udc80-\udcff]", text))):
         return
     bad = re.search(r"[\udc80-\udcff]", text)
     shown = "a UTF-8 byte-order mark" if good.group() == "\ufeff" else f"UTF-8 {good.group()!r}"

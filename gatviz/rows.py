@@ -21,6 +21,9 @@ both counted outside quotes. Remaining ties, in order:
 
 - a comma only ever between two digits is a decimal comma (``1,5``), so
   another delimiter wins;
+- spaces lose when they leave a comma, semicolon or pipe stuck to a name or
+  standing alone (``a, b, 0.5`` and ``a | b | 1`` are three fields by the
+  punctuation, not names ``a,`` or ``|``);
 - the one splitting more rows into exactly two fields, none holding a tab
   (``Müller, Hans;Schmidt, Eva`` is two names by ``;``, three by ``,``);
   not counted for spaces, which split ``a,b,2021-01-01 12:00`` in two;
@@ -155,7 +158,7 @@ def delimiter(text: str, what: str) -> str:
     sample = [body for _, body in islice((x for x in lines(text, what) if x[1]), SNIFF_LINES)]
     best, best_score = DELIMITERS[0], None
     for d in DELIMITERS:
-        counts, ok, two, spaced = [], 0, 0, 0
+        counts, ok, two, spaced, glued = [], 0, 0, 0, 0
         for body in sample:
             fields, open_, error = split(body, d)
             if open_ or error:
@@ -163,10 +166,11 @@ def delimiter(text: str, what: str) -> str:
             counts.append(len(fields))
             ok += len(fields) >= 2 and fields[0] != "" and fields[1] != ""
             two += d != " " and len(fields) == 2 and not any("\t" in f for f in fields)
+            glued += d == " " and any(f[-1] in ",;|" for f in fields[:-1] if f) or ("|" in fields and d == " ")
             spaced += d != " " and d + " " in _QUOTED.sub("", body)
         modal = max(set(counts), key=counts.count) if counts else 0
         decimal = d == "," and all(not _DECIMAL_COMMA.search(b) for b in sample if "," in b)
-        score = (ok, counts.count(modal) if modal >= 2 else 0, not decimal, two, -spaced)
+        score = (ok, counts.count(modal) if modal >= 2 else 0, not decimal, -glued, two, -spaced)
         if best_score is None or score > best_score:
             best, best_score = d, score
     return best if best_score[0] else ","   # nothing splits: say comma, the usual format

@@ -110,6 +110,9 @@ def test_a_stray_latin1_byte_in_a_utf8_file_is_refused():
         parse_upload(b"a,b\n", b"\xef\xbb\xbfa,x\nb,\xe9\n")
     g = parse_upload("José,Zoë\nZoë,“René”\n".encode("cp1252"))   # pure Windows-1252 is still read
     assert g.names == ["José", "Zoë", "“René”"]
+    # a latin-1 file where "Â°" happens to be a valid UTF-8 pair: mostly not UTF-8, read as latin-1
+    g = parse_upload("Élise»,Zoë\nZoë,Ève\nÈve,BÂ°\nBÂ°,Noël\n".encode("latin-1"))
+    assert g.names == ["Élise»", "Zoë", "Ève", "BÂ°", "Noël"] and "not valid UTF-8" in g.report.source
 
 
 @pytest.mark.parametrize("raw", [b"a,b\nb,c\x1a", b"a,b\r\nb,c\r\n\x1a", "a,b\nb,c\x1a".encode("utf-16"),
@@ -394,6 +397,10 @@ def test_delimiter_with_consistent_columns_outside_quotes(text, names, delimiter
     # a third column with a comma or a space in every row does not outvote tab or comma
     ("a\tb\tred,blue\nb\tc\tred,green\n", ["a", "b", "c"], "tab"),
     ("a,b,2021-01-01 12:00\nb,c,2021-01-02 08:30\n", ["a", "b", "c"], "comma"),
+    # punctuation followed by a space, three columns: spaces would leave "a," or "|" as names
+    ("a, b, 0.5\nb, c, 0.7\nc, a, 0.1\n", ["a", "b", "c"], "comma"),
+    ("a; b; 0.5\nb; c; 0.7\n", ["a", "b", "c"], "semicolon"),
+    ("a | b | 1\nb | c | 2\n", ["a", "b", "c"], "pipe"),
 ])
 def test_delimiter_inside_names_loses_a_tie(text, names, delimiter):
     g = parse_upload(text.encode())

@@ -214,19 +214,32 @@ def edge_importance(trainer, node: int, layer: int | None = None, head="mean", *
             "verdict": verdict(correlation, len(table))}
 
 
-def verdict(correlation: dict, inputs: int) -> str:
-    """Plain words: does the ranking by alpha agree with the rankings by importance?"""
+# The verdict's sentences and the explainers' names; the app words them in its language.
+VERDICTS = {
+    "few": "With {inputs} neighbour(s) there is too little to rank; compare the numbers directly.",
+    "equal": "alpha or the importances are all equal here, so there is no ranking to compare.",
+    "agree": "Attention agrees with what changes the prediction: alpha ranks the neighbours much like {taus}.",
+    "disagree": "Attention does not point at what matters here: the neighbours with the highest alpha are not "
+                "the ones that most change the prediction according to {taus}. This is the known "
+                "\"attention is not explanation\" result: alpha weighs messages, but the prediction also depends "
+                "on what those messages carry.",
+}
+EXPLAINERS = {"gnnexplainer": "GNNExplainer", "gradient": "the gradient", "leave_one_out": "leaving each edge out"}
+
+
+def verdict_parts(correlation: dict, inputs: int) -> tuple[str, dict, list[tuple[str, float]]]:
+    """(VERDICTS key, its values, [(EXPLAINERS key, Kendall's τ)] to list in it)."""
     if inputs < 3:
-        return f"With {inputs} neighbour(s) there is too little to rank; compare the numbers directly."
+        return "few", {"inputs": inputs}, []
     taus = {k: v["kendall"] for k, v in correlation.items() if v["kendall"] is not None}
     if not taus:
-        return "alpha or the importances are all equal here, so there is no ranking to compare."
-    names = {"gnnexplainer": "GNNExplainer", "gradient": "the gradient", "leave_one_out": "leaving each edge out"}
-    low = [f"{names[k]} (τ = {t:.2f})" for k, t in taus.items() if t < AGREE_TAU]
-    if not low:
-        return ("Attention agrees with what changes the prediction: alpha ranks the neighbours much like "
-                + ", ".join(f"{names[k]} (τ = {t:.2f})" for k, t in taus.items()) + ".")
-    return ("Attention does not point at what matters here: the neighbours with the highest alpha are not "
-            "the ones that most change the prediction according to " + ", ".join(low) + ". This is the known "
-            "\"attention is not explanation\" result: alpha weighs messages, but the prediction also depends "
-            "on what those messages carry.")
+        return "equal", {}, []
+    low = [(k, t) for k, t in taus.items() if t < AGREE_TAU]
+    return ("disagree", {}, low) if low else ("agree", {}, list(taus.items()))
+
+
+def verdict(correlation: dict, inputs: int) -> str:
+    """Plain words: does the ranking by alpha agree with the rankings by importance?"""
+    key, values, taus = verdict_parts(correlation, inputs)
+    listed = ", ".join(f"{EXPLAINERS[k]} (τ = {t:.2f})" for k, t in taus)
+    return VERDICTS[key].format(**values, taus=listed)

@@ -52,44 +52,77 @@ def head_summary(att: AttentionTable, labels: np.ndarray | None = None) -> pd.Da
                                        "same_class_uniform", "nodes", "verdict"])
 
 
-def closeness(median_entropy: float) -> str:
+CLOSENESS = {"none": "no node has a neighbour", "close": "close to uniform", "mild": "mildly selective",
+             "selective": "selective"}
+# A head's line is HEAD_LINE, then MEDIAN_PART when some node has a neighbour, then SAME_PART
+# where the graph has labels. The app words them in its language from the same parts.
+HEAD_LINE = "layer {layer}, head {head}: {closeness}"
+MEDIAN_PART = ", median normalised entropy {median:.2f}"
+SAME_PART = "; {same:.0%} of α on same-class neighbours ({uniform:.0%} if uniform)"
+GRAPH_VERDICTS = {
+    "none": "No node has a neighbour: every node attends only to itself.",
+    "uniform": "Attention on this graph is close to uniform in every head (median normalised entropy "
+               "{lo:.2f}–{hi:.2f}; 1 = uniform). ",
+    "uniform.dictionary.gatv2": "GATv2 learns to pick each query's key as it trains: train on, or train longer.",
+    "uniform.dictionary": "On the dictionary graph that is GAT's static attention: every query ranks the keys "
+                          "in the same order, so it cannot pick its own key (the GATv2 paper's point). "
+                          "Switch the model to GATv2 to see attention choose.",
+    "uniform.other": "That is a known result for GAT on citation graphs such as Cora: the model works, but its "
+                     "heads barely choose. Read the edges as departures from uniform, or try the dictionary "
+                     "graph with GATv2.",
+    "depart": "{departing} of {heads} heads depart from uniform (median normalised entropy {lo:.2f}–{hi:.2f}; "
+              "1 = uniform).",
+}
+
+
+def closeness_key(median_entropy: float) -> str:
+    """A key of CLOSENESS for a head's median normalised entropy."""
     if not np.isfinite(median_entropy):
-        return "no node has a neighbour"
+        return "none"
     if median_entropy >= CLOSE:
-        return "close to uniform"
-    return "mildly selective" if median_entropy >= SELECTIVE else "selective"
+        return "close"
+    return "mild" if median_entropy >= SELECTIVE else "selective"
+
+
+def closeness(median_entropy: float) -> str:
+    return CLOSENESS[closeness_key(median_entropy)]
+
+
+def head_parts(row: dict) -> list[tuple[str, dict]]:
+    """The parts of a head's line: (HEAD_LINE | MEDIAN_PART | SAME_PART name, values)."""
+    parts = [("head", {"layer": row["layer"] + 1, "head": row["head"],
+                       "closeness": closeness_key(row["median_entropy"])})]
+    if np.isfinite(row["median_entropy"]):
+        parts.append(("median", {"median": row["median_entropy"]}))
+    if np.isfinite(row["same_class"]):
+        parts.append(("same", {"same": row["same_class"], "uniform": row["same_class_uniform"]}))
+    return parts
 
 
 def verdict(row: dict) -> str:
     """"layer 1, head 3: close to uniform, median 0.97; 81 % of α on same-class neighbours (80 % if uniform)"."""
-    text = f"layer {row['layer'] + 1}, head {row['head']}: {closeness(row['median_entropy'])}"
-    if np.isfinite(row["median_entropy"]):
-        text += f", median normalised entropy {row['median_entropy']:.2f}"
-    if np.isfinite(row["same_class"]):
-        text += (f"; {row['same_class']:.0%} of α on same-class neighbours "
-                 f"({row['same_class_uniform']:.0%} if uniform)")
-    return text
+    templates = {"head": HEAD_LINE, "median": MEDIAN_PART, "same": SAME_PART}
+    return "".join(templates[name].format(**(values | {"closeness": CLOSENESS[values["closeness"]]}
+                                              if name == "head" else values))
+                   for name, values in head_parts(row))
+
+
+def graph_parts(summary: pd.DataFrame, dataset: str | None = None,
+                model: str | None = None) -> list[tuple[str, dict]]:
+    """The sentences of :func:`graph_verdict`: (GRAPH_VERDICTS key, values)."""
+    finite = summary["median_entropy"].dropna()
+    if finite.empty:
+        return [("none", {})]
+    values = {"lo": float(finite.min()), "hi": float(finite.max())}
+    close = int((finite >= CLOSE).sum())
+    if close < len(finite):
+        return [("depart", values | {"departing": len(finite) - close, "heads": len(finite)})]
+    if dataset == "dictionary":
+        return [("uniform", values), ("uniform.dictionary.gatv2" if model == "gatv2" else "uniform.dictionary", {})]
+    return [("uniform", values), ("uniform.other", {})]
 
 
 def graph_verdict(summary: pd.DataFrame, dataset: str | None = None, model: str | None = None) -> str:
     """One sentence about all heads together, plain about near-uniform attention; what it
     means (and what to try) depends on the graph (``dataset``) and the ``model``."""
-    finite = summary["median_entropy"].dropna()
-    if finite.empty:
-        return "No node has a neighbour: every node attends only to itself."
-    lo, hi = float(finite.min()), float(finite.max())
-    close = int((finite >= CLOSE).sum())
-    if close == len(finite):
-        said = (f"Attention on this graph is close to uniform in every head (median normalised entropy "
-                f"{lo:.2f}–{hi:.2f}; 1 = uniform). ")
-        if dataset == "dictionary" and model == "gatv2":
-            return said + "GATv2 learns to pick each query's key as it trains: train on, or train longer."
-        if dataset == "dictionary":
-            return said + ("On the dictionary graph that is GAT's static attention: every query ranks the keys "
-                           "in the same order, so it cannot pick its own key (the GATv2 paper's point). "
-                           "Switch the model to GATv2 to see attention choose.")
-        return said + ("That is a known result for GAT on citation graphs such as Cora: the model works, but its "
-                       "heads barely choose. Read the edges as departures from uniform, or try the dictionary "
-                       "graph with GATv2.")
-    return (f"{len(finite) - close} of {len(finite)} heads depart from uniform "
-            f"(median normalised entropy {lo:.2f}–{hi:.2f}; 1 = uniform).")
+    return "".join(GRAPH_VERDICTS[key].format(**values) for key, values in graph_parts(summary, dataset, model))

@@ -213,8 +213,10 @@ def matters_section() -> None:
     cls = graph.class_names[out["predicted"]]
     st.text(t("cmp.importance", cls=cls, p=f"{out['probability']:.3f}", epochs=out["epochs"],
               method=out["gradient_method"]))
-    (st.success if "agrees" in out["verdict"] else st.warning)(ui.plain(out["verdict"]))
+    said, agrees = ui.words.importance_verdict(out["correlation"], len(out["table"]))
+    (st.success if agrees else st.warning)(ui.plain(said))
     corr = pd.DataFrame(out["correlation"]).T.rename_axis("against").reset_index()
+    corr["against"] = [t(f"cmp.col.{k}") for k in corr["against"]]
     st.caption(t("cmp.corr"))
     st.dataframe(corr, hide_index=True, column_config={c: st.column_config.Column(t(f"cmp.col.{c}"))
                                                        for c in ("against", "spearman", "kendall")})

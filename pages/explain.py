@@ -36,15 +36,17 @@ NUM = None if exact else "%.4f"
 
 def numbers(frame: pd.DataFrame, **labels) -> None:
     """A table of numbers: names as text, values rounded unless 'Exact numbers' is on."""
-    config = {c: st.column_config.NumberColumn(labels.get(c, c), format=NUM) for c in frame.columns
-              if c != "name" and frame[c].dtype.kind == "f"}
-    config["name"] = st.column_config.TextColumn(labels.get("name", "input j"))
+    labels = {"self": t("col.self"), "rank": t("col.rank"), **labels}
+    config = {c: (st.column_config.NumberColumn(labels.get(c, c), format=NUM) if frame[c].dtype.kind == "f"
+                  else st.column_config.Column(labels.get(c, c))) for c in frame.columns if c != "name"}
+    config["name"] = st.column_config.TextColumn(labels.get("name", t("col.input")))
     st.dataframe(frame, hide_index=True, column_config=config, height=min(40 + 35 * len(frame), 400))
 
 
 def vector(values: np.ndarray, first: int = 6) -> str:
     shown = ", ".join(f"{v:.9g}" if exact else f"{v:.4f}" for v in values[:first])
-    return f"[{shown}{', …' if len(values) > first else ''}]  ({len(values)} entries, norm {np.linalg.norm(values):.4f})"
+    return (f"[{shown}{', …' if len(values) > first else ''}]  "
+            + t("vec.tail", n=len(values), norm=f"{np.linalg.norm(values):.4f}"))
 
 
 try:
@@ -54,7 +56,7 @@ except ui.USER_ERRORS as e:   # e.g. a model without attention
     st.stop()
 
 gat = s.model == "gat"
-rows = pd.DataFrame({"name": s.names, "self-loop": s.is_self})
+rows = pd.DataFrame({"name": s.names, "self": s.is_self})
 st.text(t("centre.line", name=s.names[-1], layer=layer + 1, layers=s.layers, head=head, heads=s.heads,
           degree=s.degree, inputs=s.degree + 1))   # st.text: the name stays text
 
@@ -62,11 +64,11 @@ st.text(t("centre.line", name=s.names[-1], layer=layer + 1, layers=s.layers, hea
 def step1() -> None:
     st.header(t("step1"))
     if gat:
-        st.latex(r"z_j = W h_j \qquad W \in \mathbb{R}^{%d \times %d}\ \text{(all %d heads; head %d uses %d rows)}"
-                 % (*s.weight_shape, s.heads, head, s.z.shape[1]))
+        st.latex(r"z_j = W h_j \qquad W \in \mathbb{R}^{%d \times %d}" % s.weight_shape)
+        st.caption(t("step1.rows", heads=s.heads, head=head, rows=s.z.shape[1]))
     else:
-        st.latex(r"z_j = W_l h_j \ \text{(message)}, \qquad W_r h_i \ \text{(target side)}, \qquad "
-                 r"W_l, W_r \in \mathbb{R}^{%d \times %d}" % s.weight_shape)
+        st.latex(r"z_j = W_l h_j, \qquad W_r h_i, \qquad W_l, W_r \in \mathbb{R}^{%d \times %d}" % s.weight_shape)
+        st.caption(t("step1.v2"))
     st.markdown(t("step1.text", source=t("step1.features") if layer == 0 else t("step1.previous", layer=layer)))
     first = min(4, s.z.shape[1])
     numbers(rows.assign(h_norm=np.linalg.norm(s.h, axis=1), z_norm=np.linalg.norm(s.z, axis=1),
@@ -81,14 +83,14 @@ def step2() -> None:
     st.header(t("step2"))
     if gat:
         st.latex(r"e_{ij} = \mathrm{LeakyReLU}\big(a^\top [z_i \,\|\, z_j]\big)"
-                 r" = \mathrm{LeakyReLU}\big(a_{dst}^\top z_i + a_{src}^\top z_j\big),\quad \text{slope } %g"
-                 % s.negative_slope)
+                 r" = \mathrm{LeakyReLU}\big(a_{dst}^\top z_i + a_{src}^\top z_j\big)")
+        st.caption(t("slope", slope=f"{s.negative_slope:g}"))
         st.markdown(t("step2.gat", value=f"{s.a_dst_z:.4f}"))
         numbers(rows.assign(a_src_z=s.a_src_z, a_dst_z=s.a_dst_z, pre=s.pre, e=s.e),
-                a_src_z="a_srcᵀ z_j", a_dst_z="a_dstᵀ z_i", pre="sum", e="e_ij = LeakyReLU(sum)")
+                a_src_z="a_srcᵀ z_j", a_dst_z="a_dstᵀ z_i", pre=t("col.sum"), e=t("col.e", sum=t("col.sum")))
     else:
-        st.latex(r"e_{ij} = a^\top \mathrm{LeakyReLU}\big(W_r h_i + W_l h_j\big),\quad \text{slope } %g"
-                 % s.negative_slope)
+        st.latex(r"e_{ij} = a^\top \mathrm{LeakyReLU}\big(W_r h_i + W_l h_j\big)")
+        st.caption(t("slope", slope=f"{s.negative_slope:g}"))
         st.markdown(t("step2.gatv2"))
         numbers(rows.assign(s_norm=s.pre_norm, e=s.e), s_norm="|W_r h_i + W_l h_j|", e="e_ij")
 
@@ -99,7 +101,7 @@ def step3() -> None:
              r"\quad m = \max_k e_{ik} = %.4f" % float(s.e.max()))
     numbers(rows.assign(e=s.e, exp=s.exp, alpha=s.alpha, ratio=s.alpha * len(s.alpha),
                         rank=np.where(s.is_self, 0, s.neighbour_rank())),
-            e="e_ij", exp="exp(e_ij − m)", alpha="α_ij", ratio="α_ij·(deg_i+1)", rank="rank (0 = self)")
+            e="e_ij", exp="exp(e_ij − m)", alpha="α_ij", ratio="α_ij·(deg_i+1)")
     edges = att.incoming(center)
     pyg = att.alpha[layer][edges, head].numpy()[np.argsort(att.edge_index[0].numpy()[edges], kind="stable")]
     mine = s.alpha[np.argsort(s.sources, kind="stable")]
@@ -111,7 +113,7 @@ def step3() -> None:
 def step4() -> None:
     st.header(t("step4"))
     st.latex(r"h'_i = \sum_{j \in \mathcal{N}(i) \cup \{i\}} \alpha_{ij}\, z_j")
-    st.text(f"head {head}: Σ α_ij z_j = {vector(s.head_output)}")
+    st.text(t("step4.head", head=head, vec=vector(s.head_output)))
     if s.concat:
         st.latex(r"h'_i = \mathrm{ELU}\Big(\big\Vert_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b\Big)"
                  % s.heads)
@@ -120,11 +122,10 @@ def step4() -> None:
         st.latex(r"\text{logits}_i = \frac{1}{%d} \sum_{k=1}^{%d} \textstyle\sum_j \alpha^{k}_{ij} z^{k}_j + b"
                  % (s.heads, s.heads))
         st.markdown(t("step4.mean", heads=s.heads))
-    st.text(f"heads combined = {vector(s.combined)}\n"
-            f"+ bias          = {vector(s.layer_output)}   ← the layer's output for the centre")
+    st.text(t("step4.combined", vec=vector(s.combined)) + "\n" + t("step4.bias", vec=vector(s.layer_output)))
     if s.logits is not None:
         probs = pd.DataFrame({"name": graph.class_names, "logit": s.logits, "probability": s.probabilities})
-        numbers(probs, name="class", logit="logit", probability="softmax")
+        numbers(probs, name=t("col.class"), logit="logit", probability="softmax")
         true = graph.class_names[int(graph.data.y[center])]
         verdict = t("correct") if s.predicted_label == true else t("wrong")
         st.text(t("predicted", predicted=s.predicted_label, label=true, verdict=verdict)

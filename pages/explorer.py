@@ -105,10 +105,10 @@ def heads_verdict(att, graph, layer: int) -> None:
     """How far each head of the layer is from uniform, in one line each."""
     summary = uniformity.head_summary(att, graph.data.y.numpy())
     mine = summary[summary["layer"] == layer]
-    st.caption(uniformity.graph_verdict(summary, ss.gv_trainer.config.dataset, ss.gv_trainer.config.model))
+    st.caption(ui.words.graph_verdict(summary, ss.gv_trainer.config.dataset, ss.gv_trainer.config.model))
     with st.expander(t("heads.against", layer=layer + 1)):
-        for line in mine["verdict"]:
-            st.text(line)
+        for row in mine.to_dict("records"):
+            st.text(ui.words.head_verdict(row))
         st.caption(t("heads.against.help"))
 
 

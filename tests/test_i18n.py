@@ -65,6 +65,8 @@ def test_the_compare_page_in_chinese():
                        ("Does α matter?", lambda: any("GNNExplainer 运行了" in x.value for x in at.text))):
         run(at.radio(key="gv_cmp_section").set_value(name))
         assert seen() and not at.error, name
+    (said,) = [*at.success, *at.warning]                         # the verdict, in Chinese too
+    assert said.value.startswith(("注意力", "只有", "这里")), said.value
 
 
 def test_the_views_words_match_the_script_and_have_both_languages():
@@ -95,3 +97,66 @@ def test_the_view_speaks_chinese():
     english = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     english.run()
     assert "text" not in view(english) and view(english)["legend"]["title"].startswith("edge: α relative")
+
+
+def test_the_library_verdicts_have_chinese_parts_with_the_same_placeholders():
+    from gatviz import importance, uniformity
+    from ui import words
+    english = {"head": uniformity.HEAD_LINE, "median": uniformity.MEDIAN_PART, "same": uniformity.SAME_PART}
+    for table, zh in ((english, words.HEAD_PARTS_ZH), (uniformity.CLOSENESS, words.CLOSENESS_ZH),
+                      (uniformity.GRAPH_VERDICTS, words.GRAPH_VERDICTS_ZH), (importance.VERDICTS, words.IMPORTANCE_ZH),
+                      (importance.EXPLAINERS, words.EXPLAINERS_ZH)):
+        assert set(table) == set(zh)
+        for key, text in table.items():
+            assert fields(text) == fields(zh[key]), key
+
+
+LATIN_TERMS = re.compile(r"GATv2|GAT|Cora|GNNExplainer|LeakyReLU")
+
+
+def test_the_library_verdicts_in_both_languages():
+    import numpy as np
+    import pandas as pd
+    from gatviz import RunConfig, graphs, importance, uniformity
+    from gatviz.training import Trainer
+    from ui import words
+    trainer = Trainer(graphs.load("karate"), RunConfig(epochs=3, heads=2, device="cpu"))
+    trainer.step(3)
+    summary = uniformity.head_summary(trainer.attention(), trainer.graph.data.y.numpy())
+    def entropies(values):   # the summary with other medians (and their verdicts)
+        out = summary.assign(median_entropy=values)
+        return out.assign(verdict=[uniformity.verdict(r) for r in out.to_dict("records")])
+    # selective, mildly selective, close; and no node with a neighbour
+    cases = [(s, d, m) for s in (summary, entropies([0.5, 0.9, 1.0]), entropies(np.nan))
+             for d, m in (("karate", "gat"), ("dictionary", "gat"), ("dictionary", "gatv2"))]
+    correlations = [({k: {"kendall": tau} for k in importance.EXPLAINERS}, 5) for tau in (0.9, 0.1, None)]
+    said = []
+    for s, d, m in cases:
+        assert words.graph_verdict(s, d, m, in_lang="en") == uniformity.graph_verdict(s, d, m)
+        said.append(words.graph_verdict(s, d, m, in_lang="zh"))
+        for row in s.to_dict("records"):
+            assert words.head_verdict(row, in_lang="en") == row["verdict"]
+            said.append(words.head_verdict(row, in_lang="zh"))
+    for corr, inputs in [*correlations, (correlations[0][0], 2)]:
+        text, agrees = words.importance_verdict(corr, inputs, in_lang="en")
+        assert text == importance.verdict(corr, inputs) and agrees == ("agrees with" in text)
+        zh, agrees_zh = words.importance_verdict(corr, inputs, in_lang="zh")
+        assert agrees_zh == agrees
+        said.append(zh)
+    assert len(set(said)) > 10
+    for text in said:                                              # Chinese, numbers filled, no English left
+        assert not re.search("[A-Za-z]{3,}", LATIN_TERMS.sub("", text)) and "{" not in text, text
+    assert pd.notna(summary["median_entropy"]).all()
+
+
+def test_the_verdicts_and_explain_steps_speak_chinese_in_the_app():
+    from test_app import run, trained_on
+    at = trained_on("pages/explorer.py", {"lang": "zh"}, gv_epochs=3, gv_per_update=3)
+    assert any(c.value.startswith("此图上每个头的注意力都接近均匀") for c in at.caption)
+    assert any(x.value.startswith("第 1 层，头 0：") for x in at.text)
+    at.switch_page("pages/explain.py")
+    run(at)
+    shown = [x.value for x in [*at.text, *at.caption, *at.latex]]
+    assert any(v.startswith("头 0：Σ α_ij z_j = [") and "维，范数" in v for v in shown)
+    assert any("LeakyReLU 的负斜率：0.2" in v for v in shown)
+    assert not [v for v in shown if re.search(r"entries|heads combined|bias|slope|rows\)", v)]

@@ -3,8 +3,8 @@
 One concern per module: ``frame`` (what every page starts with), ``state`` (what a tab
 holds, carried across pages), ``sidebar`` (settings, Train / Stop / Reset), ``live``
 (training in a thread per tab), ``network`` (the view component, its script in
-``network.js``), ``controls`` (centre node, layer, head), ``text`` (user text made safe)
-and ``boot`` (what a page draws while torch and PyG load). Every page starts with
+``network.js``), ``controls`` (centre node, layer, head), ``text`` (user text made safe),
+``words`` (the library's verdicts in the tab's language) and ``boot`` (what a page draws while torch and PyG load). Every page starts with
 :func:`page`.
 
 The names below load their module on first use (PEP 562): ``import ui`` costs nothing,
@@ -23,7 +23,7 @@ _FROM = {"page": "frame", "frame": "frame", "PAGES": "frame", "draw_sidebar": "f
          "pending_banner": "sidebar", "sidebar": "sidebar",
          "USER_ERRORS": "text", "head_label": "text", "plain": "text"}
 _MODULES = {"boot", "charts", "controls", "frame", "i18n", "links", "live", "network", "runfiles", "shared", "sidebar",
-            "state", "text"}
+            "state", "text", "words"}
 
 
 def __getattr__(name: str):

@@ -48,7 +48,7 @@ class Report:
     duplicate_edges: int = 0
     self_loops: int = 0
     bad_rows: list[tuple[int, str]] = field(default_factory=list)   # (line number, why)
-    comment_lines: int = 0         # skipped as comments (gatviz.rows: # or % then a space, #, %, ! or nothing)
+    comment_lines: int = 0         # skipped as comments (gatviz.rows: # or % then a space, #, %, !, -, = or nothing)
     labels: str = ""
     features: str = ""
     split: str = ""
@@ -71,7 +71,7 @@ class Report:
             out.append(f"skipped {len(self.bad_rows):,} unreadable row(s): {shown}{more}")
         if self.comment_lines:
             out.append(f"skipped {self.comment_lines:,} comment line(s) (starting # or % followed by a space, "
-                       f"#, %, ! or nothing)")
+                       f"#, %, !, -, = or nothing)")
         out += [f"labels: {self.labels}", f"features: {self.features}", f"split: {self.split}"]
         return out + [f"warning: {w}" for w in self.warnings]
 

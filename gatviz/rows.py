@@ -9,8 +9,9 @@ The naming rule (README, "Graphs"):
   CSV writes them (``"a\\nb"``): its row runs on to the closing quote. A quote
   inside an unquoted field is an ordinary character (``O"Brien``).
 - A comment is a line whose ``#`` or ``%`` is followed by whitespace, another
-  ``#``/``%``/``!``, or the line's end: SNAP's ``# Nodes: 4039``, KONECT's
-  ``% sym unweighted``, Matrix Market's ``%%MatrixMarket``, a lone ``#``.
+  ``#``/``%``/``!``, a ``-`` or ``=`` (a rule line), or the line's end: SNAP's
+  ``# Nodes: 4039``, KONECT's ``% sym unweighted``, Matrix Market's
+  ``%%MatrixMarket`` and ``%-----``, a lone ``#``.
   Any other ``#``/``%`` starts a name (``#tag``, ``%x``, ``#0 key a0=v4``).
   Comments are skipped and counted; blank lines are skipped.
 
@@ -53,7 +54,7 @@ SNIFF_LINES = 50
 _BLANKS = re.compile(r"[ \t]+")
 _DECIMAL_COMMA = re.compile(r"(?<![0-9]),|,(?![0-9])")   # a comma NOT between two digits
 _QUOTED = re.compile(r'"[^"]*"')   # near enough to drop quoted names before looking at delimiters
-_COMMENT = re.compile(r"[#%](?:[\s#%!]|$)")
+_COMMENT = re.compile(r"[#%](?:[\s#%!=-]|$)")
 
 
 def is_comment(body: str) -> bool:

@@ -1,5 +1,6 @@
 """Edge-list and node-file parsing: formats, exact names, bad rows, refusals."""
 import csv
+import re
 import io
 
 import pytest
@@ -178,7 +179,7 @@ def test_comments_and_blank_lines_skipped_and_counted():
 
 
 def test_a_name_starting_with_hash_or_percent_is_a_name():
-    # only # or % followed by a space, #, %, ! or the line's end starts a comment
+    # only # or % followed by a space, #, %, !, -, = or the line's end starts a comment
     g = parse_upload(b"a,b\n#tag,a\nb,c\n%x,c\n")
     assert g.names == ["a", "b", "#tag", "c", "%x"]
     assert g.num_edges == 8 and g.report.comment_lines == 0
@@ -460,3 +461,105 @@ def test_a_device_or_pipe_is_read_only_up_to_the_cap(monkeypatch):
     monkeypatch.setattr(limits, "MAX_FILE_BYTES", 100)
     with pytest.raises(GatvizError, match=r"/dev/zero is larger than 100 bytes"):
         load_files("/dev/zero")
+
+
+def edges_of(g) -> set:
+    return {tuple(sorted((g.names[a], g.names[b]))) for a, b in g.data.edge_index.t().tolist()}
+
+
+@pytest.mark.parametrize("raw, edges, said", [
+    # pandas to_csv (its index on by default), with a comma and with a tab
+    (b",source,target,weight\n0,0,1,3.0\n1,0,2,2.0\n2,1,2,1.5\n3,2,3,1.0\n",
+     {("0", "1"), ("0", "2"), ("1", "2"), ("2", "3")}, "source and target from columns 2 and 3"),
+    (b"\tsource\ttarget\tweight\n0\t0\t1\t3.0\n1\t0\t2\t2.0\n2\t1\t2\t1.5\n",
+     {("0", "1"), ("0", "2"), ("1", "2")}, "row names in column 1"),
+    # a file pandas read back and saved again
+    (b",Unnamed: 0,source,target\n0,0,a,b\n1,1,b,c\n2,2,c,a\n", {("a", "b"), ("b", "c"), ("a", "c")},
+     "source and target from columns 3 and 4"),
+    # R: write.csv (row names, header cell "") and write.table (no header cell for them)
+    (b'"","from","to"\n"1",1,2\n"2",2,3\n"3",3,1\n', {("1", "2"), ("2", "3"), ("1", "3")}, "columns 2 and 3"),
+    (b'"from" "to"\n"1" 1 2\n"2" 2 3\n"3" 3 1\n', {("1", "2"), ("2", "3"), ("1", "3")}, "row names in column 1"),
+    # the header names the endpoints after an id or a weight
+    (b"id,source,target\n0,a,b\n1,b,c\n2,c,a\n", {("a", "b"), ("b", "c"), ("a", "c")}, "columns 2 and 3"),
+    (b"edge_id,src,dst\n7,a,b\n8,b,c\n", {("a", "b"), ("b", "c")}, "columns 2 and 3"),
+    (b"weight,source,target\n1,a,b\n2,b,c\n", {("a", "b"), ("b", "c")}, "columns 2 and 3"),
+])
+def test_index_columns_before_the_endpoints(raw, edges, said):
+    g = parse_upload(raw)
+    assert edges_of(g) == edges and said in g.report.source
+    assert g.report.self_loops == 0 and g.report.bad_rows == []
+
+
+@pytest.mark.parametrize("text", [
+    "sender,recipient,date\nalice@x.com,bob@x.com,2001-01-01\nbob@x.com,carol@x.com,2001-01-02\n",
+    "src_ip,dst_ip\n10.0.0.1,10.0.0.2\n10.0.0.2,10.0.0.3\n",
+    "from_account,to_account,amount\nA1,A2,5\nA2,A3,7\n",
+    "Source airport,Destination airport\nLHR,JFK\nJFK,SFO\n",
+    "caller,callee\nx,y\ny,z\n",
+    "nodeA,nodeB\nx,y\ny,z\n",
+    "Quelle;Ziel;Gewicht\nMüller;Schmidt;1,5\nSchmidt;Weber;2\n",
+    "subject,object\nx,y\ny,z\n",
+])
+def test_more_headers_are_read_as_headers(text):
+    g = parse_upload(text.encode())
+    assert "first row read as a header" in g.report.source
+    assert not set(g.names) & set(re.split(r"[,;]", text.splitlines()[0]))
+
+
+def test_concatenated_exports_skip_their_repeated_header_and_byte_order_mark():
+    g = parse_upload("source,target\na,b\nb,c\n\ufeffsource,target\nc,d\n".encode())
+    assert g.names == ["a", "b", "c", "d"] and "1 repeated header row(s) skipped" in g.report.source
+
+
+def test_matrix_market_size_line_is_not_an_edge():
+    raw = b"%%MatrixMarket matrix coordinate pattern symmetric\n%-------\n10 10 2\n1 2\n2 3\n"
+    g = parse_upload(raw)
+    assert g.names == ["1", "2", "3"] and "Matrix Market size line skipped: 10 10 2" in g.report.source
+    assert g.report.comment_lines == 2 and g.report.bad_rows == []
+
+
+@pytest.mark.parametrize("raw, kind", [
+    (b"graph [\n  node [ id 0 ]\n  node [ id 1 ]\n  edge [ source 0 target 1 ]\n]\n", "GML"),
+    (b"Creator \"networkx\"\ngraph [\n  directed 0\n]\n", "GML"),
+    (b'<?xml version="1.0" encoding="UTF-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n',
+     "XML (GraphML or GEXF)"),
+    (b"<!DOCTYPE html>\n<html><body>404</body></html>\n", "an HTML page"),
+    (b"*Vertices 3\n1 \"a\"\n2 \"b\"\n*Edges\n1 2\n", "a Pajek .net file"),
+    (b"graph G {\n  a -- b;\n}\n", "a DOT (Graphviz) file"),
+    (b"digraph { a -> b }\n", "a DOT (Graphviz) file"),
+    (b"DL n=3\nformat = edgelist1\ndata:\n1 2\n", "a UCINET DL file"),
+    (b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n", "a Git LFS pointer"),
+])
+def test_other_graph_formats_are_refused_by_name(raw, kind):
+    with pytest.raises(GatvizError, match=rf"^the edge file looks like {re.escape(kind)}"):
+        parse_upload(raw)
+
+
+def test_json_is_refused_but_a_name_may_start_with_a_bracket():
+    for raw in (b"[[0, 1], [1, 2], [2, 0]]", b'{"nodes": [], "links": []}'):
+        with pytest.raises(GatvizError, match=r"^the edge file is JSON, not rows of names"):
+            parse_upload(raw)
+    assert parse_upload(b"[a],b\n{c},b\n").names == ["[a]", "b", "{c}"]
+
+
+def test_a_file_of_self_loops_only_is_refused():
+    with pytest.raises(GatvizError, match=r"no edge between two different nodes: all 3 row\(s\) name one node twice"):
+        parse_upload(b"1,1\n2,2\n3,3\n")
+
+
+def test_node_file_index_header_and_decimal_commas():
+    edges = b"a;b\nb;c\nc;a\n"
+    g = parse_upload(edges, b";node;label;f\n0;a;A;0,5\n1;b;B;1,25\n2;c;A;-3\n")   # pandas' index first
+    assert g.class_names == ["A", "B"] and g.data.x[:, 0].tolist() == [0.5, 1.25, -3.0]
+    assert "node file's first column read as an index" in g.report.source
+    # a header whose words are no header words: its node is in no edge while every other is
+    g = parse_upload(b"LHR,JFK\nJFK,SFO\n", b"Airport,Country\nLHR,UK\nJFK,US\nSFO,US\n")
+    assert g.names == ["LHR", "JFK", "SFO"] and g.class_names == ["UK", "US"]
+    with pytest.raises(GatvizError, match=r"column 4: feature 'x' is not a finite number \(the label goes in column 2"):
+        parse_upload(b"a,b\nb,c\n", b"a,1,0,x\nb,0,1,y\nc,1,1,x\n")
+
+
+def test_a_name_column_read_as_labels_is_said():
+    g = parse_upload(b"1,2\n2,3\n3,4\n4,5\n5,1\n", b"Id,Label,modularity_class\n1,Alice,0\n2,Bob,0\n3,Carol,1\n"
+                                                   b"4,Dan,1\n5,Eve,1\n")
+    assert any("every node has a class of its own (5 classes)" in w for w in g.report.warnings)

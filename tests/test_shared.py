@@ -3,7 +3,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui import shared
-from test_app import APP, button, run
+from test_app import APP, button, run, wait_epoch
 
 
 @pytest.fixture
@@ -46,6 +46,7 @@ def test_two_tabs_opening_one_link_cost_one_training():
     tabs[1].session_state["gv_per_update"] = 2
     run(button(tabs[1], "Train").click())
     own = tabs[1].session_state["gv_trainer"]
+    wait_epoch(own, 8)   # the update's two epochs, in the tab's training thread
     assert own is not first and own.epoch == 8 and first.epoch == 6
     assert own.graph is first.graph                           # the graph is shared read-only
     run(tabs[0])

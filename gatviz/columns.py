@@ -18,12 +18,16 @@ rules (README, "Graphs"):
   (``id,source,target``). A header one cell shorter than its rows (R's ``write.table``)
   over rows whose first cells count 1, 2, 3, … (or 0, 1, 2, …) has row names first.
 - **Other formats** (GraphML, GEXF, GML, Pajek, DOT, JSON, UCINET DL, an HTML page, a
-  Git LFS pointer) are refused in one line naming the format, not read as junk names.
+  Git LFS pointer) are refused in one line naming the format, not read as junk names; so
+  are adjacency lists (a node, then its neighbours: rows of varying length whose later
+  cells are nodes of the first two columns) and PyG's ``edge_index`` saved as it is (two
+  rows of numbers, sources and targets).
 """
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 from .errors import GatvizError
 
@@ -134,3 +138,41 @@ def _is_header(first: list[str], rest, at: int) -> bool:
         return len(first[0]) > 1 and len(first[1]) > 1
     head = set(first[:2])
     return not any(cell in head for pair in pairs for cell in pair)
+
+
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?", re.I)
+
+
+def refuse_other_layouts(rows) -> None:
+    """An adjacency list or a saved ``edge_index`` read as an edge list would keep only the
+    first two columns of each row: refused in one line (GatvizError)."""
+    wide = [fields for _, fields in rows if len(fields) >= 2]
+    if len(rows) == 2 and len(wide) == 2 and len(wide[0]) == len(wide[1]) >= 5 and all(
+            _NUMBER.fullmatch(cell) for fields in wide for cell in fields):
+        raise GatvizError(f"the edge file has 2 rows of {len(wide[0]):,} numbers: sources in one, targets in "
+                          f"the other (PyG's edge_index saved as it is)? gatviz reads one edge per row: save "
+                          f"edge_index.T, e.g. np.savetxt(path, edge_index.T, fmt='%d', delimiter=',')")
+    # rows of different lengths, some of 4 or more (a weight, or a weight and a time, keep
+    # an edge list's width), each node first in one row only, 6 or more later cells, mostly nodes
+    widths = Counter(len(fields) for fields in wide)
+    if len(widths) < 2 or max(widths) < 4 or len({fields[0] for fields in wide}) < len(wide):
+        return
+    ends = {cell for fields in wide for cell in fields[:2]}
+    later = [cell for fields in wide for cell in fields[2:]]
+    if len(later) >= 6 and sum(cell in ends for cell in later) >= 0.5 * len(later):
+        raise GatvizError("the edge file looks like an adjacency list (a node, then all its neighbours, on each "
+                          "row; rows of different lengths): gatviz reads one source,target pair per row "
+                          "(networkx: nx.write_edgelist(G, path, delimiter=',', data=False))")
+
+
+def decimal_ids(names: list[str]) -> str | None:
+    """A warning when the node names are whole numbers written as decimals (``1.0``,
+    ``1.000000000000000000e+00``, np.savetxt's default): read as written, they match no
+    ``1`` of a node file."""
+    sample = names[:1000]
+    if not sample or all(INTEGER.fullmatch(n) for n in sample):
+        return None
+    if not all(_NUMBER.fullmatch(n) and float(n).is_integer() for n in sample):
+        return None
+    return (f"node names such as {sample[0]!r} are whole numbers written as decimals: they are read as "
+            f"written ('1.0' and '1' would be two nodes); save ids as integers (np.savetxt: fmt='%d')")

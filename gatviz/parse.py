@@ -72,6 +72,7 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
         text, "edge file", max_rows=2 * limits.MAX_EDGES + 1,
         why=f"gatviz handles at most {limits.MAX_EDGES:,} edges, an undirected one listed at most both ways "
             f"(MAX_EDGES in {limits.WHERE})")
+    columns.refuse_other_layouts(rows)
     notes = [rowsplit.NAMES[delimiter]] + [f"edge file read as {encoding}"] * bool(encoding)
     found: list[str] = []
     names, pairs, header = _edges(rows, bad, found)
@@ -79,6 +80,7 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
     notes += [_spanning("", spanning)] if spanning else []
     notes += [f"Matrix Market size line skipped: {size_line}"] * bool(size_line)
     report = Report(source, bad_rows=sorted(bad), comment_lines=comments)
+    report.warnings += [w for w in [columns.decimal_ids(names)] if w]
     labels = class_names = features = None
     if nodes is not None:
         names, labels, class_names, features = _node_file(nodes, names, report, notes)

@@ -1,7 +1,8 @@
 """An uploaded file's bytes as text: its encoding, and files that are not text.
 
 UTF-8 (with or without a byte-order mark), UTF-16/32 with a byte-order mark, else
-Windows-1252, else latin-1. A UTF-8 file holding bytes that are not UTF-8 is refused,
+GB18030 (Chinese text, as Excel saves CSV on Chinese Windows), else Windows-1251 (Cyrillic
+words), else Windows-1252, else latin-1. A UTF-8 file holding bytes that are not UTF-8 is refused,
 naming the first such line; images, PDFs, archives and binary files are refused by name.
 """
 from __future__ import annotations
@@ -63,11 +64,52 @@ def _text(raw: bytes, what: str) -> tuple[str, str]:
         return raw.decode("utf-8-sig"), ""
     except UnicodeDecodeError:
         _refuse_mixed(raw, what)
+    chinese = _gb18030(raw)
+    if chinese is not None:
+        return chinese, "GB18030 (GBK, as Excel saves CSV on Chinese Windows), not valid UTF-8"
+    cyrillic = _cp1251(raw)
+    if cyrillic is not None:
+        return cyrillic, "Windows-1251 (Cyrillic), not valid UTF-8"
     # cp1252 before latin-1 gives Windows' curly quotes and €; latin-1 decodes anything
     try:
         return raw.decode("cp1252"), "Windows-1252, not valid UTF-8"
     except UnicodeDecodeError:
         return raw.decode("latin-1"), "latin-1, not valid UTF-8"
+
+
+def _gb18030(raw: bytes) -> str | None:
+    """The text of a GBK/GB18030 file (Excel's CSV on Chinese Windows), else None.
+
+    Every run of non-ASCII bytes must have even length (a character is two bytes) and
+    decode to Chinese (CJK ideographs, their punctuation, full-width forms): a latin-1
+    accent stands alone between ASCII letters (``Müller``) and is left to Windows-1252.
+    """
+    runs = re.findall(rb"[\x80-\xff]+", raw)
+    if not runs or any(len(r) % 2 for r in runs):
+        return None
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    wide = [c for c in text if ord(c) > 127]
+    chinese = sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
+                  or "\uff00" <= c <= "\uffef")
+    return text if chinese >= 0.9 * len(wide) else None
+
+
+def _cp1251(raw: bytes) -> str | None:
+    """The text of a Windows-1251 (Cyrillic) file, else None: its non-ASCII bytes come in
+    words (runs of 3 or more on average), nearly all Cyrillic letters; Western accents stand
+    alone (``Zoë``) and are left to Windows-1252."""
+    runs = re.findall(rb"[\x80-\xff]+", raw)
+    if not runs or sum(map(len, runs)) < 3 * len(runs):
+        return None
+    try:
+        text = raw.decode("cp1251")
+    except UnicodeDecodeError:
+        return None
+    wide = [c for c in text if ord(c) > 127]
+    return text if sum(1 for c in wide if "\u0400" <= c <= "\u04ff") >= 0.9 * len(wide) else None
 
 
 def _refuse_mixed(raw: bytes, what: str) -> None:

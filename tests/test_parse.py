@@ -563,3 +563,33 @@ def test_a_name_column_read_as_labels_is_said():
     g = parse_upload(b"1,2\n2,3\n3,4\n4,5\n5,1\n", b"Id,Label,modularity_class\n1,Alice,0\n2,Bob,0\n3,Carol,1\n"
                                                    b"4,Dan,1\n5,Eve,1\n")
     assert any("every node has a class of its own (5 classes)" in w for w in g.report.warnings)
+
+
+def test_chinese_and_cyrillic_windows_files():
+    g = parse_upload("source,target\n北京,上海\n上海,广州\n".encode("gbk"))     # Excel's CSV on Chinese Windows
+    assert g.names == ["北京", "上海", "广州"] and "read as GB18030" in g.report.source
+    g = parse_upload("Москва,Киев\nКиев,Минск\n".encode("cp1251"))
+    assert g.names == ["Москва", "Киев", "Минск"] and "Windows-1251 (Cyrillic)" in g.report.source
+    for text, names in (("Müller,Zoë\nZoë,Ève\n", ["Müller", "Zoë", "Ève"]),    # lone accents: Windows-1252
+                        ("Þórður,Ásta\nÁsta,São Tomé\n", ["Þórður", "Ásta", "São Tomé"])):
+        g = parse_upload(text.encode("cp1252"))
+        assert g.names == names and "Windows-1252" in g.report.source
+
+
+def test_an_adjacency_list_and_a_saved_edge_index_are_refused():
+    import networkx as nx
+    buf = io.BytesIO()
+    nx.write_adjlist(nx.karate_club_graph(), buf)
+    with pytest.raises(GatvizError, match=r"^the edge file looks like an adjacency list"):
+        parse_upload(buf.getvalue())
+    with pytest.raises(GatvizError, match=r"^the edge file has 2 rows of 6 numbers: sources in one, targets"):
+        parse_upload(b"0 1 2 3 4 5\n1 2 3 4 5 0\n")
+    # an edge list whose rows have a weight, or a weight and a time, now and then: an edge list
+    assert parse_upload(b"1 2 1\n2 3\n3 1 2 7\n").names == ["1", "2", "3"]
+
+
+def test_whole_numbers_written_as_decimals_are_read_as_written_and_said():
+    g = parse_upload(b"1.000000000000000000e+00 2.000000000000000000e+00\n2.0 3.0\n")
+    assert g.names[0] == "1.000000000000000000e+00"
+    assert any("are whole numbers written as decimals" in w for w in g.report.warnings)
+    assert not any("decimals" in w for w in parse_upload(b"1,2\n2,3\n").report.warnings)

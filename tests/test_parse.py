@@ -488,6 +488,9 @@ def test_index_columns_before_the_endpoints(raw, edges, said):
     g = parse_upload(raw)
     assert edges_of(g) == edges and said in g.report.source
     assert g.report.self_loops == 0 and g.report.bad_rows == []
+    # a weight the header does not name, on a chain whose sources count 1, 2, 3: not row names
+    g = parse_upload(b"source,target\n1,2,0.5\n2,3,0.7\n3,4,0.1\n")
+    assert edges_of(g) == {("1", "2"), ("2", "3"), ("3", "4")} and "row names" not in g.report.source
 
 
 @pytest.mark.parametrize("text", [

@@ -122,7 +122,7 @@ def _row_names(first: list[str], rest) -> int:
     numbers = [fields[0] for _, fields in rest]
     if not all(INTEGER.fullmatch(n) for n in numbers):
         return 0
-    if all(_NUMBER.fullmatch(f[-1]) and not INTEGER.fullmatch(f[-1]) for _, f in rest):
+    if len(first) == 2 and all(_NUMBER.fullmatch(f[-1]) and not INTEGER.fullmatch(f[-1]) for _, f in rest):
         return 0   # "source,target" over "1,2,0.5": an unnamed weight last, not row names first
     start = int(numbers[0])
     return int(start in (0, 1) and [int(n) for n in numbers] == list(range(start, start + len(numbers))))

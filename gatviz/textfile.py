@@ -84,32 +84,30 @@ def _gb18030(raw: bytes) -> str | None:
     decode to Chinese (CJK ideographs, their punctuation, full-width forms): a latin-1
     accent stands alone between ASCII letters (``Müller``) and is left to Windows-1252.
     """
-    runs = re.findall(rb"[\x80-\xff]+", raw)
-    if not runs or any(len(r) % 2 for r in runs):
-        return None
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        return None
-    wide = [c for c in text if ord(c) > 127]
-    chinese = sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
-                  or "\uff00" <= c <= "\uffef")
-    return text if chinese >= 0.9 * len(wide) else None
+    return _in_script(raw, "gb18030", lambda runs: not any(len(r) % 2 for r in runs),
+                      lambda c: "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
 
 
 def _cp1251(raw: bytes) -> str | None:
     """The text of a Windows-1251 (Cyrillic) file, else None: its non-ASCII bytes come in
     words (runs of 3 or more on average), nearly all Cyrillic letters; Western accents stand
     alone (``Zoë``) and are left to Windows-1252."""
+    return _in_script(raw, "cp1251", lambda runs: sum(map(len, runs)) >= 3 * len(runs),
+                      lambda c: "\u0400" <= c <= "\u04ff")
+
+
+def _in_script(raw: bytes, encoding: str, runs_fit, in_script) -> str | None:
+    """``raw`` decoded as ``encoding`` when its runs of non-ASCII bytes fit ``runs_fit`` and
+    at least 90 % of its non-ASCII characters are ``in_script``; else None."""
     runs = re.findall(rb"[\x80-\xff]+", raw)
-    if not runs or sum(map(len, runs)) < 3 * len(runs):
+    if not runs or not runs_fit(runs):
         return None
     try:
-        text = raw.decode("cp1251")
+        text = raw.decode(encoding)
     except UnicodeDecodeError:
         return None
     wide = [c for c in text if ord(c) > 127]
-    return text if sum(1 for c in wide if "\u0400" <= c <= "\u04ff") >= 0.9 * len(wide) else None
+    return text if sum(map(in_script, wide)) >= 0.9 * len(wide) else None
 
 
 def _refuse_mixed(raw: bytes, what: str) -> None:

@@ -31,7 +31,7 @@ if not trainer.epoch:
     st.stop()
 if ss.gv_training:
     st.info(t("cmp.training"))
-st.text(t("cmp.run", report=graph.report.lines()[0], model=trainer.config.model.upper(), epoch=trainer.epoch))
+st.text(t("cmp.run", report=ui.words.graph_line(graph.report), model=trainer.config.model.upper(), epoch=trainer.epoch))
 center = ui.center_picker(graph)
 att = trainer.attention()
 # The radio's values stay English (links and tests name them); the labels follow the language.

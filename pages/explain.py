@@ -22,8 +22,8 @@ trainer, graph = ui.page("explain α step by step", "explain.title")
 ss = st.session_state
 if ss.gv_training:
     st.info(t("explain.waits"))
-st.text(f"{graph.report.lines()[0]} · {trainer.config.model.upper()}, {trainer.config.layers} layer(s), "
-        f"epoch {trainer.epoch}" + ("" if trainer.epoch else t("untrained.hint")))
+st.text(t("explain.run", report=ui.words.graph_line(graph.report), model=trainer.config.model.upper(),
+          layers=trainer.config.layers, epoch=trainer.epoch) + ("" if trainer.epoch else t("untrained.hint")))
 
 center = ui.center_picker(graph)
 att = trainer.attention()

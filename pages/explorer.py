@@ -26,7 +26,7 @@ loaded()   # the skeleton goes; the page draws
 
 ui.page("attention explorer", "explorer.title", trains=True, sidebar_later=True)   # drawn below
 ss = st.session_state
-st.text(ss.gv_graph.report.lines()[0])
+st.text(ui.words.graph_line(ss.gv_graph.report))
 
 
 def safe(text) -> str:

@@ -160,3 +160,15 @@ def test_the_verdicts_and_explain_steps_speak_chinese_in_the_app():
     assert any(v.startswith("头 0：Σ α_ij z_j = [") and "维，范数" in v for v in shown)
     assert any("LeakyReLU 的负斜率：0.2" in v for v in shown)
     assert not [v for v in shown if re.search(r"entries|heads combined|bias|slope|rows\)", v)]
+    assert shown[0].startswith("Zachary 空手道俱乐部：34 个节点，78 条无向边（156 条有向消息传递边） · GAT，2 层，第 3 轮")
+
+
+def test_the_graph_line_in_both_languages():
+    from gatviz import graphs
+    from gatviz.parse import parse_upload
+    from ui import words
+    karate = graphs.load("karate").report
+    assert words.graph_line(karate, in_lang="en") == karate.lines()[0]
+    assert words.graph_line(karate, in_lang="zh") == "Zachary 空手道俱乐部：34 个节点，78 条无向边（156 条有向消息传递边）"
+    upload = parse_upload(b"a;b\nb;c\n", directed=True).report
+    assert words.graph_line(upload, in_lang="zh") == "上传的边列表 (semicolon-separated)：3 个节点，2 条有向边"

@@ -201,6 +201,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "explain.title": ("How GAT computes α, on your model", "GAT 如何在你的模型上计算 α"),
     "explain.waits": ("Training runs on the Explorer page; it waits while you read this one.",
                       "训练在“注意力浏览”页进行；阅读本页时训练暂停。"),
+    "explain.run": ("{report} · {model}, {layers} layer(s), epoch {epoch}", "{report} · {model}，{layers} 层，第 {epoch} 轮"),
     "untrained.hint": (" (untrained: train it on the Explorer page)", "（未训练：请在“注意力浏览”页训练）"),
     "exact": ("Exact numbers", "精确数值"),
     "exact.help": ("All digits of float32 instead of 4 decimals.", "显示 float32 的全部位数，而不是 4 位小数。"),

@@ -1,4 +1,4 @@
-"""The library's verdicts in the tab's language.
+"""The library's verdicts, and the graph's one-line summary, in the tab's language.
 
 gatviz.uniformity (how far heads are from uniform) and gatviz.importance (does α agree
 with what changes the prediction) word their verdicts in English from named parts; in
@@ -66,3 +66,22 @@ def importance_verdict(correlation: dict, inputs: int, in_lang: str | None = Non
         return importance.verdict(correlation, inputs), key == "agree"
     listed = "、".join(f"{EXPLAINERS_ZH[k]}（τ = {tau:.2f}）" for k, tau in taus)
     return IMPORTANCE_ZH[key].format(**values, taus=listed), key == "agree"
+
+
+# the start of a report's source, for the graph's line (what follows, e.g. an upload's
+# delimiter and header notes, stays as the library words it)
+SOURCES_ZH = {"Zachary's karate club": "Zachary 空手道俱乐部", "uploaded edge list": "上传的边列表",
+              "stochastic block model": "随机块模型"}
+
+
+def graph_line(report, in_lang: str | None = None) -> str:
+    """The first line of the graph's report (its source and size) in the tab's language."""
+    if not _zh(in_lang):
+        return report.lines()[0]
+    source = report.source
+    for english, chinese in SOURCES_ZH.items():
+        if source.startswith(english):
+            source = chinese + source[len(english):]
+    counts = (f"{report.edges:,} 条有向边" if report.directed
+              else f"{report.edges // 2:,} 条无向边（{report.edges:,} 条有向消息传递边）")
+    return f"{source}：{report.nodes:,} 个节点，{counts}"

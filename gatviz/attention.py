@@ -71,8 +71,8 @@ class AttentionTable:
 
 
 def _check_layer_head(att: AttentionTable, layer: int, head) -> None:
-    if not 0 <= layer < att.layers:
-        raise GatvizError(f"layer must be from 0 to {att.layers - 1}, not {layer}")
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < att.layers:
+        raise GatvizError(f"layer index (0 = the first layer) must be from 0 to {att.layers - 1}, not {layer}")
     if head != "mean" and not (isinstance(head, (int, np.integer)) and 0 <= head < att.heads(layer)):
         raise GatvizError(f"head must be from 0 to {att.heads(layer) - 1} or 'mean', not {head!r}")
 

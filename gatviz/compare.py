@@ -52,7 +52,12 @@ def rollout(att: AttentionTable, node: int, heads="mean") -> np.ndarray:
         (N,) float64, non-negative, summing to 1; non-zero only within L hops of ``node``.
     """
     node = node_index(node, att.num_nodes)
-    per_layer = [heads] * att.layers if isinstance(heads, str) else list(heads)
+    if isinstance(heads, str):
+        per_layer = [heads] * att.layers
+    elif isinstance(heads, (list, tuple)):
+        per_layer = list(heads)
+    else:
+        raise GatvizError(f"heads must be 'mean' or one head index / 'mean' per layer, not {heads!r}")
     if len(per_layer) != att.layers:
         raise GatvizError(f"give one head per layer ({att.layers}), not {len(per_layer)}")
     v = np.zeros(att.num_nodes)

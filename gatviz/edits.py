@@ -10,7 +10,8 @@ k from N(i) re-normalises the rest exactly:
 .. math::
     \alpha'_{ij} = \frac{\exp e_{ij}}{\sum_{j' \ne k} \exp e_{ij'}} = \frac{\alpha_{ij}}{1 - \alpha_{ik}}
 
-(tested). Later layers and GATv2 change more, since their inputs change too.
+(tested; GATv2's first layer too, its e_ij also depending on i and j alone). Later layers
+change more, since their inputs change too.
 """
 from __future__ import annotations
 
@@ -79,6 +80,9 @@ def edited_edge_index(graph, drop=(), add=()) -> tuple[torch.Tensor, list, list]
     """
     ei = graph.data.edge_index
     n = graph.num_nodes
+    for pair in [*drop, *add]:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise GatvizError(f"an edge is a (source, target) pair of node indices, not {pair!r}")
     drop = [(node_index(s, n), node_index(d, n)) for s, d in drop]
     add = [(node_index(s, n), node_index(d, n)) for s, d in add]
     both = not graph.report.directed

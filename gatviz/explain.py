@@ -225,7 +225,7 @@ def steps(model, x: Tensor, edge_index: Tensor, node: int, layer: int, head: int
     n_nodes, convs = int(x.size(0)), model.convs
     node = node_index(node, n_nodes)
     if not 0 <= layer < len(convs):
-        raise GatvizError(f"layer must be from 0 to {len(convs) - 1}, not {layer}")
+        raise GatvizError(f"layer index (0 = the first layer) must be from 0 to {len(convs) - 1}, not {layer}")
     conv = convs[layer]
     if not isinstance(conv, (GATConv, GATv2Conv)):   # e.g. the GCN baseline
         raise GatvizError(f"a {type(conv).__name__} layer has no attention to explain")

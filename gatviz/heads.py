@@ -8,7 +8,8 @@ divergence (base 2, so in [0, 1])
     \mathrm{JS}_i(h, g) = \tfrac12 \mathrm{KL}(\alpha^h_{i\cdot} \| m) + \tfrac12 \mathrm{KL}(\alpha^g_{i\cdot} \| m),
     \qquad m = \tfrac12(\alpha^h_{i\cdot} + \alpha^g_{i\cdot})
 
-and the matrix holds its mean over all targets. Heads are ordered by average-linkage
+and the matrix holds its mean over the targets with a neighbour (a node whose only input is
+its self-loop gets the same α = 1 from every head: counting it would dilute the mean). Heads are ordered by average-linkage
 hierarchical clustering of that matrix (``scipy.cluster.hierarchy.leaves_list``), so heads
 that attend alike sit together.
 
@@ -51,6 +52,7 @@ def similarity(att: AttentionTable, layer: int) -> tuple[np.ndarray, list[int]]:
     _check_layer_head(att, layer, "mean")
     alpha = att.alpha[layer].numpy().astype(np.float64)
     target = att.edge_index[1].numpy()
+    chosen = np.bincount(target, minlength=att.num_nodes) > 1    # targets with a neighbour
     H = alpha.shape[1]
     js = np.zeros((H, H))
     for h in range(H):
@@ -59,7 +61,7 @@ def similarity(att: AttentionTable, layer: int) -> tuple[np.ndarray, list[int]]:
             m = 0.5 * (p + q)
             per_edge = 0.5 * (rel_entr(p, m) + rel_entr(q, m)) / np.log(2.0)
             per_target = np.bincount(target, weights=per_edge, minlength=att.num_nodes)
-            js[h, g] = js[g, h] = per_target.mean()
+            js[h, g] = js[g, h] = per_target[chosen].mean() if chosen.any() else 0.0
     if H < 3:
         return js, list(range(H))
     order = leaves_list(linkage(squareform(js, checks=False), method="average"))
@@ -83,10 +85,12 @@ def forward_uniform(trainer, layer: int, heads: list[int], x=None, edge_index=No
     """Eval-mode logits (N, C) with ``heads`` of ``layer`` (0-based) attending uniformly."""
     no_attention_check(trainer)
     model = trainer.model
-    if not 0 <= layer < len(model.convs):
-        raise GatvizError(f"layer must be from 1 to {len(model.convs)}, not {layer + 1}")
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < len(model.convs):
+        raise GatvizError(f"layer index (0 = the first layer) must be from 0 to {len(model.convs) - 1}, not {layer}")
     conv = model.convs[layer]
-    bad = [h for h in heads if not 0 <= h < conv.heads]
+    if not isinstance(heads, (list, tuple)):
+        raise GatvizError(f"heads must be a list of head indices, not {heads!r}")
+    bad = [h for h in heads if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or not 0 <= h < conv.heads]
     if bad:
         raise GatvizError(f"head must be from 0 to {conv.heads - 1}, not {bad[0]}")   # heads from 0
     handle = conv.register_edge_update_forward_hook(_uniform_hook(list(heads)))

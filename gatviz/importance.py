@@ -8,8 +8,9 @@ out), in eval mode:
   mask over every edge, trained for a bounded number of epochs to keep the model's prediction
   with as few edges as possible; the edge's mask value.
 - **gradient**: |∂p_c/∂m_e| at m = 1, p_c the predicted class's probability and m_e a
-  multiplier on the edge's message, through PyG's explain masks (``set_masks``). This is
-  Captum's Saliency on PyG's edge mask; Captum itself is used when it is installed.
+  multiplier on the edge's message, through PyG's explain masks (``set_masks``), as a PyG
+  ``ExplainerAlgorithm`` of its own (:class:`EdgeGradient`): the same number whether or not
+  Captum is installed (its Saliency through PyG differentiates the raw logit instead).
 - **leave one out**: p_c with the model as trained minus p_c with only the edge j -> i
   removed (no retraining, same features); positive = the edge supported the prediction.
 
@@ -58,15 +59,6 @@ class EdgeGradient(ExplainerAlgorithm):
 
     def supports(self) -> bool:
         return True
-
-
-def _gradient_algorithm() -> ExplainerAlgorithm:
-    try:
-        from torch_geometric.explain import CaptumExplainer
-        import captum  # noqa: F401
-        return CaptumExplainer("Saliency")
-    except ImportError:
-        return EdgeGradient()
 
 
 class _Frozen:
@@ -194,7 +186,7 @@ def edge_importance(trainer, node: int, layer: int | None = None, head="mean", *
         try:
             explain = {}
             for name, algorithm in (("gnnexplainer", GNNExplainer(epochs=epochs)),
-                                    ("gradient", _gradient_algorithm())):
+                                    ("gradient", EdgeGradient())):
                 explainer = Explainer(model, algorithm, explanation_type="model", edge_mask_type="object",
                                       node_mask_type=None, model_config=ModelConfig(**MODEL_CONFIG))
                 with torch.enable_grad():
@@ -210,7 +202,7 @@ def edge_importance(trainer, node: int, layer: int | None = None, head="mean", *
     table = table.reset_index(drop=True)
     correlation = {name: _rank_corr(table["alpha"].to_numpy(), table[name].to_numpy()) for name in explain}
     return {"table": table, "predicted": cls, "probability": probability, "correlation": correlation,
-            "epochs": epochs, "gradient_method": type(_gradient_algorithm()).__name__,
+            "epochs": epochs, "gradient_method": EdgeGradient.__name__,
             "verdict": verdict(correlation, len(table))}
 
 

@@ -92,8 +92,9 @@ def scrub(epochs: list[int], layer: int, head) -> None:
     table = timeline.at_epoch(trainer, epoch)
     row = next((r for r in trainer.history if r["epoch"] == epoch), None)
     if row:
-        st.text(t("cmp.epoch.acc", epoch=epoch, train=f"{row['train_acc']:.0%}", val=f"{row['val_acc']:.0%}",
-                  test=f"{row['test_acc']:.0%}"))
+        share = lambda v: "–" if v != v else f"{v:.0%}"   # noqa: E731  (no validation nodes: NaN)
+        st.text(t("cmp.epoch.acc", epoch=epoch, train=share(row["train_acc"]), val=share(row["val_acc"]),
+                  test=share(row["test_acc"])))
     draw(table, layer, head, key="gv_cmp_scrub", predictions=False)
     entropy = cached("entropy", lambda: timeline.entropy_over_epochs(trainer))
     frame = entropy[entropy["layer"] == layer].pivot(index="epoch", columns="head", values="median")

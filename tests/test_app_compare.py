@@ -122,3 +122,22 @@ def test_every_section_on_an_upload_with_hostile_names():
         markdown = " ".join(m.value for m in app.markdown)
         assert not any(h in markdown for h in HOSTILE), name
     assert any(HOSTILE[1] in {n["name"] for n in p["nodes"]} for p in payloads(app))
+
+
+def test_over_training_on_a_graph_without_validation_nodes_says_so_without_nan():
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    run(app.radio(key="gv_source").set_value("Upload"))
+    app.file_uploader(key="gv_edges_0").upload("tiny.csv", b"a,b\nb,c\nc,d\n", "text/csv")
+    run(app)
+    app.session_state["gv_per_update"] = 5
+    app.session_state["gv_epochs"] = 5
+    run(button(app, "Train").click())
+    train_until_idle(app)
+    assert not app.session_state["gv_graph"].data.val_mask.any()
+    app.switch_page("pages/compare.py")
+    run(app)
+    section(app, "Over training")
+    shown = [x.value for x in app.text]
+    assert any("–" in v for v in shown), shown   # the missing accuracy
+    assert not any("nan" in v.lower() for v in shown), shown

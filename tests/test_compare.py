@@ -1,11 +1,13 @@
 """Compare: snapshots over training, heads, rollout, GCN baseline, edits, importance."""
+import re
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 from torch_geometric.utils import scatter
 
-from gatviz import GatvizError, RunConfig, compare, edits, heads, importance, runs, timeline
+from gatviz import GatvizError, RunConfig, compare, edits, graphs, heads, importance, runs, timeline
 from gatviz.training import Trainer
 
 
@@ -80,8 +82,39 @@ def test_head_similarity_is_a_mean_js_divergence(small):
     # by hand for heads 0 and 1 at every target, with scipy's JS distance (its square, base 2)
     from scipy.spatial.distance import jensenshannon
     per_node = [jensenshannon(att.alpha[0][att.incoming(i), 0], att.alpha[0][att.incoming(i), 1], base=2) ** 2
-                for i in range(att.num_nodes)]
+                for i in range(att.num_nodes) if len(att.incoming(i)) > 1]   # nodes with a neighbour
     assert js[0, 1] == pytest.approx(np.mean(per_node), rel=1e-5)
+
+
+def test_head_similarity_leaves_out_nodes_without_a_neighbour():
+    from gatviz.parse import parse_upload
+    graph = parse_upload(b"a,b\nb,c\nc,a\nc,d\n", b"a,x\nb,x\nc,y\nd,y\ne,x\nf,y\n")   # e, f: isolated
+    trainer = Trainer(graph, RunConfig(dataset="upload", epochs=3, heads=2, device="cpu"))
+    trainer.step(3)
+    att = trainer.attention()
+    js, _ = heads.similarity(att, 0)
+    from scipy.spatial.distance import jensenshannon
+    per_node = [jensenshannon(att.alpha[0][att.incoming(i), 0], att.alpha[0][att.incoming(i), 1], base=2) ** 2
+                for i in range(4)]
+    assert js[0, 1] == pytest.approx(np.mean(per_node), rel=1e-5)
+
+
+def test_library_calls_with_wrong_types_are_one_line():
+    from gatviz import edits
+    trainer = Trainer(graphs.load("karate"), RunConfig(epochs=2, heads=2, device="cpu"))
+    trainer.step(2)
+    att = trainer.attention()
+    for call, message in ((lambda: compare.rollout(att, 0, 0), "heads must be 'mean' or one head"),
+                          (lambda: heads.forward_uniform(trainer, 0, 0), "heads must be a list of head indices"),
+                          (lambda: heads.forward_uniform(trainer, 0, ["mean"]), "head must be from 0 to 1"),
+                          (lambda: heads.forward_uniform(trainer, 0, [True]), "head must be from 0 to 1"),
+                          (lambda: heads.forward_uniform(trainer, 0, [0.5]), "head must be from 0 to 1"),
+                          (lambda: heads.forward_uniform(trainer, 2, [0]), "layer index (0 = the first layer) "
+                                                                           "must be from 0 to 1, not 2"),
+                          (lambda: heads.similarity(att, "0"), "layer index"),
+                          (lambda: edits.edit(trainer, 0, drop=[(1,)]), "an edge is a (source, target) pair")):
+        with pytest.raises(GatvizError, match=re.escape(message)):
+            call()
 
 
 @pytest.mark.parametrize("model", ["gat", "gatv2"])

@@ -284,8 +284,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cmp.split.test": ("test", "测试集"),
     "cmp.alike": ("How alike the heads attend", "各注意力头的注意力有多相似"),
     "cmp.alike.help": ("Mean Jensen–Shannon divergence (bits; 0 = the same α everywhere) between the heads' α "
-                       "over every node's inputs, heads ordered by hierarchical clustering.",
-                       "各头在每个节点输入上的 α 之间的平均 Jensen–Shannon 散度（比特；0 = 处处相同的 α），"
+                       "over the inputs of every node with a neighbour, heads ordered by hierarchical clustering.",
+                       "各头在每个有邻居的节点输入上的 α 之间的平均 Jensen–Shannon 散度（比特；0 = 处处相同的 α），"
                        "注意力头按层次聚类排序。"),
     "cmp.worth": ("What each head is worth", "每个注意力头的作用有多大"),
     "cmp.worth.help": ("Accuracy when a head attends uniformly (α = 1/(deg+1) over its inputs), all else as trained.",
@@ -333,10 +333,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cmp.col.change": ("change", "变化"),
     "cmp.alpha.before": ("α before (mean of heads, layer {layer})", "编辑前的 α（各头平均，第 {layer} 层）"),
     "cmp.alpha.after": ("α after (mean of heads, layer {layer})", "编辑后的 α（各头平均，第 {layer} 层）"),
-    "cmp.importance": ("Predicted {cls} with p = {p}. GNNExplainer ran {epochs} epochs; gradient: {method}; "
-                       "leave-one-out: p without the edge, nothing retrained.",
-                       "预测为 {cls}，p = {p}。GNNExplainer 运行了 {epochs} 轮；梯度：{method}；"
-                       "留一法：去掉该边后的 p，未重新训练。"),
+    "cmp.importance": ("Predicted {cls} with p = {p}. GNNExplainer ran {epochs} epochs; gradient: {method} "
+                       "(|∂p/∂m_e|); leave-one-out: p minus p without the edge j → i (that direction only; "
+                       "Edit an edge removes both), nothing retrained.",
+                       "预测为 {cls}，p = {p}。GNNExplainer 运行了 {epochs} 轮；梯度：{method}（|∂p/∂m_e|）；"
+                       "留一法：p 减去去掉边 j → i 后的 p（仅此方向；“编辑一条边”会删除两个方向），未重新训练。"),
     "cmp.corr": ("Rank correlation of α with each importance measure over the centre's inputs.",
                  "在中心节点的输入上，α 与各重要性度量的秩相关。"),
     "cmp.col.against": ("α against", "α 对比"),

@@ -7,7 +7,9 @@ rules (README, "Graphs"):
   letter after a separator (``gene_a``), one of its words (split at separators and
   camelCase: ``src_ip``, ``nodeFrom``, ``Source airport``), less trailing
   id/name/node/vertex/digits, is empty or in HEADER_WORDS: ``source,target``, ``u v``,
-  ``node1,node2``, ``user_id,item_id``, ``Person1,Person2`` (but not ``a,b`` or ``v1,v2``).
+  ``node1,node2``, ``user_id,item_id``, ``Person1,Person2`` (but not ``a,b`` or ``v1,v2``);
+  or, less spaces, separators and digits, in OTHER_HEADER_WORDS (``起点,终点``, ``节点1``,
+  ``Origen,Destino``, ``источник;цель``).
 - **Edge file.** The first row is a header when its two endpoint cells differ, and either
   both are header words and neither is a node name in any later row (a row repeating the
   header, as concatenated exports have, does not count, and is skipped), or both hold a
@@ -37,6 +39,13 @@ HEADER_WORDS = frozenset(
     "user item customer product movie citing cited follower followee followed following friend "
     "person author paper actor member gene protein interactor left right row col subject object "
     "quelle ziel von nach cible".split())
+# the same in other languages (a cell less spaces, separators and digits): 节点1, 起点, Origen, источник
+OTHER_HEADER_WORDS = frozenset(
+    "起点 终点 源 目标 源节点 目标节点 节点 起始节点 终止节点 来源 去向 源点 目标点 起始 终止 出发 到达 头节点 尾节点 "
+    "用户 好友 关注者 被关注者 作者 论文 起點 終點 節點 目標 "
+    "источник цель откуда куда узел вершина "
+    "origen destino desde hasta nodo fuente objetivo knoten cible noeud nœud départ arrivée origine destinazione "
+    "sorgente".split())
 # columns before the endpoints that number or describe the edge, not name a node
 INDEX_WORDS = frozenset("id index idx edge edgeid eid key row rowid no nr number weight w time timestamp "
                         "date interaction interactionid".split())
@@ -80,6 +89,8 @@ def _base(word: str) -> str:
 
 
 def header_word(cell: str) -> bool:
+    if re.sub(r"[\s_\-.:0-9]+", "", cell.lower()) in OTHER_HEADER_WORDS:
+        return True
     # "gene_a", "Interactor B": a letter after a separator numbers a column, as digits do
     word = re.sub(r"[^a-z0-9]", "", re.sub(r"(?<=[a-z0-9]{2})[^a-z0-9]+[a-z]$", "", cell.lower()))
     if not word[:1].isalpha():
@@ -156,11 +167,14 @@ def refuse_other_layouts(rows) -> None:
                           f"edge_index.T, e.g. np.savetxt(path, edge_index.T, fmt='%d', delimiter=',')")
     # rows of different lengths, some of 4 or more (a weight, or a weight and a time, keep
     # an edge list's width), each node first in one row only, 6 or more later cells, mostly nodes
-    widths = Counter(len(fields) for fields in wide)
-    if len(widths) < 2 or max(widths) < 4 or len({fields[0] for fields in wide}) < len(wide):
+    # (the first row may be a header, whose width says nothing: pandas' tab-separated index
+    # loses its empty header cell when the line is trimmed)
+    body = wide[1:]
+    widths = Counter(len(fields) for fields in body)
+    if len(widths) < 2 or max(widths) < 4 or len({fields[0] for fields in body}) < len(body):
         return
-    ends = {cell for fields in wide for cell in fields[:2]}
-    later = [cell for fields in wide for cell in fields[2:]]
+    ends = {cell for fields in body for cell in fields[:2]}
+    later = [cell for fields in body for cell in fields[2:]]
     if len(later) >= 6 and sum(cell in ends for cell in later) >= 0.5 * len(later):
         raise GatvizError("the edge file looks like an adjacency list (a node, then all its neighbours, on each "
                           "row; rows of different lengths): gatviz reads one source,target pair per row "

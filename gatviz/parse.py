@@ -276,7 +276,8 @@ def _spanning(prefix: str, spanning: list[tuple[int, int]]) -> str:
 
 def _show_row(fields: list[str]) -> str:
     """The first cells of a row, as a person reads them: ``node1, node2``."""
-    return ", ".join(f if len(f) <= 40 else f[:37] + "..." for f in fields[:4]) + (", …" if len(fields) > 4 else "")
+    return ", ".join("(empty)" if not f else f if len(f) <= 40 else f[:37] + "..." for f in fields[:4]) + (
+        ", …" if len(fields) > 4 else "")
 
 
 def _show(name: str) -> str:

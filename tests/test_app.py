@@ -778,3 +778,20 @@ def test_the_sidebar_is_drawn_when_the_explorer_fails(monkeypatch):
     assert at.exception                                                  # the page says it failed
     assert [b.label for b in at.sidebar.button][:3] == ["Train", "Stop", "Reset"]
     assert at.selectbox(key="gv_dataset").value == "karate"
+
+
+def test_a_node_file_chosen_while_the_edge_uploader_is_empty_goes_with_the_earlier_edge_file():
+    at = start()
+    run(at.radio(key="gv_source").set_value("Upload"))
+    at.file_uploader(key="gv_edges_0").upload("ring.csv", b"a,b\nb,c\nc,d\nd,a\n", "text/csv")
+    run(at)
+    assert at.session_state["gv_graph"].class_names[0].startswith("community")
+    at.switch_page("pages/explain.py")              # another page's uploaders start empty
+    run(at)
+    assert at.file_uploader(key="gv_edges_0").value is None
+    at.file_uploader(key="gv_nodes_0").upload("nodes.csv", b"node,label\na,x\nb,x\nc,y\nd,y\n", "text/csv")
+    run(at)
+    graph = at.session_state["gv_graph"]
+    assert graph.names == ["a", "b", "c", "d"] and graph.class_names == ["x", "y"]
+    assert any("uploaded earlier" in c.value for c in at.sidebar.caption)
+    assert at.session_state["gv_upload"].edges_name == "ring.csv"

@@ -470,7 +470,8 @@ def edges_of(g) -> set:
 @pytest.mark.parametrize("raw, edges, said", [
     # pandas to_csv (its index on by default), with a comma and with a tab
     (b",source,target,weight\n0,0,1,3.0\n1,0,2,2.0\n2,1,2,1.5\n3,2,3,1.0\n",
-     {("0", "1"), ("0", "2"), ("1", "2"), ("2", "3")}, "source and target from columns 2 and 3"),
+     {("0", "1"), ("0", "2"), ("1", "2"), ("2", "3")},
+     "first row read as a header: (empty), source, target, weight; source and target from columns 2 and 3"),
     (b"\tsource\ttarget\tweight\n0\t0\t1\t3.0\n1\t0\t2\t2.0\n2\t1\t2\t1.5\n",
      {("0", "1"), ("0", "2"), ("1", "2")}, "row names in column 1"),
     # a file pandas read back and saved again
@@ -502,6 +503,8 @@ def test_index_columns_before_the_endpoints(raw, edges, said):
     "nodeA,nodeB\nx,y\ny,z\n",
     "Quelle;Ziel;Gewicht\nMüller;Schmidt;1,5\nSchmidt;Weber;2\n",
     "subject,object\nx,y\ny,z\n",
+    "起点,终点\n张三,李四\n李四,王五\n", "源节点,目标节点\n张三,李四\n李四,王五\n", "节点1,节点2\n张三,李四\n李四,王五\n",
+    "Origen,Destino\nMadrid,Sevilla\nSevilla,Cádiz\n", "источник;цель\nМосква;Киев\nКиев;Минск\n",
 ])
 def test_more_headers_are_read_as_headers(text):
     g = parse_upload(text.encode())
@@ -589,6 +592,10 @@ def test_an_adjacency_list_and_a_saved_edge_index_are_refused():
         parse_upload(b"0 1 2 3 4 5\n1 2 3 4 5 0\n")
     # an edge list whose rows have a weight, or a weight and a time, now and then: an edge list
     assert parse_upload(b"1 2 1\n2 3\n3 1 2 7\n").names == ["1", "2", "3"]
+    # pandas' to_csv(sep="\t") with its index and a weight: the trimmed header is one cell shorter
+    g = parse_upload(b"\tsource\ttarget\tweight\n0\tNapoleon\tMyriel\t1\n1\tMlle\tMyriel\t2\n"
+                     b"2\tMme\tMyriel\t1\n3\tMyriel\tCount\t1\n")
+    assert edges_of(g) == {("Myriel", "Napoleon"), ("Mlle", "Myriel"), ("Mme", "Myriel"), ("Count", "Myriel")}
 
 
 def test_whole_numbers_written_as_decimals_are_read_as_written_and_said():

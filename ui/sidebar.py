@@ -62,20 +62,29 @@ def _graph_settings(name: str, config: RunConfig) -> tuple:
     return tuple((f, getattr(config, f)) for f in fields if hasattr(config, f))
 
 
+def _edges_widget(ss):
+    return ss.get(f"gv_edges_{ss.get('gv_upload_nonce', 0)}")
+
+
 def _upload_from_widgets(ss) -> Upload | None:
-    """The files in the uploaders now (digest computed once per upload), else None."""
-    nonce = ss.get("gv_upload_nonce", 0)
-    edges, nodes = ss.get(f"gv_edges_{nonce}"), ss.get(f"gv_nodes_{nonce}")
-    if edges is None:
+    """The files in the uploaders now (digest computed once per upload), else None. A node
+    file chosen while the edge uploader is empty (another page's starts empty) goes with the
+    edge file uploaded earlier."""
+    edges, nodes = _edges_widget(ss), ss.get(f"gv_nodes_{ss.get('gv_upload_nonce', 0)}")
+    earlier = ss.get("gv_upload")
+    if edges is None and (nodes is None or earlier is None):
         return None
-    files = [edges] + ([nodes] if nodes is not None else [])
+    if edges is None:
+        edges_name, edges_bytes, edges_id = earlier.edges_name, earlier.edges, earlier.digest.split("+")[0]
+    else:
+        edges_name, edges_bytes, edges_id = unquote(edges.name), edges.getvalue(), edges.file_id
+    ids = (edges_id,) + ((nodes.file_id,) if nodes is not None else ())
     memo = ss.setdefault("gv_digests", {})
-    ids = tuple(f.file_id for f in files)
     if ids not in memo:
         memo.clear()
-        memo[ids] = "+".join(hashlib.sha256(f.getvalue()).hexdigest() for f in files)
-    return Upload(memo[ids], unquote(edges.name), edges.getvalue(),
-                  unquote(nodes.name) if nodes is not None else None,
+        memo[ids] = "+".join(hashlib.sha256(b).hexdigest()
+                             for b in [edges_bytes] + ([nodes.getvalue()] if nodes is not None else []))
+    return Upload(memo[ids], edges_name, edges_bytes, unquote(nodes.name) if nodes is not None else None,
                   nodes.getvalue() if nodes is not None else None)
 
 
@@ -378,7 +387,7 @@ def _read_graph(ss) -> list[tuple]:
     else:
         if upload is not None:
             ss.gv_upload = upload
-            if _upload_from_widgets(ss) is None:
+            if _edges_widget(ss) is None:
                 notes.append(("caption", t("earlier.file")))
         lines = graph.report.lines()
         notes += [("text", lines[0]), ("lines", t("what.read"), lines[1:], ss.gv_source == "Upload")]

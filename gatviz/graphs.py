@@ -54,6 +54,7 @@ class Report:
     split: str = ""
     warnings: list[str] = field(default_factory=list)   # said to the user, each on its own line
     seed: int = 0                  # drew the split (and, when not given, labels and features)
+    origin: str = ""               # an upload's file name(s), ``source`` without the notes on reading it
 
     def lines(self) -> list[str]:
         # people count an undirected edge once, as their file lists it; message passing

@@ -84,7 +84,7 @@ def parse_upload(edges: bytes, nodes: bytes | None = None, *, directed: bool = F
     labels = class_names = features = None
     if nodes is not None:
         names, labels, class_names, features = _node_file(nodes, names, report, notes)
-    report.source = source + (f" ({'; '.join(notes)})" if notes else "")
+    report.source, report.origin = source + (f" ({'; '.join(notes)})" if notes else ""), source
     graph = build(pairs, names, name=name, report=report, labels=labels, class_names=class_names,
                   features=features, directed=directed, seed=seed)
     if graph.num_edges == 0:   # every row a self-loop: an index column read as the source, say

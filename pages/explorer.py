@@ -194,8 +194,11 @@ def view_payload(trainer, graph):
 
 def body(start: float) -> None:
     trainer, graph = ss.gv_trainer, ss.gv_graph
-    if trainer.notice:
-        st.warning(trainer.notice)
+    # what the graph's report warns of (a node file's odd label column, say) and the run's notice,
+    # here as well as in the sidebar's details: each once
+    for line in dict.fromkeys([*graph.report.warnings, trainer.notice]):
+        if line:
+            st.warning(ui.plain(ui.words.notice(line)))
     # The view is sent before its widgets (drawn above it, in `controls`): the browser gets
     # the new view first and draws it while the rest of the page's update is on its way.
     # The widgets' values are in session state before the widgets are drawn.

@@ -372,6 +372,9 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     at.file_uploader(key="gv_edges_0").set_value(("empty.csv", b"", "text/csv"))
     run(at)
     assert [e.value for e in at.sidebar.error] == [ui.plain("the edge file is empty")]
+    # and in the page itself (a projector's sidebar may hide it below the fold)
+    assert [e.value for e in at.main.error] == [
+        "Not applied (the sidebar says more; what is on screen stays): " + ui.plain("the edge file is empty")]
     # said in place: the file was not applied, and which graph is still on screen
     assert any("not applied" in c.value and "edges.csv" in c.value.replace("\\", "") for c in at.sidebar.caption)
     assert at.session_state["gv_graph"] is graph and at.session_state["gv_trainer"] is trainer
@@ -795,3 +798,14 @@ def test_a_node_file_chosen_while_the_edge_uploader_is_empty_goes_with_the_earli
     assert graph.names == ["a", "b", "c", "d"] and graph.class_names == ["x", "y"]
     assert any("uploaded earlier" in c.value for c in at.sidebar.caption)
     assert at.session_state["gv_upload"].edges_name == "ring.csv"
+
+
+def test_the_graphs_warnings_are_in_the_page_not_only_in_the_sidebar():
+    at = start()
+    run(at.radio(key="gv_source").set_value("Upload"))
+    at.file_uploader(key="gv_edges_0").upload("ring.csv", b"1,2\n2,3\n3,4\n4,5\n5,1\n", "text/csv")
+    at.file_uploader(key="gv_nodes_0").upload("names.csv", b"1,Ann\n2,Bob\n3,Cy\n4,Di\n5,Ed\n", "text/csv")
+    run(at)
+    said = [w.value.replace("\\", "") for w in at.main.warning]   # (markdown-escaped: plain text)
+    assert any("every node has a class of its own (5 classes)" in w for w in said)
+    assert sum("no validation nodes" in w for w in said) == 1          # the report's and the run's: once

@@ -171,4 +171,21 @@ def test_the_graph_line_in_both_languages():
     assert words.graph_line(karate, in_lang="en") == karate.lines()[0]
     assert words.graph_line(karate, in_lang="zh") == "Zachary 空手道俱乐部：34 个节点，78 条无向边（156 条有向消息传递边）"
     upload = parse_upload(b"a;b\nb;c\n", directed=True).report
-    assert words.graph_line(upload, in_lang="zh") == "上传的边列表 (semicolon-separated)：3 个节点，2 条有向边"
+    assert words.graph_line(upload, in_lang="zh") == "上传的边列表：3 个节点，2 条有向边"   # the notes: in the sidebar
+
+
+def test_the_librarys_notices_in_chinese():
+    from gatviz.graphs import NO_VALIDATION
+    from gatviz.parse import parse_upload
+    from ui import words
+    own = parse_upload(b"1,2\n2,3\n3,4\n4,5\n5,1\n", b"1,A\n2,B\n3,C\n4,D\n5,E\n").report.warnings
+    decimal = parse_upload(b"1.0,2.0\n2.0,3.0\n").report.warnings
+    notices = [NO_VALIDATION, "the GPU ran out of memory; training goes on on the CPU",
+               "the graph is past the full-batch caps (gatviz/limits.py): training in mini-batches of 1024 nodes, "
+               "fanout [10, 10]", *own, *decimal]
+    assert len(set(notices)) == 5
+    for text in notices:
+        assert words.notice(text, in_lang="en") == text
+        chinese = words.notice(text, in_lang="zh")
+        assert not re.search("[A-Za-z]{4,}", re.sub(r"gatviz/limits\.py|fanout|np\.savetxt", "", chinese)), chinese
+    assert words.notice("anything else", in_lang="zh") == "anything else"

@@ -70,10 +70,10 @@ def draw_sidebar() -> None:
         for path, label, icon in PAGES:
             if (ROOT / path).exists():
                 st.page_link(path, label=t(label), icon=icon)
-        c1, c2 = st.columns([1, 1.4], vertical_alignment="center")
-        c1.selectbox("Language / 语言", list(LANGUAGES), key="gv_lang", format_func=LANGUAGES.get,
+        # (one row each: side by side, "简体中文" or "Presenter mode" did not fit the sidebar)
+        st.selectbox("Language / 语言", list(LANGUAGES), key="gv_lang", format_func=LANGUAGES.get,
                      label_visibility="collapsed")
-        c2.toggle(t("presenter"), key="gv_presenter", help=t("presenter.help"))
+        st.toggle(t("presenter"), key="gv_presenter", help=t("presenter.help"))
         state.remember("gv_presenter", "gv_lang")
     sidebar()
 

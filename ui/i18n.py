@@ -54,6 +54,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "choose.file": ("Choose an edge file to upload.", "请选择要上传的边文件。"),
     "earlier.file": ("Using the file uploaded earlier; choose another to replace it.",
                      "正在使用之前上传的文件；选择另一个文件即可替换。"),
+    "not.applied.main": ("Not applied (the sidebar says more; what is on screen stays): {error}",
+                         "未应用（详见侧边栏；屏幕上的内容保持不变）：{error}"),
     "not.applied": ("This was not applied: still showing {source}.", "未应用：仍显示 {source}。"),
     "seed.kept": ("The graph on screen keeps seed {seed}: the seed also drew it (its split, labels or features); "
                   "a new seed applies with the chosen graph.",

@@ -19,7 +19,7 @@ from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
-from . import batching, links, live, release, runfiles
+from . import batching, links, live, release, runfiles, words
 from .shared import own_trainer
 from .i18n import lang, t
 from .text import USER_ERRORS, plain
@@ -258,6 +258,11 @@ def pending_banner() -> None:
     if ss.gv_message:
         box.error(plain(ss.gv_message))
         ss.gv_message = None
+    # what the sidebar refused (a file, a setting) is said here too: on a projector the
+    # sidebar's message may sit below the fold
+    for kind, *args in ss.get("gv_report_notes") or ():
+        if kind == "error":
+            box.error(t("not.applied.main", error=args[0]))
     if ss.gv_pending and ss.gv_trainer is not None:
         if ss.gv_training:   # (drawn once; the epoch count would stand still while it trains on)
             box.warning(t("pending.training", changes=changes(ss.gv_pending)))
@@ -379,7 +384,7 @@ def _read_graph(ss) -> list[tuple]:
     if isinstance(graph, str):
         notes.append(("error", plain(graph)))
         if ss.gv_graph is not None:   # say in place what is still on screen
-            notes.append(("caption", t("not.applied", source=plain(ss.gv_graph.report.source))))
+            notes.append(("caption", t("not.applied", source=plain(words.short_source(ss.gv_graph.report)))))
         notes += _on_current_graph(config, ss)
     elif graph is None:
         notes.append(("info", t("choose.run") if ss.gv_source == "Run" else t("choose.file")))

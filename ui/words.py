@@ -8,7 +8,9 @@ the same placeholders.
 """
 from __future__ import annotations
 
-from gatviz import importance, uniformity
+import re
+
+from gatviz.graphs import NO_VALIDATION
 
 from .i18n import lang
 
@@ -46,6 +48,7 @@ def head_verdict(row: dict, in_lang: str | None = None) -> str:
     """One head's line (a row of uniformity.head_summary)."""
     if not _zh(in_lang):
         return row["verdict"]
+    from gatviz import uniformity
     return "".join(HEAD_PARTS_ZH[name].format(**(values | {"closeness": CLOSENESS_ZH[values["closeness"]]}
                                                  if name == "head" else values))
                    for name, values in uniformity.head_parts(row))
@@ -53,6 +56,7 @@ def head_verdict(row: dict, in_lang: str | None = None) -> str:
 
 def graph_verdict(summary, dataset: str | None = None, model: str | None = None, in_lang: str | None = None) -> str:
     """uniformity.graph_verdict in the tab's language."""
+    from gatviz import uniformity
     if not _zh(in_lang):
         return uniformity.graph_verdict(summary, dataset, model)
     return "".join(GRAPH_VERDICTS_ZH[key].format(**values)
@@ -61,6 +65,7 @@ def graph_verdict(summary, dataset: str | None = None, model: str | None = None,
 
 def importance_verdict(correlation: dict, inputs: int, in_lang: str | None = None) -> tuple[str, bool]:
     """(importance.verdict in the tab's language, whether α agrees with the explainers)."""
+    from gatviz import importance   # (torch_geometric.explain: only the Compare page needs it)
     key, values, taus = importance.verdict_parts(correlation, inputs)
     if not _zh(in_lang):
         return importance.verdict(correlation, inputs), key == "agree"
@@ -78,10 +83,38 @@ def graph_line(report, in_lang: str | None = None) -> str:
     """The first line of the graph's report (its source and size) in the tab's language."""
     if not _zh(in_lang):
         return report.lines()[0]
-    source = report.source
+    source = short_source(report)   # an upload's notes (delimiter, header…) are in the sidebar's report
     for english, chinese in SOURCES_ZH.items():
         if source.startswith(english):
             source = chinese + source[len(english):]
     counts = (f"{report.edges:,} 条有向边" if report.directed
               else f"{report.edges // 2:,} 条无向边（{report.edges:,} 条有向消息传递边）")
     return f"{source}：{report.nodes:,} 个节点，{counts}"
+
+
+# the library's notices about a graph or a run (report warnings, Trainer.notice), by pattern
+NOTICES_ZH = (
+    (re.escape(NO_VALIDATION), "划分后没有验证节点（每类节点太少）：验证准确率和最佳验证轮次无从定义"),
+    (r"the GPU ran out of memory; training goes on on the CPU", "GPU 显存不足；训练改在 CPU 上继续"),
+    (r"the graph is past the full-batch caps \(gatviz/limits\.py\): training in mini-batches of (\d+) nodes, "
+     r"fanout (.+)", r"图超过了全批量上限（gatviz/limits.py）：按每批 \1 个节点小批量训练，fanout \2"),
+    (r"every node has a class of its own \(([\d,]+) classes\): is column (\d+) of the node file a name rather "
+     r"than a label\?", r"每个节点各自成一类（\1 类）：节点文件的第 \2 列是名称而不是标签吗？"),
+    (r"node names such as (.+) are whole numbers written as decimals: .*",
+     r"像 \1 这样的节点名是写成小数的整数：按原样读取（'1.0' 和 '1' 会是两个节点）；请把编号存为整数"
+     r"（np.savetxt：fmt='%d'）"),
+)
+
+
+def notice(text: str, in_lang: str | None = None) -> str:
+    """A notice of the library's (a report warning, a trainer's notice) in the tab's language."""
+    if _zh(in_lang):
+        for pattern, chinese in NOTICES_ZH:
+            if re.fullmatch(pattern, text):
+                return re.sub(pattern, chinese, text)
+    return text
+
+
+def short_source(report) -> str:
+    """The report's source without an upload's notes on reading it: ``edges.csv``."""
+    return report.origin or report.source

@@ -172,6 +172,7 @@ def test_the_graph_line_in_both_languages():
     assert words.graph_line(karate, in_lang="zh") == "Zachary 空手道俱乐部：34 个节点，78 条无向边（156 条有向消息传递边）"
     upload = parse_upload(b"a;b\nb;c\n", directed=True).report
     assert words.graph_line(upload, in_lang="zh") == "上传的边列表：3 个节点，2 条有向边"   # the notes: in the sidebar
+    assert words.graph_line(upload, in_lang="en") == "uploaded edge list: 3 nodes, 2 directed edges"
 
 
 def test_the_librarys_notices_in_chinese():

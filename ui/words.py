@@ -81,8 +81,8 @@ SOURCES_ZH = {"Zachary's karate club": "Zachary 空手道俱乐部", "uploaded e
 
 def graph_line(report, in_lang: str | None = None) -> str:
     """The first line of the graph's report (its source and size) in the tab's language."""
-    if not _zh(in_lang):
-        return report.lines()[0]
+    if not _zh(in_lang):   # the report's first line, less an upload's reading notes
+        return short_source(report) + report.lines()[0][len(report.source):]
     source = short_source(report)   # an upload's notes (delimiter, header…) are in the sidebar's report
     for english, chinese in SOURCES_ZH.items():
         if source.startswith(english):

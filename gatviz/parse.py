@@ -258,7 +258,8 @@ def _number(cell: str, line: int, column: int, delimiter: str = ",", last: bool 
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        hint = (" (the label goes in column 2, numeric features after it)"
+        hint = (" (an empty cell: fill it in, or leave the column out)" if not cell.strip() else
+                " (the label goes in column 2, numeric features after it)"
                 if last and re.search(r"[^\W\d_]", cell) and cell.lower() not in ("nan", "inf", "infinity") else "")
         raise GatvizError(f"node file line {line}, column {column}: feature {_show(cell)} is not a finite "
                           f"number{hint}")

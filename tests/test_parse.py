@@ -563,6 +563,8 @@ def test_node_file_index_header_and_decimal_commas():
     assert g.names == ["LHR", "JFK", "SFO"] and g.class_names == ["UK", "US"]
     with pytest.raises(GatvizError, match=r"column 4: feature 'x' is not a finite number \(the label goes in column 2"):
         parse_upload(b"a,b\nb,c\n", b"a,1,0,x\nb,0,1,y\nc,1,1,x\n")
+    with pytest.raises(GatvizError, match=r"line 2, column 3: feature '' is not a finite number \(an empty cell"):
+        parse_upload(b"1,2\n2,3\n", b"Id,Label,timeset,modularity_class\n1,Alice,,0\n2,Bob,,0\n3,Cy,,1\n")
 
 
 def test_a_name_column_read_as_labels_is_said():

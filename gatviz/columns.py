@@ -50,6 +50,7 @@ OTHER_HEADER_WORDS = frozenset(
 INDEX_WORDS = frozenset("id index idx edge edgeid eid key row rowid no nr number weight w time timestamp "
                         "date interaction interactionid".split())
 INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?", re.I)
 _UNNAMED = re.compile(r"unnamed: ?0")   # pandas' name for a saved index column read back and saved again
 _FORMATS = (   # (pattern on the text's first lines, what it is)
     (re.compile(r"\s*<\?xml|\s*<graphml|\s*<gexf", re.I), "XML (GraphML or GEXF)"),
@@ -89,6 +90,7 @@ def _base(word: str) -> str:
 
 
 def header_word(cell: str) -> bool:
+    """Does a cell name a column (the module doc's rule) rather than a node?"""
     if re.sub(r"[\s_\-.:0-9]+", "", cell.lower()) in OTHER_HEADER_WORDS:
         return True
     # "gene_a", "Interactor B": a letter after a separator numbers a column, as digits do
@@ -152,8 +154,6 @@ def _is_header(first: list[str], rest, at: int) -> bool:
     head = set(first[:2])
     return not any(cell in head for pair in pairs for cell in pair)
 
-
-_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?", re.I)
 
 
 def refuse_other_layouts(rows) -> None:

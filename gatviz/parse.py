@@ -192,13 +192,14 @@ def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     known = set(names)
     first = rows[0][1] if rows else []
     # a pandas index (to_csv's default) first: its header cell is empty, or "Unnamed: 0" once read back
-    index = len(first) > 2 and (first[0] == "" or first[0].lower().startswith("unnamed: "))
+    index = (len(first) > 2 and (first[0] == "" or first[0].lower().startswith("unnamed: "))
+             and len(rows) > 1 and all(columns.INTEGER.fullmatch(fields[0]) for _, fields in rows[1:]))
     if index:
         rows = [(line, fields[1:]) for line, fields in rows]
         first = rows[0][1]
     header = first and first[0] not in known and (
         columns.header_word(first[0]) or len(first) > 1 and re.sub(r"[^a-z]", "", first[1].lower()) in LABEL_WORDS
-        or len(rows) > 2 and all(fields[0] in known for _, fields in rows[1:]))   # "Airport,Country" over LHR,UK
+        or first[0] and len(rows) > 2 and all(fields[0] in known for _, fields in rows[1:]))   # "Airport,Country"
     if header:
         rows = rows[1:]
     if not rows:

@@ -558,6 +558,8 @@ def test_node_file_index_header_and_decimal_commas():
     g = parse_upload(edges, b";node;label;f\n0;a;A;0,5\n1;b;B;1,25\n2;c;A;-3\n")   # pandas' index first
     assert g.class_names == ["A", "B"] and g.data.x[:, 0].tolist() == [0.5, 1.25, -3.0]
     assert "node file's first column read as an index" in g.report.source
+    with pytest.raises(GatvizError, match=r"node file line 1: need node,label"):   # an empty name, not an index
+        parse_upload(edges, b";A;1\nb;B;2\nc;A;3\n")
     # a header whose words are no header words: its node is in no edge while every other is
     g = parse_upload(b"LHR,JFK\nJFK,SFO\n", b"Airport,Country\nLHR,UK\nJFK,US\nSFO,US\n")
     assert g.names == ["LHR", "JFK", "SFO"] and g.class_names == ["UK", "US"]

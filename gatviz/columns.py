@@ -106,10 +106,14 @@ def header_word(cell: str) -> bool:
                                   for p in parts)
 
 
+def saved_index(cell: str) -> bool:
+    """The header cell of an index pandas or R saved: empty, or "Unnamed: 0" once read back."""
+    return cell.strip() == "" or _UNNAMED.fullmatch(cell.strip().lower()) is not None
+
+
 def index_cell(cell: str) -> bool:
     """A header cell naming an index or attribute column ahead of the endpoints."""
-    flat = re.sub(r"[^a-z0-9]", "", cell.lower())
-    return cell.strip() == "" or _UNNAMED.fullmatch(cell.strip().lower()) is not None or flat in INDEX_WORDS
+    return saved_index(cell) or re.sub(r"[^a-z0-9]", "", cell.lower()) in INDEX_WORDS
 
 
 def edge_header(rows) -> tuple[bool, int, int]:

@@ -192,7 +192,7 @@ def _node_file(raw: bytes, names: list[str], report: Report, notes: list[str]):
     known = set(names)
     first = rows[0][1] if rows else []
     # a pandas index (to_csv's default) first: its header cell is empty, or "Unnamed: 0" once read back
-    index = (len(first) > 2 and (first[0] == "" or first[0].lower().startswith("unnamed: "))
+    index = (len(first) > 2 and columns.saved_index(first[0])
              and len(rows) > 1 and all(columns.INTEGER.fullmatch(fields[0]) for _, fields in rows[1:]))
     if index:
         rows = [(line, fields[1:]) for line, fields in rows]

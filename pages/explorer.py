@@ -121,11 +121,14 @@ TICK = ui.tick()
 
 @st.fragment(run_every=TICK)
 def progress() -> None:
-    if ui.follow_training():
-        # The run ends before the next tick: a full run now waits for it (ui.live.settle) and
-        # draws it done at once, with the sidebar's buttons and the final view; timers stop.
-        st.rerun()
+    ends = ui.follow_training()
     curves(ss.gv_trainer)
+    if ends:
+        # The run ends before the next tick: waited for here, the curves drawn (ui.live.wait_end),
+        # then a full run draws it done at once, with the sidebar's buttons and the final view;
+        # timers stop.
+        ui.live.wait_end()
+        st.rerun()
 
 
 @st.fragment

@@ -239,6 +239,17 @@ def settle() -> None:
         _ended(runner)
 
 
+def wait_end() -> None:
+    """The Explorer's tick, its curves drawn, when :func:`follow_training` said the run ends
+    before the next tick: wait for the end here, so that the full run that follows finds it
+    done (:func:`settle`) and draws it at once. Not in the full run itself: there every element
+    of the page waits undrawn meanwhile, and Streamlit fades the elements a run has not reached
+    after 0.5 s (the whole page, for up to 1.5 s, repainted on every frame of the fade)."""
+    runner = st.session_state.get("gv_runner")
+    if runner is not None and fragment_run():
+        runner.wait_finish(_horizon(st.session_state.get("gv_tick")))
+
+
 def follow_training() -> bool:
     """The Explorer's tick while training: keep the thread going; True when the page should
     run in full now: the run has ended, or ends before the next tick (:func:`settle` waits).

@@ -1,0 +1,68 @@
+"""ui.live: the end of a run is waited for in the Explorer's tick, with its curves drawn, so the
+full run that draws it done starts with the run already over (nothing of the page waits undrawn:
+Streamlit fades the elements a run has not reached after 0.5 s)."""
+import types
+
+import pytest
+import torch
+
+from gatviz import RunConfig, graphs
+from gatviz.training import Trainer
+from ui import live
+
+
+class Tab(dict):
+    """A tab's session state: keys as attributes, as ``st.session_state``."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+
+@pytest.fixture
+def tab(monkeypatch):
+    torch.set_num_threads(1)   # as the app trains
+    state = Tab(gv_tick=live.TICK_S)
+    monkeypatch.setattr(live, "st", types.SimpleNamespace(session_state=state))
+    yield state
+    if state.get("gv_runner") is not None:
+        state.gv_runner.stop()
+
+
+def training(tab, epochs: int) -> live.Runner:
+    config = RunConfig(dataset="karate", epochs=epochs)
+    tab.gv_trainer = Trainer(graphs.load("karate", config), config)
+    tab.gv_trainer.step(1)   # a process's first step is the slow one (imports): not what is timed
+    tab.gv_training = True
+    live.start()
+    return tab.gv_runner
+
+
+def test_the_tick_waits_for_a_run_that_ends_before_the_next_and_the_full_run_finds_it_over(tab, monkeypatch):
+    runner = training(tab, 150)                  # karate: well under a tick (~0.4 s)
+    monkeypatch.setattr(live, "fragment_run", lambda: True)
+    assert live.follow_training()                # the tick: it ends before the next one
+    live.wait_end()                              # (the page has drawn its curves)
+    assert runner.done.is_set() and tab.gv_trainer.remaining == 0
+    monkeypatch.setattr(live, "fragment_run", lambda: False)
+    waited = []
+    monkeypatch.setattr(live.Runner, "wait_finish", lambda self, within: waited.append(within) or self.done.is_set())
+    live.settle()                                # the full run that follows: drawn done, nothing left to wait
+    assert not tab.gv_training and tab.gv_runner is None
+    assert waited and all(w >= live.FINISH_WAIT_S for w in waited)
+
+
+def test_the_tick_does_not_wait_for_a_long_run_nor_does_a_full_run_wait_in_wait_end(tab, monkeypatch):
+    runner = training(tab, 100_000)
+    monkeypatch.setattr(live, "fragment_run", lambda: True)
+    assert not live.follow_training()
+    monkeypatch.setattr(live, "fragment_run", lambda: False)
+    live.wait_end()                              # only a tick waits there
+    assert runner.alive and not runner.done.is_set()
+    live.stop()
+    assert not runner.alive

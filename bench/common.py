@@ -97,8 +97,10 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 class OtherLoad:
     """CPU that other processes used while a block ran, in cores on average.
 
-    Busy time of the whole machine (/proc/stat) minus this process's and its
-    children's: a run that shared its cores reads high here, so its times are suspect.
+    Busy time of the whole machine (/proc/stat) minus this process's tree: itself and every
+    live descendant (a browser under Playwright's driver, a server still running), each with
+    the children it has reaped (their time moves into its cutime/cstime). A run that shared
+    its cores reads high here, so its times are suspect.
     """
 
     def __enter__(self):
@@ -111,13 +113,41 @@ class OtherLoad:
 
     @staticmethod
     def _read() -> tuple[float, float, float]:
+        tick = os.sysconf("SC_CLK_TCK")
         try:
             fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-            busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+            busy = (sum(fields[:8]) - fields[3] - fields[4]) / tick
         except (OSError, ValueError, IndexError):
             busy = float("nan")
-        t = os.times()
-        return busy, t.user + t.system + t.children_user + t.children_system, time.perf_counter()
+        return busy, tree_cpu_seconds(os.getpid()), time.perf_counter()
+
+
+def proc_stat() -> dict[int, list[str]]:
+    """Every process's /proc/<pid>/stat fields after its name: [state, ppid, ...]; index 11-14
+    are utime, stime, cutime, cstime in clock ticks (a process gone meanwhile is left out)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                out[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    return out
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) of process ``root`` and its live descendants, each with
+    the children it has waited for."""
+    stats = proc_stat()
+    parent = {pid: int(fields[1]) for pid, fields in stats.items()}
+    total = 0
+    for pid, fields in stats.items():
+        p = pid
+        while p in parent and p != root:
+            p = parent[p]
+        if p == root:
+            total += sum(int(v) for v in fields[11:15])   # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_quiet(limit_s: float, below: float = 0.2, window_s: float = 3.0) -> float:

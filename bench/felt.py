@@ -42,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import ROOT, Bench, cores, pick
+from .common import ROOT, Bench, cores, pick, proc_stat
 from .interaction import ARGS, percentile, streamlit_server as server
 
 BEFORE = os.environ.get("FELT_BEFORE", "20cf148")   # the last revision before the felt-speed work
@@ -200,19 +200,16 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     process on the machine (the benchmark's browser: nothing else runs Chromium here)."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {"server": 0.0, "chromium": 0.0}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    for pid, fields in proc_stat().items():
+        seconds = (int(fields[11]) + int(fields[12])) / tick   # utime, stime
+        if pid == server_pid:
+            out["server"] += seconds
             continue
         try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:   # gone meanwhile
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        seconds = (int(fields[11]) + int(fields[12])) / tick   # utime, stime
-        if int(entry.name) == server_pid:
-            out["server"] += seconds
-        elif b"chrom" in command.split(b"\0", 1)[0]:   # chromium and its helpers
+        if b"chrom" in command.split(b"\0", 1)[0]:   # chromium and its helpers
             out["chromium"] += seconds
     return out
 

@@ -107,3 +107,22 @@ def test_markdown_and_plot(smoke):
     assert "python -m bench --smoke --out" in md
     assert "](scale.png)" in md
     assert (out / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_busy_grandchild_counts_as_the_benchmark_s_own_cpu_not_other_processes():
+    """A browser runs under Playwright's driver: the bench's grandchild. Its CPU is the bench's
+    own (``OtherLoad`` reports what *other* processes used)."""
+    import os
+    import time
+
+    from bench.common import OtherLoad, tree_cpu_seconds
+
+    before = tree_cpu_seconds(os.getpid())
+    with OtherLoad() as load:
+        # a shell whose child spins for 1.5 s: the shell has not reaped it while we look
+        proc = subprocess.Popen(["sh", "-c", "timeout 1.5 sh -c 'while :; do :; done'; sleep 0.5"])
+        time.sleep(1.2)
+        spent = tree_cpu_seconds(os.getpid()) - before
+    proc.wait()
+    assert spent > 0.6                 # the grandchild's busy second is counted as ours
+    assert load.cores < 0.5            # and is not reported as another process's

@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import statistics
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,28 +99,44 @@ class OtherLoad:
     """CPU that other processes used while a block ran, in cores on average.
 
     Busy time of the whole machine (/proc/stat) minus this process's tree: itself and every
-    live descendant (a browser under Playwright's driver, a server still running), each with
-    the children it has reaped (their time moves into its cutime/cstime). A run that shared
-    its cores reads high here, so its times are suspect.
+    descendant (a browser under Playwright's driver, a server), looked at every SAMPLE_S by a
+    thread, each process counted up to its last look: a browser's renderers are reaped by
+    init when it closes, taking their CPU with them. What a descendant spent after its last
+    look, or a process that lived under SAMPLE_S, reads as the others' (a little high).
+    A run that shared its cores reads high here, so its times are suspect.
     """
 
+    SAMPLE_S = 0.25
+
     def __enter__(self):
-        self.start = self._read()
+        self._base = tree_cpu(os.getpid())   # pid -> CPU seconds at the start
+        self._last = dict(self._base)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self.start = self._busy(), time.perf_counter()
+        self._thread.start()
         return self
 
+    def _watch(self) -> None:
+        while not self._done.wait(self.SAMPLE_S):
+            self._last.update(tree_cpu(os.getpid()))
+
     def __exit__(self, *exc):
-        busy, own, wall = (b - a for a, b in zip(self.start, self._read()))
+        self._done.set()
+        self._thread.join()
+        self._last.update(tree_cpu(os.getpid()))
+        busy, wall = (b - a for a, b in zip(self.start, (self._busy(), time.perf_counter())))
+        own = sum(seconds - self._base.get(pid, 0.0) for pid, seconds in self._last.items())
         self.cores = max(0.0, (busy - own) / wall) if wall > 0 else 0.0
 
     @staticmethod
-    def _read() -> tuple[float, float, float]:
-        tick = os.sysconf("SC_CLK_TCK")
+    def _busy() -> float:
+        """Busy CPU seconds of the whole machine so far (/proc/stat; nan where unreadable)."""
         try:
             fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-            busy = (sum(fields[:8]) - fields[3] - fields[4]) / tick
         except (OSError, ValueError, IndexError):
-            busy = float("nan")
-        return busy, tree_cpu_seconds(os.getpid()), time.perf_counter()
+            return float("nan")
+        return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_stat() -> dict[int, list[str]]:
@@ -135,19 +152,18 @@ def proc_stat() -> dict[int, list[str]]:
     return out
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds (user + system) of process ``root`` and its live descendants, each with
-    the children it has waited for."""
+def tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds (user + system, its own) of process ``root`` and of each live descendant."""
     stats = proc_stat()
     parent = {pid: int(fields[1]) for pid, fields in stats.items()}
-    total = 0
+    out = {}
     for pid, fields in stats.items():
         p = pid
         while p in parent and p != root:
             p = parent[p]
         if p == root:
-            total += sum(int(v) for v in fields[11:15])   # utime, stime, cutime, cstime
-    return total / os.sysconf("SC_CLK_TCK")
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")   # utime, stime
+    return out
 
 
 def wait_quiet(limit_s: float, below: float = 0.2, window_s: float = 3.0) -> float:

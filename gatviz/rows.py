@@ -3,7 +3,9 @@
 The naming rule (README, "Graphs"):
 
 - An unquoted field is trimmed of spaces and tabs on both sides
-  (``a , b`` gives ``a`` and ``b``).
+  (``a , b`` gives ``a`` and ``b``), and of the no-break and ideographic spaces
+  that spreadsheets and web pages leave there (U+00A0, U+2007, U+202F, U+3000:
+  ``Alice\u00a0`` is ``Alice``); inside a name they are kept.
 - A quoted field is kept exactly: ``" a\\tb "`` is space, a, tab, b, space. A
   quote inside one is doubled (``"a ""q"" b"``). It may hold line breaks, as
   CSV writes them (``"a\\nb"``): its row runs on to the closing quote. A quote
@@ -17,8 +19,10 @@ The naming rule (README, "Graphs"):
 
 Delimiters: comma, tab, semicolon, pipe, or runs of spaces and tabs. The one
 chosen is the one that splits the most of the first SNIFF_LINES rows into
-two non-empty names, then the one whose column count is most consistent,
-both counted outside quotes. Remaining ties, in order:
+two or more fields, the first two non-empty, in the column count most of its
+rows have; then the one that splits fewer rows into another count (a TSV with
+one row written with spaces stays a TSV: spaces would split its ``New York``
+names too), all counted outside quotes. Remaining ties, in order:
 
 - a comma only ever between two digits is a decimal comma (``1,5``), so
   another delimiter wins;
@@ -52,13 +56,14 @@ NAMES = {",": "comma-separated", "\t": "tab-separated", ";": "semicolon-separate
          "|": "pipe-separated", " ": "separated by spaces/tabs"}
 SNIFF_LINES = 50
 _BLANKS = re.compile(r"[ \t]+")
+EDGE = " \t\u00a0\u2007\u202f\u3000"   # trimmed off an unquoted field's ends (module doc)
 _DECIMAL_COMMA = re.compile(r"(?<![0-9]),|,(?![0-9])")   # a comma NOT between two digits
 _QUOTED = re.compile(r'"[^"]*"')   # near enough to drop quoted names before looking at delimiters
 _COMMENT = re.compile(r"[#%](?:[\s#%!=-]|$)")
 
 
 def is_comment(body: str) -> bool:
-    """Is a line (trimmed of spaces/tabs) a comment? See the module doc."""
+    """Is a line (trimmed of EDGE spaces) a comment? See the module doc."""
     return _COMMENT.match(body) is not None
 
 
@@ -77,9 +82,9 @@ def _physical(text: str, what: str) -> Iterator[tuple[int, str]]:
 
 
 def lines(text: str, what: str) -> Iterator[tuple[int, str]]:
-    """(line number, body) of every line; comments blanked, ends trimmed of spaces/tabs."""
+    """(line number, body) of every line; comments blanked, ends trimmed of EDGE spaces."""
     for number, line in _physical(text, what):
-        body = line.rstrip("\r\n").strip(" \t")
+        body = line.rstrip("\r\n").strip(EDGE)
         yield number, "" if is_comment(body) else body
 
 
@@ -105,13 +110,11 @@ def split(body: str, delimiter: str) -> tuple[list[str], bool, str | None]:
     if not body:
         return [], False, None
     if '"' not in body:   # the common case: nothing quoted, every field trimmed
-        if delimiter == " ":
-            return _BLANKS.split(body), False, None
-        fields = body.split(delimiter)
-        if " " in body or "\t" in body:
-            fields = [f.strip(" \t") for f in fields]
+        fields = _BLANKS.split(body) if delimiter == " " else body.split(delimiter)
+        if not body.isascii() or " " in body or "\t" in body:
+            fields = [f.strip(EDGE) for f in fields]
         return fields, False, None
-    blank = " \t".replace(delimiter, "") if delimiter != " " else " \t"
+    blank = EDGE if delimiter == " " else EDGE.replace(delimiter, "")
     fields, i, n = [], 0, len(body)
     while True:
         while i < n and body[i] in blank:
@@ -134,7 +137,7 @@ def split(body: str, delimiter: str) -> tuple[list[str], bool, str | None]:
             else:
                 k = body.find(delimiter, i)
                 k = n if k < 0 else k
-            field, i = body[i:k].strip(" \t"), k
+            field, i = body[i:k].strip(EDGE), k
         fields.append(field)
         if i >= n:
             return fields, False, None
@@ -159,19 +162,19 @@ def delimiter(text: str, what: str) -> str:
     sample = [body for _, body in islice((x for x in lines(text, what) if x[1]), SNIFF_LINES)]
     best, best_score = DELIMITERS[0], None
     for d in DELIMITERS:
-        counts, ok, two, spaced, glued = [], 0, 0, 0, 0
+        ok, two, spaced, glued = [], 0, 0, 0
         for body in sample:
             fields, open_, error = split(body, d)
             if open_ or error:
                 continue
-            counts.append(len(fields))
-            ok += len(fields) >= 2 and fields[0] != "" and fields[1] != ""
+            if len(fields) >= 2 and fields[0] != "" and fields[1] != "":
+                ok.append(len(fields))
             two += d != " " and len(fields) == 2 and not any("\t" in f for f in fields)
             glued += d == " " and any(f[-1] in ",;|" for f in fields[:-1] if f) or ("|" in fields and d == " ")
             spaced += d != " " and d + " " in _QUOTED.sub("", body)
-        modal = max(set(counts), key=counts.count) if counts else 0
+        consistent = max(ok.count(c) for c in set(ok)) if ok else 0   # rows in the usual column count
         decimal = d == "," and all(not _DECIMAL_COMMA.search(b) for b in sample if "," in b)
-        score = (ok, counts.count(modal) if modal >= 2 else 0, not decimal, -glued, two, -spaced)
+        score = (consistent, consistent - len(ok), not decimal, -glued, two, -spaced)
         if best_score is None or score > best_score:
             best, best_score = d, score
     return best if best_score[0] else ","   # nothing splits: say comma, the usual format
@@ -204,7 +207,7 @@ def read(text: str, what: str, max_rows: int, why: str) -> Table:
     rows, bad, comments, spanning = [], [], 0, []
     it = _physical(text, what)
     for number, line in it:
-        body = line.rstrip("\r\n").strip(" \t")
+        body = line.rstrip("\r\n").strip(EDGE)
         if is_comment(body):
             comments += 1
             continue
@@ -225,7 +228,7 @@ def read(text: str, what: str, max_rows: int, why: str) -> Table:
                 bad.append((number, f"a quote opened on this line closes only on line {end:,}, past "
                                     f"{limits.MAX_LINE_CHARS:,} characters (MAX_LINE_CHARS in {limits.WHERE})"))
                 continue
-            fields, open_, error = split("".join(record).rstrip("\r\n").strip(" \t"), d)
+            fields, open_, error = split("".join(record).rstrip("\r\n").strip(EDGE), d)
             if error:
                 error += f" (the row runs over lines {number:,}-{end:,})"
             else:

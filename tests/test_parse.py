@@ -370,6 +370,12 @@ def test_undirected_edges_listed_both_ways_count_once_against_the_cap(monkeypatc
     (b'" a ",b\n"b ", c\n', [" a ", "b", "b ", "c"]),
     (b'"a\tb" c\nc "d e"\n', ["a\tb", "c", "d e"]),           # whitespace file: the tab stays a tab
     (b'x\t"y\tz"\n"y\tz"\tw\n', ["x", "y\tz", "w"]),
+    # no-break and ideographic spaces at a name's ends (spreadsheets, web pages, CJK input) are
+    # trimmed: one node, not "Alice" and "Alice\xa0"; inside a name and quoted they stay
+    ("Alice\u00a0,Bob\nBob,Alice\nAlice,Carol\u3000\n".encode(), ["Alice", "Bob", "Carol"]),
+    ("\u5f20\u00a0\u4e09\u3000,\u674e\u56db\n\u674e\u56db,\u5f20\u00a0\u4e09\n".encode(), ["\u5f20\u00a0\u4e09", "\u674e\u56db"]),
+    ('"a\u00a0",b\nb,a\n'.encode(), ["a\u00a0", "b", "a"]),
+    ("a \u00a0b\nb\u00a0 c\n".encode(), ["a", "b", "c"]),                 # spaces file
 ])
 def test_unquoted_names_trimmed_quoted_kept_exactly(text, names):
     assert parse_upload(text).names == names
@@ -385,6 +391,19 @@ def test_delimiter_with_consistent_columns_outside_quotes(text, names, delimiter
     g = parse_upload(text)
     assert g.names == names
     assert f"{delimiter}-separated" in g.report.source
+
+
+@pytest.mark.parametrize("rows", [
+    ["New York\tBoston", "Boston\tChicago", "Los Angeles\tNew York", "Chicago\tLos Angeles"],
+    ["Boston\tChicago", "Chicago\tDenver", "Denver\tBoston", "Boston\tAustin", "New York\tBoston"],
+])
+def test_a_tsv_with_one_row_typed_with_spaces_stays_a_tsv(rows):
+    """Spaces split every row of a TSV as well (its tabs are blanks too), and that one row
+    besides; read by spaces, ``New York`` would be two nodes. The odd row is the unreadable one."""
+    g = parse_upload("\n".join([*rows, "LA Paris", ""]).encode())
+    assert "tab-separated" in g.report.source
+    assert "New York" in g.names and "York" not in g.names and "LA" not in g.names
+    assert [n for n, _ in g.report.bad_rows] == [len(rows) + 1]
 
 
 @pytest.mark.parametrize("text,names,delimiter", [

@@ -2,7 +2,8 @@
 
 UTF-8 (with or without a byte-order mark), UTF-16/32 with a byte-order mark, else
 GB18030 (Chinese text, as Excel saves CSV on Chinese Windows), else Windows-1251 (Cyrillic
-words), else Windows-1252, else latin-1. A UTF-8 file holding bytes that are not UTF-8 is refused,
+words), else the East Asian code page it reads best in (GBK, Big5, Shift-JIS, EUC-KR: Excel's
+CSV on Chinese, Taiwanese, Japanese, Korean Windows), else Windows-1252, else latin-1. A UTF-8 file holding bytes that are not UTF-8 is refused,
 naming the first such line; images, PDFs, archives and binary files are refused by name.
 """
 from __future__ import annotations
@@ -65,11 +66,14 @@ def _text(raw: bytes, what: str) -> tuple[str, str]:
     except UnicodeDecodeError:
         _refuse_mixed(raw, what)
     chinese = _gb18030(raw)
-    if chinese is not None:
-        return chinese, "GB18030 (GBK, as Excel saves CSV on Chinese Windows), not valid UTF-8"
+    if chinese is not None:   # (Korean EUC-KR reads as Chinese here too: the scores tell them apart)
+        return _east_asian(raw, what) or (chinese, f"{GBK}, not valid UTF-8")
     cyrillic = _cp1251(raw)
     if cyrillic is not None:
         return cyrillic, "Windows-1251 (Cyrillic), not valid UTF-8"
+    east_asian = _east_asian(raw, what)
+    if east_asian is not None:
+        return east_asian
     # cp1252 before latin-1 gives Windows' curly quotes and €; latin-1 decodes anything
     try:
         return raw.decode("cp1252"), "Windows-1252, not valid UTF-8"
@@ -81,11 +85,13 @@ def _gb18030(raw: bytes) -> str | None:
     """The text of a GBK/GB18030 file (Excel's CSV on Chinese Windows), else None.
 
     Every run of non-ASCII bytes must have even length (a character is two bytes) and
-    decode to Chinese (CJK ideographs, their punctuation, full-width forms): a latin-1
-    accent stands alone between ASCII letters (``Müller``) and is left to Windows-1252.
+    decode to Chinese (CJK ideographs, their punctuation, full-width forms), not inside
+    Latin words: a latin-1 accent stands alone between ASCII letters (``Müller``) and is
+    left to Windows-1252.
     """
-    return _in_script(raw, "gb18030", lambda runs: not any(len(r) % 2 for r in runs),
+    text = _in_script(raw, "gb18030", lambda runs: not any(len(r) % 2 for r in runs),
                       lambda c: "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+    return None if text is None or _inside_latin(text) else text
 
 
 def _cp1251(raw: bytes) -> str | None:
@@ -94,6 +100,98 @@ def _cp1251(raw: bytes) -> str | None:
     alone (``Zoë``) and are left to Windows-1252."""
     return _in_script(raw, "cp1251", lambda runs: sum(map(len, runs)) >= 3 * len(runs),
                       lambda c: "\u0400" <= c <= "\u04ff")
+
+
+def _han(c: str) -> bool:
+    """A CJK ideograph, CJK punctuation or a full-width form."""
+    return ("\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" or "\uf900" <= c <= "\ufaff"
+            or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+
+
+def _kana(c: str) -> bool:
+    return "\u3040" <= c <= "\u30ff"
+
+
+def _hangul(c: str) -> bool:
+    return "\uac00" <= c <= "\ud7a3" or "\u3130" <= c <= "\u318f"
+
+
+def _lead_in(codec: str, low: int, high: int):
+    """Is a character, written in ``codec``, two bytes led by one in [low, high]? (The
+    common characters of a code page sit in its first rows.)"""
+    def common(c: str) -> bool:
+        try:
+            b = c.encode(codec)
+        except UnicodeEncodeError:
+            return False
+        return len(b) == 2 and low <= b[0] <= high
+    return common
+
+
+GBK = "GB18030 (GBK, as Excel saves CSV on Chinese Windows)"
+KOREAN = "EUC-KR (CP949, Korean)"
+# The code pages Excel saves CSV in on East Asian Windows: (codec, what the report calls it,
+# a character of its language, a common one: GB2312 for GBK, Big5's level 1, kana and JIS
+# level 1 for Shift-JIS, KS X 1001's Hangul for EUC-KR).
+EAST_ASIAN = (
+    ("gb18030", GBK, _han, _lead_in("gb2312", 0xB0, 0xF7)),
+    ("cp950", "Big5 (CP950, Traditional Chinese)", _han, _lead_in("cp950", 0xA4, 0xC6)),
+    ("cp932", "Shift-JIS (CP932, Japanese)", lambda c: _han(c) or _kana(c),
+     lambda c: _kana(c) or _lead_in("cp932", 0x88, 0x98)(c)),
+    ("cp949", KOREAN, lambda c: _hangul(c) or _han(c),
+     lambda c: _hangul(c) and _lead_in("cp949", 0xB0, 0xC8)(c)),
+)
+
+
+def _east_asian(raw: bytes, what: str) -> tuple[str, str] | None:
+    """A file in one of the EAST_ASIAN code pages (a character's second byte may be an ASCII
+    letter there: the GB18030 test above leaves those files), else None.
+
+    Each code page that decodes the whole file, 90 % of its non-ASCII characters of its
+    language, is scored by the share of its characters that are common ones; the best is
+    taken unless another scores within 0.1 of it (then the file is refused: save it as UTF-8;
+    Korean is told from Chinese by the rows of its hanzi when it has 20 or more characters).
+    A file whose bytes that are not ASCII are accented Latin letters, alone or in pairs
+    (``Müller``, ``São``), is no East Asian text and is left to Windows-1252.
+    """
+    runs = re.findall(rb"[\x80-\xff]+", raw)
+    if all(len(r) <= 2 and min(r) >= 0xC0 for r in runs):
+        return None
+    scored = []
+    for codec, name, of_language, common in EAST_ASIAN:
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        wide = [c for c in text if ord(c) > 127]
+        if wide and sum(map(of_language, wide)) >= 0.9 * len(wide) and not _inside_latin(text):
+            scored.append((sum(map(common, wide)) / len(wide), name, text))
+    if not scored:
+        return None
+    scored.sort(key=lambda x: x[0], reverse=True)
+    if len(scored) > 1 and scored[1][0] > scored[0][0] - 0.1 and {scored[0][1], scored[1][1]} == {GBK, KOREAN}:
+        # KS X 1001's Hangul are GB2312's first 25 rows of hanzi, byte for byte: Korean read as
+        # GBK is hanzi of those rows only; Chinese text has a quarter of its hanzi further on
+        text = next(t for _, name, t in scored if name == GBK)
+        wide = [c for c in text if ord(c) > 127]
+        if len(wide) >= 20 and not any(_lead_in("gb2312", 0xC9, 0xF7)(c) for c in wide):
+            scored = [x for x in scored if x[1] != GBK]
+    alike = [name for score, name, _ in scored if score > scored[0][0] - 0.1]
+    if len(alike) > 1:
+        raise GatvizError(f"the {what} is not UTF-8 and reads as {', as '.join(alike[:-1])} and as {alike[-1]} "
+                          f"alike: save it as UTF-8 (Excel: CSV UTF-8)")
+    return scored[0][2], f"{scored[0][1]}, not valid UTF-8"
+
+
+_TOUCHING_LATIN = re.compile(r"(?<=[A-Za-z])[^\x00-\x7f]|[^\x00-\x7f](?=[A-Za-z])")
+
+
+def _inside_latin(text: str) -> bool:
+    """Do more than a tenth of the text's non-ASCII characters touch an ASCII letter? Western
+    text read in a two-byte code page does: an accent and the letter after it become one
+    character inside a word (``Müller``: M, one hanzi, ler); East Asian names seldom mix
+    scripts (``A组``)."""
+    return len(_TOUCHING_LATIN.findall(text)) > 0.1 * len(re.findall(r"[^\x00-\x7f]", text))
 
 
 def _in_script(raw: bytes, encoding: str, runs_fit, in_script) -> str | None:

@@ -600,9 +600,32 @@ def test_chinese_and_cyrillic_windows_files():
     g = parse_upload("Москва,Киев\nКиев,Минск\n".encode("cp1251"))
     assert g.names == ["Москва", "Киев", "Минск"] and "Windows-1251 (Cyrillic)" in g.report.source
     for text, names in (("Müller,Zoë\nZoë,Ève\n", ["Müller", "Zoë", "Ève"]),    # lone accents: Windows-1252
-                        ("Þórður,Ásta\nÁsta,São Tomé\n", ["Þórður", "Ásta", "São Tomé"])):
+                        ("Þórður,Ásta\nÁsta,São Tomé\n", ["Þórður", "Ásta", "São Tomé"]),
+                        # "çã" is a valid GBK pair: once read as Concei玢o
+                        ("Conceição,Assunção\nAssunção,Conceição\n", ["Conceição", "Assunção"])):
         g = parse_upload(text.encode("cp1252"))
         assert g.names == names and "Windows-1252" in g.report.source
+
+
+@pytest.mark.parametrize("rows,encoding,said", [
+    (["張偉,王芳", "王芳,李娜", "李娜,劉洋", "劉洋,張偉"], "cp950", "Big5 (CP950, Traditional Chinese)"),
+    (["田中,鈴木", "鈴木,佐藤", "たなか,スズキ", "佐藤,田中"], "cp932", "Shift-JIS (CP932, Japanese)"),
+    # hanzi whose second GBK byte is an ASCII letter (traditional ones, 喆, 玥): not read as Windows-1252
+    (["張偉,王芳", "陳喆,李玥", "李玥,張偉"], "gbk", "GB18030 (GBK"),
+    (["김민준,이서연", "이서연,박지훈", "박지훈,김민준", "최지우,김민준"], "cp949", "EUC-KR (CP949, Korean)"),
+])
+def test_east_asian_windows_files(rows, encoding, said):
+    """Excel's CSV on Taiwanese, Japanese, Korean and Chinese Windows: each in its code page."""
+    g = parse_upload("\n".join(rows).encode(encoding))
+    assert set(g.names) == {n for r in rows for n in r.split(",")}
+    assert f"read as {said}" in g.report.source
+
+
+def test_a_short_korean_file_that_reads_as_chinese_as_well_is_refused_not_guessed():
+    # KS X 1001's Hangul are GB2312 hanzi byte for byte: six syllables cannot tell the two apart
+    with pytest.raises(GatvizError, match=r"^the edge file is not UTF-8 and reads as GB18030 .* and as EUC-KR "
+                                          r"\(CP949, Korean\) alike: save it as UTF-8"):
+        parse_upload("김민준,이서연\n".encode("cp949"))
 
 
 def test_an_adjacency_list_and_a_saved_edge_index_are_refused():

@@ -19,6 +19,7 @@ MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a
          b"PK\x03\x04": "a ZIP archive (an Excel .xlsx is one: save it as CSV)"}
 # C0 control bytes never found in text files (tab, newlines, form feed, DOS EOF excluded)
 _CONTROL = bytes(range(0, 9)) + bytes(range(14, 26)) + bytes(range(28, 32))
+SAMPLE = 100_000   # characters of a file its script and code page are judged on
 
 
 def decode(raw: bytes, what: str) -> tuple[str, str]:
@@ -91,7 +92,7 @@ def _gb18030(raw: bytes) -> str | None:
     """
     text = _in_script(raw, "gb18030", lambda runs: not any(len(r) % 2 for r in runs),
                       lambda c: "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
-    return None if text is None or _inside_latin(text) else text
+    return None if text is None or _inside_latin(text[:SAMPLE]) else text
 
 
 def _cp1251(raw: bytes) -> str | None:
@@ -163,8 +164,8 @@ def _east_asian(raw: bytes, what: str) -> tuple[str, str] | None:
             text = raw.decode(codec)
         except UnicodeDecodeError:
             continue
-        wide = [c for c in text if ord(c) > 127]
-        if wide and sum(map(of_language, wide)) >= 0.9 * len(wide) and not _inside_latin(text):
+        wide = [c for c in text[:SAMPLE] if ord(c) > 127]   # (the whole file decodes)
+        if wide and sum(map(of_language, wide)) >= 0.9 * len(wide) and not _inside_latin(text[:SAMPLE]):
             scored.append((sum(map(common, wide)) / len(wide), name, text))
     if not scored:
         return None
@@ -173,7 +174,7 @@ def _east_asian(raw: bytes, what: str) -> tuple[str, str] | None:
         # KS X 1001's Hangul are GB2312's first 25 rows of hanzi, byte for byte: Korean read as
         # GBK is hanzi of those rows only; Chinese text has a quarter of its hanzi further on
         text = next(t for _, name, t in scored if name == GBK)
-        wide = [c for c in text if ord(c) > 127]
+        wide = [c for c in text[:SAMPLE] if ord(c) > 127]
         if len(wide) >= 20 and not any(_lead_in("gb2312", 0xC9, 0xF7)(c) for c in wide):
             scored = [x for x in scored if x[1] != GBK]
     alike = [name for score, name, _ in scored if score > scored[0][0] - 0.1]
@@ -204,7 +205,7 @@ def _in_script(raw: bytes, encoding: str, runs_fit, in_script) -> str | None:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
         return None
-    wide = [c for c in text if ord(c) > 127]
+    wide = [c for c in text[:SAMPLE] if ord(c) > 127]   # (the whole file decodes)
     return text if sum(map(in_script, wide)) >= 0.9 * len(wide) else None
 
 

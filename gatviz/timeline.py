@@ -33,7 +33,10 @@ FRAME_INCHES = (6.4, 5.2)
 
 
 def held_epochs(trainer) -> list[int]:
-    """Epochs whose attention is held: the snapshots, and the current epoch."""
+    """Epochs whose attention is held: the snapshots, and the current epoch (none for a model
+    without attention: :func:`at_epoch` has nothing to give for any epoch)."""
+    if not trainer.model.has_attention:
+        return []
     return sorted({s.epoch for s in trainer.snapshots} | ({trainer.epoch} if trainer.epoch else set()))
 
 

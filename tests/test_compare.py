@@ -194,6 +194,9 @@ def test_three_models_train_on_the_same_split_and_gcn_has_no_attention(karate):
         gcn.attention()
     with pytest.raises(GatvizError, match="GCN has no attention"):
         heads.ablation(gcn)
+    assert timeline.held_epochs(gcn) == []                  # as at_epoch says: no epoch is held
+    with pytest.raises(GatvizError, match="GCN has no attention"):
+        timeline.at_epoch(gcn, gcn.epoch)
     tau = compare.kendall(trainers["gat"].attention(), trainers["gatv2"].attention(), 0, 0)
     assert -1 <= tau <= 1
 

@@ -3,8 +3,9 @@
 UTF-8 (with or without a byte-order mark), UTF-16/32 with a byte-order mark, else
 GB18030 (Chinese text, as Excel saves CSV on Chinese Windows), else Windows-1251 (Cyrillic
 words), else the East Asian code page it reads best in (GBK, Big5, Shift-JIS, EUC-KR: Excel's
-CSV on Chinese, Taiwanese, Japanese, Korean Windows), else Windows-1252, else latin-1. A UTF-8 file holding bytes that are not UTF-8 is refused,
-naming the first such line; images, PDFs, archives and binary files are refused by name.
+CSV on Chinese, Taiwanese, Japanese, Korean Windows), else Windows-1252, else latin-1. A
+UTF-8 file holding bytes that are not UTF-8 is refused, naming the first such line; images,
+PDFs, archives and binary files are refused by name.
 """
 from __future__ import annotations
 
@@ -90,8 +91,7 @@ def _gb18030(raw: bytes) -> str | None:
     Latin words: a latin-1 accent stands alone between ASCII letters (``Müller``) and is
     left to Windows-1252.
     """
-    text = _in_script(raw, "gb18030", lambda runs: not any(len(r) % 2 for r in runs),
-                      lambda c: "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+    text = _in_script(raw, "gb18030", lambda runs: not any(len(r) % 2 for r in runs), _han)
     return None if text is None or _inside_latin(text[:SAMPLE]) else text
 
 
@@ -104,9 +104,10 @@ def _cp1251(raw: bytes) -> str | None:
 
 
 def _han(c: str) -> bool:
-    """A CJK ideograph, CJK punctuation or a full-width form."""
+    """A CJK ideograph, CJK punctuation or a full-width form (not the half-width katakana
+    and Hangul: single bytes of Shift-JIS that Western and Cyrillic letters read as)."""
     return ("\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" or "\uf900" <= c <= "\ufaff"
-            or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+            or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uff60" or "\uffe0" <= c <= "\uffef")
 
 
 def _kana(c: str) -> bool:
@@ -129,6 +130,7 @@ def _lead_in(codec: str, low: int, high: int):
     return common
 
 
+_GB2312_LATER_ROWS = _lead_in("gb2312", 0xC9, 0xF7)   # hanzi past the rows Korean Hangul share
 GBK = "GB18030 (GBK, as Excel saves CSV on Chinese Windows)"
 KOREAN = "EUC-KR (CP949, Korean)"
 # The code pages Excel saves CSV in on East Asian Windows: (codec, what the report calls it,
@@ -175,7 +177,7 @@ def _east_asian(raw: bytes, what: str) -> tuple[str, str] | None:
         # GBK is hanzi of those rows only; Chinese text has a quarter of its hanzi further on
         text = next(t for _, name, t in scored if name == GBK)
         wide = [c for c in text[:SAMPLE] if ord(c) > 127]
-        if len(wide) >= 20 and not any(_lead_in("gb2312", 0xC9, 0xF7)(c) for c in wide):
+        if len(wide) >= 20 and not any(map(_GB2312_LATER_ROWS, wide)):
             scored = [x for x in scored if x[1] != GBK]
     alike = [name for score, name, _ in scored if score > scored[0][0] - 0.1]
     if len(alike) > 1:

@@ -228,6 +228,25 @@ def test_the_live_curves_keep_a_fixed_size_and_show_every_epoch_once_stopped():
     assert chart_epochs(at) == list(range(1, trainer.epoch + 1))
 
 
+def test_the_curves_frame_is_there_before_training_and_keeps_its_spec_to_the_end():
+    """One Vega spec from the untrained page to the run's end: the browser keeps its view and
+    replaces the data (a new spec would make it build a new view). The x axis spans the budget,
+    accuracy 0 to 1."""
+    at = start(gv_epochs=100_000, gv_per_update=2)
+    (chart,) = at.get("vega_lite_chart")
+    before = json.loads(chart.proto.spec)
+    assert [v["encoding"]["x"]["scale"]["domain"] for v in before["vconcat"]] == [[0, 100_000]] * 2
+    assert "scale" not in before["vconcat"][0]["encoding"]["y"]                  # loss follows its data
+    assert before["vconcat"][1]["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    assert chart_epochs(at) == [] and any("Press **Train**" in i.value for i in at.info)
+    run(button(at, "Train").click())
+    wait_epoch(at.session_state["gv_trainer"], 2)
+    run(at)                                           # (it may grant the next 2 epochs meanwhile)
+    assert chart_epochs(at) in ([1, 2], [1, 2, 3], [1, 2, 3, 4]) and json.loads(at.get("vega_lite_chart")[0].proto.spec) == before
+    run(button(at, "Stop").click())
+    assert json.loads(at.get("vega_lite_chart")[0].proto.spec) == before and not at.info
+
+
 def test_a_short_run_is_drawn_done_by_the_script_run_of_its_train_click():
     at = start(gv_epochs=120)                    # karate: ~0.3 s, under ui.live.FINISH_WAIT_S (1.3 s)
     trainer = at.session_state["gv_trainer"]

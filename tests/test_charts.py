@@ -48,3 +48,21 @@ def test_thinned_keeps_at_most_the_points_asked_for_with_the_first_and_last_rows
     steps = set(thin.index.to_series().diff().dropna())
     assert steps <= {6.0, 7.0}                                   # evenly spread
     assert thinned(frame.head(100), 150) is not None and len(thinned(frame.head(100), 150)) == 100
+
+
+def test_fixed_axes_and_an_empty_frame():
+    at = AppTest.from_string('''
+import pandas as pd
+import ui
+empty = pd.DataFrame({"epoch": [], "train": []}).set_index("epoch")
+ui.charts.stacked_line_charts((("Loss", empty, ("#000000",)), ("Accuracy", empty, ("#111111",), (0, 1))),
+                              height=100, x_label="epoch", x_domain=(0, 50))
+''')
+    at.run()
+    assert not at.exception, at.exception
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    assert [v["encoding"]["x"]["scale"] for v in spec["vconcat"]] == [{"domain": [0, 50], "nice": False}] * 2
+    assert "scale" not in spec["vconcat"][0]["encoding"]["y"]
+    assert spec["vconcat"][1]["encoding"]["y"]["scale"] == {"domain": [0, 1], "nice": False}
+    assert len(pa.ipc.open_stream(chart.proto.data.data).read_pandas()) == 0   # axes and legends, no lines

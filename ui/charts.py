@@ -23,17 +23,21 @@ def _long(frame: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
     return series, data.melt(id_vars="x", var_name="series", value_name="value")
 
 
-def _lines(series: list[str], colors: Sequence[str] | None, height: int, x_label: str) -> dict:
-    """A Vega-Lite line view of the long data; the legend keeps the series' order."""
+def _lines(series: list[str], colors: Sequence[str] | None, height: int, x_label: str,
+           x_domain: Sequence[float] | None = None, y_domain: Sequence[float] | None = None) -> dict:
+    """A Vega-Lite line view of the long data; the legend keeps the series' order. A domain
+    given fixes that axis (else it follows the data)."""
     color = {"field": "series", "type": "nominal", "title": None, "sort": series,
              "scale": {"domain": series, **({"range": list(colors)} if colors else {})},
              "legend": {"orient": "bottom"}}
+    # x counts epochs: whole-number ticks, also on a short run's axis
+    x = {"field": "x", "type": "quantitative", "title": x_label, "axis": {"tickMinStep": 1, "format": "d"}}
+    y = {"field": "value", "type": "quantitative", "title": None}
+    for axis, domain in ((x, x_domain), (y, y_domain)):
+        if domain is not None:
+            axis["scale"] = {"domain": list(domain), "nice": False}
     return {"mark": {"type": "line", "tooltip": True}, "height": height,
-            # x counts epochs: whole-number ticks, also on a short run's axis
-            "encoding": {"x": {"field": "x", "type": "quantitative", "title": x_label,
-                               "axis": {"tickMinStep": 1, "format": "d"}},
-                         "y": {"field": "value", "type": "quantitative", "title": None},
-                         "color": color}}
+            "encoding": {"x": x, "y": y, "color": color}}
 
 
 def line_chart(frame: pd.DataFrame, height: int, x_label: str, colors: Sequence[str] | None = None) -> None:
@@ -46,19 +50,23 @@ def line_chart(frame: pd.DataFrame, height: int, x_label: str, colors: Sequence[
     st.vega_lite_chart(data, _lines(series, colors, height, x_label), width="stretch")
 
 
-def stacked_line_charts(charts: Sequence[tuple[str, pd.DataFrame, Sequence[str]]], height: int, x_label: str) -> None:
+def stacked_line_charts(charts: Sequence[tuple], height: int, x_label: str,
+                        x_domain: Sequence[float] | None = None) -> None:
     """Several line charts above one another in ONE Vega view (one element for the page, one
     dataset for the browser to replace at each tick: about half the browser's work of two).
 
-    ``charts``: (title, frame, colours) each; ``frame`` as in :func:`line_chart`.
+    ``charts``: (title, frame, colours) or (title, frame, colours, y domain) each; ``frame``
+    as in :func:`line_chart` (it may have no rows: the axes and legends are drawn empty).
+    ``x_domain``: the x axis of every chart, fixed. With the axes fixed the spec stays the same
+    while the frames grow: the browser replaces the data of the view it has (no new Vega view).
     """
     parts, views = [], []
-    for n, (title, frame, colors) in enumerate(charts):
+    for n, (title, frame, colors, *y_domain) in enumerate(charts):
         series, long = _long(frame)
         parts.append(long.assign(chart=n))
         views.append({"title": {"text": title, "anchor": "start", "fontWeight": "normal"},
                       "transform": [{"filter": f"datum.chart == {n}"}], "width": "container",
-                      **_lines(series, colors, height, x_label)})
+                      **_lines(series, colors, height, x_label, x_domain, y_domain[0] if y_domain else None)})
     spec = {"vconcat": views, "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}}}
     st.vega_lite_chart(pd.concat(parts, ignore_index=True), spec, width="stretch")
 

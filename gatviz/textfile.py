@@ -2,7 +2,7 @@
 
 UTF-8 (with or without a byte-order mark), UTF-16/32 with a byte-order mark, else
 GB18030 (Chinese text, as Excel saves CSV on Chinese Windows), else Windows-1251 (Cyrillic
-words), else the East Asian code page it reads best in (GBK, Big5, Shift-JIS, EUC-KR: Excel's
+words) or Windows-1253 (Greek words), else the East Asian code page it reads best in (GBK, Big5, Shift-JIS, EUC-KR: Excel's
 CSV on Chinese, Taiwanese, Japanese, Korean Windows), else Windows-1252, else latin-1. A
 UTF-8 file holding bytes that are not UTF-8 is refused, naming the first such line; images,
 PDFs, archives and binary files are refused by name.
@@ -10,7 +10,9 @@ PDFs, archives and binary files are refused by name.
 from __future__ import annotations
 
 import codecs
+import math
 import re
+import unicodedata
 
 from . import limits
 from .errors import GatvizError
@@ -68,11 +70,14 @@ def _text(raw: bytes, what: str) -> tuple[str, str]:
     except UnicodeDecodeError:
         _refuse_mixed(raw, what)
     chinese = _gb18030(raw)
+    alphabet = _alphabetic(raw)
     if chinese is not None:   # (Korean EUC-KR reads as Chinese here too: the scores tell them apart)
+        # Cyrillic or Greek words (cased as words, likely letters) as hanzi a Chinese text seldom has
+        if alphabet is not None and alphabet[2] and not _mostly_common_hanzi(chinese):
+            return alphabet[:2]
         return _east_asian(raw, what) or (chinese, f"{GBK}, not valid UTF-8")
-    cyrillic = _cp1251(raw)
-    if cyrillic is not None:
-        return cyrillic, "Windows-1251 (Cyrillic), not valid UTF-8"
+    if alphabet is not None:
+        return alphabet[:2]
     east_asian = _east_asian(raw, what)
     if east_asian is not None:
         return east_asian
@@ -95,12 +100,65 @@ def _gb18030(raw: bytes) -> str | None:
     return None if text is None or _inside_latin(text[:SAMPLE]) else text
 
 
-def _cp1251(raw: bytes) -> str | None:
-    """The text of a Windows-1251 (Cyrillic) file, else None: its non-ASCII bytes come in
-    words (runs of 3 or more on average), nearly all Cyrillic letters; Western accents stand
-    alone (``Zoë``) and are left to Windows-1252."""
-    return _in_script(raw, "cp1251", lambda runs: sum(map(len, runs)) >= 3 * len(runs),
-                      lambda c: "\u0400" <= c <= "\u04ff")
+# Letter frequencies, per cent of the letters of running text (lower case; Greek's accented
+# vowels as their vowel): how likely a reading's letters are in the language it claims.
+_RUSSIAN = dict(zip("оеаинтсрвлкмдпуяыьгзбчйхжшюцщэфъё",
+                    (10.97, 8.45, 8.01, 7.35, 6.70, 6.26, 5.47, 4.73, 4.54, 4.40, 3.49, 3.21, 2.98, 2.81, 2.62, 2.01,
+                     1.90, 1.74, 1.70, 1.65, 1.59, 1.44, 1.21, 0.97, 0.94, 0.73, 0.64, 0.48, 0.36, 0.32, 0.26, 0.04,
+                     0.04)))
+_GREEK = dict(zip("αοιετσνηυρπκμλωδγχθφβξζψ",
+                  (12.0, 9.8, 8.9, 8.0, 7.9, 7.6, 6.7, 5.6, 4.4, 4.3, 4.1, 4.1, 3.4, 2.8, 2.1, 1.8, 1.8, 1.2, 1.3, 0.9,
+                   0.7, 0.4, 0.4, 0.15)))
+_GREEK.update({a: _GREEK[b] for a, b in zip("άέήίόύώς", "αεηιουωσ")}, ϊ=0.1, ϋ=0.05)
+# The one-byte code pages of alphabets other than Latin: (codec, what the report calls it,
+# a letter of the alphabet, its letters' frequencies).
+ALPHABETS = (
+    ("cp1251", "Windows-1251 (Cyrillic)", lambda c: "\u0400" <= c <= "\u04ff", _RUSSIAN),
+    ("cp1253", "Windows-1253 (Greek)", lambda c: "\u0384" <= c <= "\u03ce", _GREEK),
+)
+
+
+def _alphabetic(raw: bytes) -> tuple[str, str, bool] | None:
+    """A Windows-1251 (Cyrillic) or Windows-1253 (Greek) file: (text, encoding, sure), else None.
+
+    A reading counts when its non-ASCII bytes come in words (runs of 3 or more on average),
+    nearly all letters of the alphabet; Western accents stand alone (``Zoë``) and are left to
+    Windows-1252. Greek read as Cyrillic decodes too (its letters are Cyrillic letters there),
+    but its words are cased oddly (an accented vowel, ``ά``, is a capital ``Ь``) and its letters
+    are rare Russian ones; Russian read as Greek has rare Greek letters (``а`` is ``ΰ``). The
+    reading with the fewest odd words is taken, then the one whose letters are likelier.
+
+    ``sure``: no odd word, every character that is not ASCII a letter, and letters about as
+    likely as the language's (their mean log-frequency at most 0.65 under its running text's):
+    Russian and Greek words read as GBK are hanzi as well, and this tells them from Chinese.
+    """
+    readings = []
+    for codec, name, letter, frequency in ALPHABETS:
+        text = _in_script(raw, codec, lambda runs: sum(map(len, runs)) >= 3 * len(runs), letter)
+        if text is not None:
+            words = [w for w in re.findall(r"[^\W\d_]+", text[:SAMPLE]) if not w.isascii()]
+            letters = [c for c in "".join(words).lower() if not c.isascii()]
+            likely = sum(math.log(frequency.get(c, 0.01)) for c in letters) / max(1, len(letters))
+            wide = [c for c in text[:SAMPLE] if ord(c) > 127]
+            sure = likely >= _expected(frequency) - 0.65 and len(letters) == len(wide)
+            readings.append((sum(map(_odd_word, words)), -likely, sure, text, f"{name}, not valid UTF-8"))
+    if not readings:
+        return None
+    odd, _, sure, text, encoding = min(readings, key=lambda r: r[:2])
+    return text, encoding, sure and not odd
+
+
+def _expected(frequency: dict) -> float:
+    """The mean log-frequency of a language's running text (its accented letters left out)."""
+    base = {c: f for c, f in frequency.items() if unicodedata.decomposition(c) == "" and c != "ς"}
+    total = sum(base.values())
+    return sum(f / total * math.log(f) for f in base.values())
+
+
+def _odd_word(word: str) -> bool:
+    """A word cased as no word is (neither lower case, Capitalised nor UPPER CASE), or with a
+    final sigma inside it."""
+    return not (word.islower() or word.isupper() or word.istitle()) or "ς" in word[:-1]
 
 
 def _han(c: str) -> bool:
@@ -130,7 +188,16 @@ def _lead_in(codec: str, low: int, high: int):
     return common
 
 
-_GB2312_LATER_ROWS = _lead_in("gb2312", 0xC9, 0xF7)   # hanzi past the rows Korean Hangul share
+_GB2312_LATER_ROWS = _lead_in("gb2312", 0xC9, 0xF7)
+_GB2312_LEVEL_1 = _lead_in("gb2312", 0xB0, 0xD7)   # the 3,755 commonest hanzi
+
+
+def _mostly_common_hanzi(text: str) -> bool:
+    """Are 90 % of the text's hanzi GB2312's level 1? Chinese text is (names a little less);
+    Russian and Greek words read as GBK are not: a pair of lower-case letters is a level-2
+    hanzi or a rarer one."""
+    hanzi = [c for c in text[:SAMPLE] if _han(c)]
+    return sum(map(_GB2312_LEVEL_1, hanzi)) >= 0.9 * len(hanzi)   # hanzi past the rows Korean Hangul share
 GBK = "GB18030 (GBK, as Excel saves CSV on Chinese Windows)"
 KOREAN = "EUC-KR (CP949, Korean)"
 # The code pages Excel saves CSV in on East Asian Windows: (codec, what the report calls it,

@@ -607,6 +607,22 @@ def test_chinese_and_cyrillic_windows_files():
         assert g.names == names and "Windows-1252" in g.report.source
 
 
+@pytest.mark.parametrize("text,encoding,said", [
+    ("Γιώργος,Μαρία\nΜαρία,Ελένη\n", "cp1253", "Windows-1253 (Greek)"),   # once read as Cyrillic: Гйюсгпт
+    ("ΑΘΗΝΑ,ΠΑΤΡΑ\nΠΑΤΡΑ,ΛΑΡΙΣΑ\n", "cp1253", "Windows-1253 (Greek)"),   # capitals, no accents: БИЗНБ
+    ("κόμβος,ακμή\n", "cp1253", "Windows-1253 (Greek)"),                    # once read as GBK: 挈焘矧
+    ("Москва,Казань\n", "cp1251", "Windows-1251 (Cyrillic)"),               # once read as GBK: 填耜忄
+    ("ИВАН,ОЛЬГА\n", "cp1251", "Windows-1251 (Cyrillic)"),
+    ("张伟,王芳\n王芳,李娜\n", "gbk", "GB18030 (GBK"),
+])
+def test_greek_and_cyrillic_files_are_told_apart_and_from_chinese(text, encoding, said):
+    """Windows-1253 Greek decodes as Windows-1251 too, and short Russian or Greek words as GBK:
+    the reading whose words are cased as words are, with likely letters, is taken."""
+    g = parse_upload(text.encode(encoding))
+    assert g.names == list(dict.fromkeys(n for row in text.split() for n in row.split(",")))
+    assert f"read as {said}" in g.report.source
+
+
 @pytest.mark.parametrize("rows,encoding,said", [
     (["張偉,王芳", "王芳,李娜", "李娜,劉洋", "劉洋,張偉"], "cp950", "Big5 (CP950, Traditional Chinese)"),
     (["田中,鈴木", "鈴木,佐藤", "たなか,スズキ", "佐藤,田中"], "cp932", "Shift-JIS (CP932, Japanese)"),

@@ -225,7 +225,8 @@ def body(start: float) -> None:
         st.caption(t("while.training", seconds=f"{TICK:.1f}"))
         return
     payload, center, layer, head, att = view_payload(trainer, graph)
-    ui.draw_view(payload)
+    with st.container():   # where the view sits while training (live_view): updated in place, not re-mounted
+        ui.draw_view(payload)
     hops, encoding, top_k, stem = ss.gv_hops, ss.gv_encoding, ss.gv_top_k, payload["file_stem"]
     with controls:
         view_controls(graph)

@@ -100,3 +100,44 @@ def test_the_server_starts_without_asking_an_outside_host_for_its_address(tmp_pa
     text = log.read_text(errors="replace")
     assert f"localhost:{port}" in text, text[-2000:]
     assert "external IP" not in text and "External URL" not in text, text[-2000:]
+
+
+SKELETON = """
+import threading
+import streamlit as st
+from ui import boot
+
+class Cold(threading.Event):   # not ready when asked, ready when waited for
+    def is_set(self):
+        return False
+
+ready = Cold() if st.session_state.get("cold") else threading.Event()
+ready.set()
+boot._PRELOAD = type("Preload", (), {"ready": ready})()
+boot.skeleton("explorer.title")()
+st.title("page")
+st.sidebar.button("Train")
+"""
+
+
+def test_the_skeleton_leaves_the_page_s_tree_as_a_warm_run_draws_it():
+    """A cold server's first run draws the skeleton and clears it; a warm run must give the same
+    tree, else every element of the page shifts one place at the next run and the browser
+    re-mounts the whole page (the view's vis-network canvases included) at the first click."""
+    from streamlit.testing.v1 import AppTest
+
+    def shape(cold: bool) -> list:
+        at = AppTest.from_string(SKELETON)
+        at.session_state["cold"] = cold
+        at.run()
+        assert not at.exception, at.exception
+        return [[node.type for node in block] for block in (at.main, at.sidebar)]
+
+    from ui import boot
+    saved = boot._PRELOAD   # (the scripts run in this process: the test's stand-in must not stay)
+    try:
+        cold = shape(True)
+        assert cold[0][-1] == "title" and cold[1][-1] == "button"
+        assert shape(False) == cold
+    finally:
+        boot._PRELOAD = saved

@@ -560,10 +560,13 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
             page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
             page.goto(f"{url}/?dataset=cora&epochs=3000")
             page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
+            page.evaluate(f"document.querySelector('{VIEW}').__kept = true")
             page.get_by_role("button", name="Train", exact=True).click()
             page.get_by_text("come back when it stops").wait_for(timeout=30_000)
             before = drawn(page)
             wait_redrawn(page, before + 1, timeout=30_000)          # two new views on the timer alone
+            # the view sits in one place whether the run trains or not: updated, never re-mounted
+            assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
             target = other_node(page)
             page.mouse.click(target["x"], target["y"])
             page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
@@ -588,5 +591,6 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
             page.get_by_role("button", name="Stop", exact=True).click()
             page.get_by_role("button", name="Download table (CSV)").wait_for(timeout=30_000)   # a stopped run's page
             assert page.get_by_text("come back when it stops").count() == 0
+            assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
         finally:
             browser.close()

@@ -29,6 +29,9 @@ def skeleton(title_key: str) -> Callable[[], None]:
     """Draw the skeleton on a cold server; returns what clears it (after the imports the
     server started, if it did)."""
     if _PRELOAD.ready.is_set() if _PRELOAD is not None else "torch_geometric" in sys.modules:
+        # the skeleton's two places, empty: the page's tree is the same as after a cold start's
+        # first run (one element fewer would shift the whole page, re-mounting it, view included)
+        st.sidebar.empty(), st.empty()
         return lambda: None
     choice = st.session_state.get("gv_lang") or st.query_params.get("lang", "en")
     lang = choice if choice in LANGUAGES else "en"

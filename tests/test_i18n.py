@@ -190,3 +190,34 @@ def test_the_librarys_notices_in_chinese():
         chinese = words.notice(text, in_lang="zh")
         assert not re.search("[A-Za-z]{4,}", re.sub(r"gatviz/limits\.py|fanout|np\.savetxt", "", chinese)), chinese
     assert words.notice("anything else", in_lang="zh") == "anything else"
+
+
+def test_the_graph_report_in_chinese():
+    """The sidebar's report of every built-in graph and of uploads (rows dropped and skipped, a
+    node file's labels and features, Louvain and spectral communities) in Chinese: every label,
+    feature and split line has its pattern; only names and the library's words for an
+    unreadable row or an upload's reading stay as they are."""
+    from gatviz import graphs
+    from gatviz.parse import parse_upload
+    from ui import words
+    ring = "".join(f"{i},{(i + 1) % 10_001}\n" for i in range(10_001)).encode()   # spectral communities
+    reports = [graphs.load(name).report for name in graphs.BUILTINS] + [
+        parse_upload(b"a,b\nb,c\nc,a\nc,c\na,b\nx\n# note\n").report,          # Louvain, dropped, skipped
+        parse_upload(b"a,b\nb,c\nc,a\n", b"a,x,1\nb,y,0\nc,x,1\n").report,      # the node file's labels, features
+        parse_upload(ring).report]
+    seen = set()
+    for report in reports:
+        english, chinese = words.report_lines(report, in_lang="en"), words.report_lines(report, in_lang="zh")
+        assert english == report.lines() and len(chinese) == len(english)
+        for part in (report.labels, report.features, report.split):
+            assert words._report_part(part) != part, part                    # a pattern for each
+        for line in chinese:
+            # what is left in Latin letters: names of methods and datasets, an upload's reading notes,
+            # why a row was unreadable
+            rest = re.sub(r"\(comma-separated[^)]*\)|（only one field[^）]*）|Planetoid|Louvain|networkx|k-means|"
+                          r"Zachary|CiteSeer|Cora|DictionaryLookup|GATv2|Brody|p_in|p_out", "", line)
+            assert not re.search("[A-Za-z]{4,}", rest), line
+        seen.update(line.split("：")[0] for line in chinese[1:])
+    assert {"去掉了 1 条重复的边和 1 个自环", "标签", "特征", "划分", "警告"} <= seen
+    assert any(line.startswith("跳过了 1 行读不懂的行：第 6 行（") for line in
+               words.report_lines(reports[len(graphs.BUILTINS)], in_lang="zh"))

@@ -394,7 +394,7 @@ def _read_graph(ss) -> list[tuple]:
             ss.gv_upload = upload
             if _edges_widget(ss) is None:
                 notes.append(("caption", t("earlier.file")))
-        lines = graph.report.lines()
+        lines = words.report_lines(graph.report)
         notes += [("text", lines[0]), ("lines", t("what.read"), lines[1:], ss.gv_source == "Upload")]
         _sync(Wanted(key, graph, config, sidebar_values(), upload))
     return notes

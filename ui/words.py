@@ -79,14 +79,29 @@ SOURCES_ZH = {"Zachary's karate club": "Zachary 空手道俱乐部", "uploaded e
               "stochastic block model": "随机块模型"}
 
 
+SOURCE_PATTERNS_ZH = (
+    (r"stochastic block model \((\d+) blocks, p_in=([^,]+), p_out=([^,]+), seed (\d+)\)",
+     r"随机块模型（\1 个块，p_in=\2，p_out=\3，种子 \4）"),
+    (r"DictionaryLookup \(GATv2 paper, Brody et al\. 2022\), k = (\d+), ([\d,]+) instances, seed (\d+)",
+     r"DictionaryLookup（GATv2 论文，Brody 等，2022），k = \1，\2 个实例，种子 \3"),
+)
+
+
+def _source_zh(source: str) -> str:
+    for pattern, chinese in SOURCE_PATTERNS_ZH:
+        if re.fullmatch(pattern, source):
+            return re.sub(pattern, chinese, source)
+    for english, chinese in SOURCES_ZH.items():
+        if source.startswith(english):
+            return chinese + source[len(english):]
+    return source
+
+
 def graph_line(report, in_lang: str | None = None) -> str:
     """The first line of the graph's report (its source and size) in the tab's language."""
     if not _zh(in_lang):   # the report's first line, less an upload's reading notes
         return short_source(report) + report.lines()[0][len(report.source):]
-    source = short_source(report)   # an upload's notes (delimiter, header…) are in the sidebar's report
-    for english, chinese in SOURCES_ZH.items():
-        if source.startswith(english):
-            source = chinese + source[len(english):]
+    source = _source_zh(short_source(report))   # an upload's notes (delimiter, header…): the sidebar's report
     counts = (f"{report.edges:,} 条有向边" if report.directed
               else f"{report.edges // 2:,} 条无向边（{report.edges:,} 条有向消息传递边）")
     return f"{source}：{report.nodes:,} 个节点，{counts}"
@@ -113,6 +128,69 @@ def notice(text: str, in_lang: str | None = None) -> str:
             if re.fullmatch(pattern, text):
                 return re.sub(pattern, chinese, text)
     return text
+
+
+# the report's labels / features / split, by pattern (what no pattern matches stays as the library words it)
+REPORT_ZH = (
+    (r"club each member joined after the split \(Zachary 1977\)", "俱乐部分裂后每个成员加入的一方（Zachary 1977）"),
+    (r"paper topics \(Planetoid\)", "论文主题（Planetoid）"),
+    (r"block of each node", "每个节点所在的块"),
+    (r"([\d,]+) Louvain communities \(networkx, seed (\d+)\); no labels were given",
+     r"\1 个 Louvain 社区（networkx，种子 \2）；未给出标签"),
+    (r"([\d,]+) spectral communities \(k-means on (\d+) Laplacian eigenvectors, seed (\d+); Louvain is too slow "
+     r"above ([\d,]+) nodes\); no labels were given",
+     r"\1 个谱聚类社区（对 \2 个拉普拉斯特征向量做 k-means，种子 \3；超过 \4 个节点时 Louvain 太慢）；未给出标签"),
+    (r"from the node file \(([\d,]+) classes\)", r"来自节点文件（\1 个类别）"),
+    (r"a query's value \(0\.\.(\d+)\): that of the key with the query's attribute, one of the (\d+) keys of its "
+     r"instance, each with a directed edge key -> query",
+     r"查询的值（0..\1）：与查询属性相同的那个键的值；该键是其实例的 \2 个键之一，每个键有一条有向边 键 -> 查询"),
+    (r"([\d,]+)-word bag of words, row-normalised", r"\1 个词的词袋，按行归一化"),
+    (r"one-hot node identity \(([\d,]+) columns; none were given\)", r"节点身份的独热编码（\1 列；未给出特征）"),
+    (r"log-degree one-hot \(16\) \+ (\d+) Laplacian eigenvectors; none were given",
+     r"对数度的独热编码（16 列）+ \1 个拉普拉斯特征向量；未给出特征"),
+    (r"([\d,]+) given feature column\(s\)", r"给出的 \1 个特征列"),
+    (r"([\d,]+) column\(s\) from the node file", r"来自节点文件的 \1 列"),
+    (r"one-hot attribute ‖ one-hot value \((\d+) columns; a query's value part is 0\)",
+     r"属性的独热编码 ‖ 值的独热编码（\1 列；查询的值部分为 0）"),
+    (r"standard Planetoid split: ([\d,]+) train / ([\d,]+) val / ([\d,]+) test",
+     r"Planetoid 标准划分：训练 \1 / 验证 \2 / 测试 \3"),
+    (r"seeded stratified split \(seed (\d+)\), (\d+)%/(\d+)%/(\d+)% per class: ([\d,]+) train / ([\d,]+) val / "
+     r"([\d,]+) test", r"按类分层的随机划分（种子 \1），每类 \2%/\3%/\4%：训练 \5 / 验证 \6 / 测试 \7"),
+    (r"by instance \(seed (\d+)\): ([\d,]+) / ([\d,]+) / ([\d,]+) instances; only queries are classified: "
+     r"([\d,]+) train / ([\d,]+) val / ([\d,]+) test queries, ([\d,]+) keys in no split",
+     r"按实例划分（种子 \1）：\2 / \3 / \4 个实例；只对查询分类：训练 \5 / 验证 \6 / 测试 \7 个查询，"
+     r"\8 个键不属于任何划分"),
+)
+
+
+def _report_part(text: str) -> str:
+    for pattern, chinese in REPORT_ZH:
+        if re.fullmatch(pattern, text):
+            return re.sub(pattern, chinese, text)
+    return text
+
+
+def report_lines(report, in_lang: str | None = None) -> list[str]:
+    """The graph's report (Report.lines) in the tab's language: its first line (the source, an
+    upload's reading notes, the size), what was dropped or skipped, labels, features, split and
+    warnings. The reasons a row was unreadable stay as the library words them."""
+    if not _zh(in_lang):
+        return report.lines()
+    source = _source_zh(report.source)
+    counts = (f"{report.edges:,} 条有向边" if report.directed
+              else f"{report.edges // 2:,} 条无向边（{report.edges:,} 条有向消息传递边）")
+    out = [f"{source}：{report.nodes:,} 个节点，{counts}"]
+    if report.duplicate_edges or report.self_loops:
+        out.append(f"去掉了 {report.duplicate_edges:,} 条重复的边和 {report.self_loops:,} 个自环")
+    if report.bad_rows:
+        shown = "，".join(f"第 {n} 行（{why}）" for n, why in report.bad_rows[:5])
+        more = f"，另有 {len(report.bad_rows) - 5:,} 行" if len(report.bad_rows) > 5 else ""
+        out.append(f"跳过了 {len(report.bad_rows):,} 行读不懂的行：{shown}{more}")
+    if report.comment_lines:
+        out.append(f"跳过了 {report.comment_lines:,} 行注释（# 或 % 后接空格、#、%、!、- 或 =，或单独一个 # 或 %）")
+    out += [f"标签：{_report_part(report.labels)}", f"特征：{_report_part(report.features)}",
+            f"划分：{_report_part(report.split)}"]
+    return out + [f"警告：{notice(w, in_lang)}" for w in report.warnings]
 
 
 def short_source(report) -> str:

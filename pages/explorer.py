@@ -132,10 +132,11 @@ TICK = ui.tick()
 def progress() -> None:
     ends = ui.follow_training()
     curves(ss.gv_trainer)
-    if ends:
-        # The run ends before the next tick: waited for here, the curves drawn (ui.live.wait_end),
-        # then a full run draws it done at once, with the sidebar's buttons and the final view;
-        # timers stop.
+    # The run ends before the next tick: waited for by the view's tick right after this one, its
+    # newest view drawn (ui.live.hand_end_to_view), else here, the curves drawn (ui.live.wait_end);
+    # then a full run draws it done at once, with the sidebar's buttons and the final view;
+    # timers stop.
+    if ends and not ui.live.hand_end_to_view():
         ui.live.wait_end()
         st.rerun()
 
@@ -157,6 +158,9 @@ def live_view() -> None:
         ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0])
     except ui.USER_ERRORS as e:
         st.error(ui.plain(e))
+    if ui.live.view_ticked():   # the run ends before the next tick: its newest view is drawn
+        ui.live.wait_end()
+        st.rerun()
 
 
 def view_controls(graph) -> None:

@@ -66,3 +66,22 @@ def test_the_tick_does_not_wait_for_a_long_run_nor_does_a_full_run_wait_in_wait_
     assert runner.alive and not runner.done.is_set()
     live.stop()
     assert not runner.alive
+
+
+def test_the_progress_tick_hands_the_end_to_the_view_s_tick_which_draws_the_newest_view_first(tab, monkeypatch):
+    runner = training(tab, 100_000)
+    monkeypatch.setattr(live, "fragment_run", lambda: True)
+    assert not live.hand_end_to_view()           # no view has ticked: the progress tick waits itself
+    assert not live.view_ticked()                # the view's tick (nothing handed over)
+    assert live.hand_end_to_view()               # the next progress tick: the view's tick waits
+    assert live.view_ticked() and not live.view_ticked()   # once
+    assert live.hand_end_to_view()
+    monkeypatch.setattr(live, "fragment_run", lambda: False)
+    assert not live.view_ticked() and "gv_end_in_view" not in tab   # a full run drops it
+    tab.gv_view_seen -= 3 * live.TICK_S          # a view that stopped ticking (an error in its place)
+    assert not live.hand_end_to_view()
+    live.stop()
+    assert runner.done.is_set()
+    tab.gv_runner = runner
+    live.view_ticked()
+    assert not live.hand_end_to_view()           # over already: nothing to wait for in another tick

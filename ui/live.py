@@ -250,6 +250,31 @@ def wait_end() -> None:
         runner.wait_finish(_horizon(st.session_state.get("gv_tick")))
 
 
+def hand_end_to_view() -> bool:
+    """The progress tick, its curves drawn, when the run ends before the next tick: the view's
+    tick, which comes right after it (the two timers start in the same script run, the
+    progress column's first), draws the newest view and waits for the end (:func:`view_ticked`).
+    Waited for here, the view's tick would queue behind the wait, and the view would stand at
+    the Train click's model until the end (two runs at once: ticks of 2.4 s, runs of 4-5 s).
+    False (wait here) when the run is over already or no view has ticked lately."""
+    ss = st.session_state
+    runner = ss.get("gv_runner")
+    if (runner is None or runner.done.is_set()
+            or time.monotonic() - ss.get("gv_view_seen", float("-inf")) > 2 * (ss.get("gv_tick") or 0)):
+        return False
+    ss.gv_end_in_view = True
+    return True
+
+
+def view_ticked() -> bool:
+    """The view's timer, its view drawn: True when this tick waits for the run's end (handed
+    over by the progress tick), then runs the page in full."""
+    ss = st.session_state
+    ss.gv_view_seen = time.monotonic()
+    handed = bool(ss.pop("gv_end_in_view", False))   # (a full run drops a hand-over it finds)
+    return handed and fragment_run()
+
+
 def follow_training() -> bool:
     """The Explorer's tick while training: keep the thread going; True when the page should
     run in full now: the run has ended, or ends before the next tick (:func:`settle` waits).

@@ -87,24 +87,37 @@ SOURCE_PATTERNS_ZH = (
 )
 
 
+def _by_pattern(text: str, table) -> str | None:
+    """``text`` in Chinese by the first (pattern, replacement) of ``table`` it matches, else None."""
+    for pattern, chinese in table:
+        if re.fullmatch(pattern, text):
+            return re.sub(pattern, chinese, text)
+    return None
+
+
 def _source_zh(source: str) -> str:
-    for pattern, chinese in SOURCE_PATTERNS_ZH:
-        if re.fullmatch(pattern, source):
-            return re.sub(pattern, chinese, source)
+    found = _by_pattern(source, SOURCE_PATTERNS_ZH)
+    if found is not None:
+        return found
     for english, chinese in SOURCES_ZH.items():
         if source.startswith(english):
             return chinese + source[len(english):]
     return source
 
 
+def _size_zh(report) -> str:
+    """The report's node and edge counts in Chinese."""
+    counts = (f"{report.edges:,} 条有向边" if report.directed
+              else f"{report.edges // 2:,} 条无向边（{report.edges:,} 条有向消息传递边）")
+    return f"{report.nodes:,} 个节点，{counts}"
+
+
 def graph_line(report, in_lang: str | None = None) -> str:
     """The first line of the graph's report (its source and size) in the tab's language."""
     if not _zh(in_lang):   # the report's first line, less an upload's reading notes
         return short_source(report) + report.lines()[0][len(report.source):]
-    source = _source_zh(short_source(report))   # an upload's notes (delimiter, header…): the sidebar's report
-    counts = (f"{report.edges:,} 条有向边" if report.directed
-              else f"{report.edges // 2:,} 条无向边（{report.edges:,} 条有向消息传递边）")
-    return f"{source}：{report.nodes:,} 个节点，{counts}"
+    # (an upload's notes on reading it, delimiter and header: in the sidebar's report)
+    return f"{_source_zh(short_source(report))}：{_size_zh(report)}"
 
 
 # the library's notices about a graph or a run (report warnings, Trainer.notice), by pattern
@@ -123,11 +136,7 @@ NOTICES_ZH = (
 
 def notice(text: str, in_lang: str | None = None) -> str:
     """A notice of the library's (a report warning, a trainer's notice) in the tab's language."""
-    if _zh(in_lang):
-        for pattern, chinese in NOTICES_ZH:
-            if re.fullmatch(pattern, text):
-                return re.sub(pattern, chinese, text)
-    return text
+    return (_by_pattern(text, NOTICES_ZH) if _zh(in_lang) else None) or text
 
 
 # the report's labels / features / split, by pattern (what no pattern matches stays as the library words it)
@@ -164,10 +173,7 @@ REPORT_ZH = (
 
 
 def _report_part(text: str) -> str:
-    for pattern, chinese in REPORT_ZH:
-        if re.fullmatch(pattern, text):
-            return re.sub(pattern, chinese, text)
-    return text
+    return _by_pattern(text, REPORT_ZH) or text
 
 
 def report_lines(report, in_lang: str | None = None) -> list[str]:
@@ -176,10 +182,7 @@ def report_lines(report, in_lang: str | None = None) -> list[str]:
     warnings. The reasons a row was unreadable stay as the library words them."""
     if not _zh(in_lang):
         return report.lines()
-    source = _source_zh(report.source)
-    counts = (f"{report.edges:,} 条有向边" if report.directed
-              else f"{report.edges // 2:,} 条无向边（{report.edges:,} 条有向消息传递边）")
-    out = [f"{source}：{report.nodes:,} 个节点，{counts}"]
+    out = [f"{_source_zh(report.source)}：{_size_zh(report)}"]
     if report.duplicate_edges or report.self_loops:
         out.append(f"去掉了 {report.duplicate_edges:,} 条重复的边和 {report.self_loops:,} 个自环")
     if report.bad_rows:

@@ -2,8 +2,9 @@
 
 UTF-8 (with or without a byte-order mark), UTF-16/32 with a byte-order mark, else
 GB18030 (Chinese text, as Excel saves CSV on Chinese Windows), else Windows-1251 (Cyrillic
-words) or Windows-1253 (Greek words), else the East Asian code page it reads best in (GBK, Big5, Shift-JIS, EUC-KR: Excel's
-CSV on Chinese, Taiwanese, Japanese, Korean Windows), else Windows-1252, else latin-1. A
+words) or Windows-1253 (Greek words), else the East Asian code page it reads best in (GBK,
+Big5, Shift-JIS, EUC-KR: Excel's CSV on Chinese, Taiwanese, Japanese, Korean Windows), else
+Windows-1252, else latin-1. A
 UTF-8 file holding bytes that are not UTF-8 is refused, naming the first such line; images,
 PDFs, archives and binary files are refused by name.
 """
@@ -110,11 +111,20 @@ _GREEK = dict(zip("αοιετσνηυρπκμλωδγχθφβξζψ",
                   (12.0, 9.8, 8.9, 8.0, 7.9, 7.6, 6.7, 5.6, 4.4, 4.3, 4.1, 4.1, 3.4, 2.8, 2.1, 1.8, 1.8, 1.2, 1.3, 0.9,
                    0.7, 0.4, 0.4, 0.15)))
 _GREEK.update({a: _GREEK[b] for a, b in zip("άέήίόύώς", "αεηιουωσ")}, ϊ=0.1, ϋ=0.05)
+
+
+def _expected(frequency: dict) -> float:
+    """The mean log-frequency of a language's running text (its accented letters left out)."""
+    base = {c: f for c, f in frequency.items() if unicodedata.decomposition(c) == "" and c != "ς"}
+    total = sum(base.values())
+    return sum(f / total * math.log(f) for f in base.values())
+
+
 # The one-byte code pages of alphabets other than Latin: (codec, what the report calls it,
-# a letter of the alphabet, its letters' frequencies).
+# a letter of the alphabet, its letters' frequencies, their running text's mean log-frequency).
 ALPHABETS = (
-    ("cp1251", "Windows-1251 (Cyrillic)", lambda c: "\u0400" <= c <= "\u04ff", _RUSSIAN),
-    ("cp1253", "Windows-1253 (Greek)", lambda c: "\u0384" <= c <= "\u03ce", _GREEK),
+    ("cp1251", "Windows-1251 (Cyrillic)", lambda c: "\u0400" <= c <= "\u04ff", _RUSSIAN, _expected(_RUSSIAN)),
+    ("cp1253", "Windows-1253 (Greek)", lambda c: "\u0384" <= c <= "\u03ce", _GREEK, _expected(_GREEK)),
 )
 
 
@@ -133,26 +143,19 @@ def _alphabetic(raw: bytes) -> tuple[str, str, bool] | None:
     Russian and Greek words read as GBK are hanzi as well, and this tells them from Chinese.
     """
     readings = []
-    for codec, name, letter, frequency in ALPHABETS:
+    for codec, name, letter, frequency, expected in ALPHABETS:
         text = _in_script(raw, codec, lambda runs: sum(map(len, runs)) >= 3 * len(runs), letter)
         if text is not None:
             words = [w for w in re.findall(r"[^\W\d_]+", text[:SAMPLE]) if not w.isascii()]
             letters = [c for c in "".join(words).lower() if not c.isascii()]
             likely = sum(math.log(frequency.get(c, 0.01)) for c in letters) / max(1, len(letters))
             wide = [c for c in text[:SAMPLE] if ord(c) > 127]
-            sure = likely >= _expected(frequency) - 0.65 and len(letters) == len(wide)
+            sure = likely >= expected - 0.65 and len(letters) == len(wide)
             readings.append((sum(map(_odd_word, words)), -likely, sure, text, f"{name}, not valid UTF-8"))
     if not readings:
         return None
     odd, _, sure, text, encoding = min(readings, key=lambda r: r[:2])
     return text, encoding, sure and not odd
-
-
-def _expected(frequency: dict) -> float:
-    """The mean log-frequency of a language's running text (its accented letters left out)."""
-    base = {c: f for c, f in frequency.items() if unicodedata.decomposition(c) == "" and c != "ς"}
-    total = sum(base.values())
-    return sum(f / total * math.log(f) for f in base.values())
 
 
 def _odd_word(word: str) -> bool:

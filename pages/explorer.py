@@ -141,7 +141,10 @@ def progress() -> None:
         st.rerun()
 
 
-@st.fragment
+EXPLORER, VIEW = "gv_explorer", "gv_view_part"   # the fragments' keys (st.rerun(key))
+
+
+@st.fragment(key=EXPLORER)
 def explorer() -> None:
     try:
         body(time.perf_counter())
@@ -163,16 +166,36 @@ def live_view() -> None:
         st.rerun()
 
 
+@st.fragment(key=VIEW)
+def done_view() -> None:
+    """The view when no run trains. A change that moves only the view (a node clicked, the
+    centre, hops, edges) reruns this fragment alone: its view is drawn before the rest of
+    the explorer, which follows once the browser has drawn it (ui.network.view_first)."""
+    ss.gv_view_failed = False
+    try:
+        ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0], page=EXPLORER)
+    except ui.USER_ERRORS as e:   # one line in place of the view (the explorer draws nothing more)
+        st.error(ui.plain(e))
+        ss.gv_view_failed = True
+
+
+def view_first() -> None:
+    """A widget's callback: the view redraws first, then the explorer (not while a run trains:
+    the live view has a timer of its own)."""
+    if not ss.gv_training:
+        ui.network.view_first(VIEW, EXPLORER)
+
+
 def view_controls(graph) -> None:
     """Centre node, hops, edge encoding, edges shown (their values are already applied). The
     layer and head are chosen in the view itself: switched in the browser (gatviz.choices)."""
-    ui.center_picker(graph)
+    ui.center_picker(graph, on_change=view_first)
     c3, c4, c5 = st.columns([1, 1.3, 1.4])
-    c3.radio(t("hops"), (1, 2), key="gv_hops", horizontal=True,
+    c3.radio(t("hops"), (1, 2), key="gv_hops", horizontal=True, on_change=view_first,
              format_func=lambda h, lang=lang(): t("hops.n2" if h > 1 else "hops.n", lang, hops=h))
-    c4.radio(t("edges.show"), encoding_mod.ENCODINGS, key="gv_encoding", horizontal=True,
+    c4.radio(t("edges.show"), encoding_mod.ENCODINGS, key="gv_encoding", horizontal=True, on_change=view_first,
              format_func=lambda e, lang=lang(): t(f"edges.{e}", lang), help=t("edges.show.help"))
-    c5.slider(t("edges.shown"), 1, 200, key="gv_top_k", help=t("edges.shown.help"))
+    c5.slider(t("edges.shown"), 1, 200, key="gv_top_k", help=t("edges.shown.help"), on_change=view_first)
     ui.state.remember("gv_hops", "gv_encoding", "gv_top_k", "gv_layer", "gv_head")
 
 
@@ -193,10 +216,12 @@ def view_payload(trainer, graph):
     hops, encoding, top_k = ss.gv_hops, ss.gv_encoding, ss.gv_top_k
     # While runs train, a view is built at most every ui.live.view_every() seconds (one tick
     # per run training on this server); a rerun in between (a click) sends the same payload.
-    view_key = (trainer, center, layer, head, hops, top_k, encoding, ss.gv_presenter, lang())
+    # Otherwise a rerun of the same model (the explorer after its view, ui.network.view_first)
+    # sends the one built for that view.
+    view_key = (trainer, center, layer, head, hops, top_k, encoding, ss.gv_presenter, lang(), ss.gv_layouts)
     cached = ss.get("gv_view_cache")
-    if (ss.gv_training and cached and cached[0] == view_key
-            and time.monotonic() - cached[1] < ui.live.view_every()):
+    if cached and cached[0] == view_key and (
+            time.monotonic() - cached[1] < ui.live.view_every() if ss.gv_training else cached[3] == trainer.epoch):
         return cached[2], center, layer, head, att
     payload = with_choices(graph, att, center, layer, head, labels=choice_labels(att), hops=hops, top_k=top_k,
                            layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
@@ -204,7 +229,7 @@ def view_payload(trainer, graph):
                            predictions=trainer.predictions().numpy() if trainer.epoch else None)
     payload["file_stem"] = (f"gatviz-{safe(graph.name)}-node-{safe(graph.names[center])}-layer{layer + 1}-"
                             f"{safe(ui.head_label(head))}-epoch{trainer.epoch}")   # the downloads' names
-    ss.gv_view_cache = (view_key, time.monotonic(), payload)
+    ss.gv_view_cache = (view_key, time.monotonic(), payload, trainer.epoch)
     return payload, center, layer, head, att
 
 
@@ -228,9 +253,11 @@ def body(start: float) -> None:
         # thread does not get (2 cores: a slower run).
         st.caption(t("while.training", seconds=f"{TICK:.1f}"))
         return
-    payload, center, layer, head, att = view_payload(trainer, graph)
-    with st.container():   # where the view sits while training (live_view): updated in place, not re-mounted
-        ui.draw_view(payload)
+    ss.gv_follow = None   # (the view runs within this run: nothing to follow)
+    done_view()   # (a fragment's container, where the view sits while training: updated in place, not re-mounted)
+    if ss.gv_view_failed:
+        return
+    payload, center, layer, head, att = view_payload(trainer, graph)   # (the one done_view drew)
     hops, encoding, top_k, stem = ss.gv_hops, ss.gv_encoding, ss.gv_top_k, payload["file_stem"]
     with controls:
         view_controls(graph)

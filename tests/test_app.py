@@ -35,19 +35,28 @@ def start(**state) -> AppTest:
     return at
 
 
-def run(target) -> AppTest:
-    """Rerun the app (``target`` is the AppTest or a widget that was just set)."""
+def run(target, follow: bool = True) -> AppTest:
+    """Rerun the app (``target`` is the AppTest or a widget that was just set). A run of the
+    view's fragment alone (a new centre, hops, edges: ui.network.view_first) is followed, as
+    the browser does once it has drawn that view, by a run of the rest (here a full run: AppTest
+    sends no component's events)."""
     at = target.run()
     assert not at.exception, at.exception
+    if follow and any(component_data(e).get("follow") for e in at.get("bidi_component")):
+        at = at.run()
+        assert not at.exception, at.exception
     return at
+
+
+def component_data(element) -> dict:
+    proto = element.proto
+    return json.loads(proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json)
 
 
 def view(at) -> dict:
     """The payload the network component was mounted with."""
     (element,) = at.get("bidi_component")
-    proto = element.proto
-    text = proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json
-    return json.loads(text)["payload"]
+    return component_data(element)["payload"]
 
 
 def pick(at, layer=None, head=None) -> AppTest:
@@ -287,7 +296,7 @@ def test_switch_node_head_layer_without_training():
     trainer, layouts = at.session_state["gv_trainer"], at.session_state["gv_layouts"]
     graph = at.session_state["gv_graph"]
 
-    run(at.selectbox(key="gv_center").set_value("0"))
+    run(at.selectbox(key="gv_center_box").set_value("0"))
     assert view(at)["center"] == 0 and len(table(at)) == graph.degree[0] + 1
     run(pick(at, head=3))
     payload = view(at)
@@ -322,6 +331,35 @@ def test_click_recentres_and_an_unknown_node_is_one_line():
     assert [e.value for e in at.error] == [ui.plain(message)]
     assert r"\*\*no\*\*" in at.error[0].value and r"\(javascript" in at.error[0].value
     assert at.session_state["gv_center"] == "5" and view(at)["center"] == 5
+
+
+def follow_token(at):
+    (element,) = at.get("bidi_component")
+    return component_data(element).get("follow")
+
+
+def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows():
+    """ui.network.view_first: the view's fragment runs alone (its view sent with a token the
+    browser returns once drawn), then the explorer; while a run trains, the explorer's own run."""
+    at = start(gv_epochs=2, gv_per_update=2)
+    run(button(at, "Train").click())
+    train_until_idle(at)
+    for change, centre in ((lambda: at.selectbox(key="gv_center_box").set_value("0"), 0),
+                           (lambda: button(at, "Highest degree").click(), 33),
+                           (lambda: at.radio(key="gv_hops").set_value(2), 33)):
+        first = run(change(), follow=False)
+        assert view(first)["center"] == centre and follow_token(first)
+        assert not first.dataframe and not first.get("download_button")   # the view's fragment alone
+        after = run(first, follow=False)   # (the browser's "shown": AppTest sends no component events)
+        assert view(after)["center"] == centre and not follow_token(after)
+        assert f"centre i: {centre}" in [x.value for x in after.text] and len(after.get("download_button")) == 6
+        # the box shows the centre set by the click or button, not its own older value
+        assert after.selectbox(key="gv_center_box").value == str(centre)
+    at.session_state["gv_epochs"] = 400   # a longer budget: trains on
+    run(button(at, "Train").click())
+    assert at.session_state["gv_training"]
+    during = run(at.radio(key="gv_hops").set_value(1), follow=False)
+    assert at.session_state["gv_training"] and not follow_token(during)
 
 
 def test_changing_settings_asks_before_discarding_a_trained_model():
@@ -374,10 +412,10 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     assert set(HOSTILE) <= set(graph.names) and graph.report.source.startswith("edges.csv")
     assert any("skipped 1 unreadable row" in t.value for t in at.sidebar.text)
     # names stay text: verbatim in st.text, the selectbox and the payload; never in markdown
-    run(at.selectbox(key="gv_center").set_value(HOSTILE[1]))
+    run(at.selectbox(key="gv_center_box").set_value(HOSTILE[1]))
     assert f"centre i: {HOSTILE[1]}" in [t.value for t in at.text]
     assert HOSTILE[1] in {n["name"] for n in view(at)["nodes"]}
-    assert HOSTILE[1] in at.selectbox(key="gv_center").options
+    assert HOSTILE[1] in at.selectbox(key="gv_center_box").options
     markdown = " ".join(m.value for m in at.markdown)
     assert not any(name in markdown for name in HOSTILE)
 
@@ -460,13 +498,13 @@ def test_cora_switches_redraw_the_view():
     run(button(at, "Train").click())
     train_until_idle(at)
     assert at.session_state["gv_graph"].num_nodes == 2708
-    run(at.selectbox(key="gv_center").set_value("1358"))
+    run(at.selectbox(key="gv_center_box").set_value("1358"))
     assert view(at)["center"] == 1358
     run(pick(at, head=2))
     assert [p["head"] for p in view(at)["panels"]] == [2] and view(at)["choices"]["head"] == 2
     run(pick(at, layer=1))
     assert view(at)["layer"] == 1 and view(at)["choices"]["layer"] == 1
-    run(typed(at, "gv_center", "0"))   # Cora's box lists only some names (next test)
+    run(typed(at, "gv_center_box", "0"))   # Cora's box lists only some names (next test)
     assert view(at)["center"] == 0 and view(at)["layer"] == 1
     # the hub's view with every layer's panels stays under 100 kB (speed: bench/felt.py)
     assert len(at.get("bidi_component")[0].proto.json) < 100_000
@@ -476,10 +514,10 @@ def test_a_large_graphs_centre_box_lists_some_names_and_takes_any_typed_one():
     from ui.controls import LISTED
 
     at = start(gv_dataset="karate")
-    box = at.selectbox(key="gv_center")
+    box = at.selectbox(key="gv_center_box")
     assert len(box.options) == 34 and not box.proto.accept_new_options   # a small graph: every name
     at = start(gv_dataset="cora")
-    graph, box = at.session_state["gv_graph"], at.selectbox(key="gv_center")
+    graph, box = at.session_state["gv_graph"], at.selectbox(key="gv_center_box")
     first = box.value
     centre = graph.index(first)
     sources = graph.data.edge_index[0][graph.data.edge_index[1] == centre].tolist()
@@ -489,17 +527,17 @@ def test_a_large_graphs_centre_box_lists_some_names_and_takes_any_typed_one():
     assert "0" not in box.options
     # typed (the browser sends the text): a name of the graph, with spaces or in another case
     for text, centre in (("0", 0), (" 1358 ", 1358)):
-        run(typed(at, "gv_center", text))
-        assert view(at)["center"] == centre and at.selectbox(key="gv_center").value == str(centre)
+        run(typed(at, "gv_center_box", text))
+        assert view(at)["center"] == centre and at.selectbox(key="gv_center_box").value == str(centre)
         assert not at.error
     # the centres seen before stay listed, newest first
-    options = at.selectbox(key="gv_center").options
+    options = at.selectbox(key="gv_center_box").options
     assert options[:3] == ["1358", "0", first]
     # not a node: one line, the centre stays, the view too
-    run(typed(at, "gv_center", "no such paper <b>"))
+    run(typed(at, "gv_center_box", "no such paper <b>"))
     (error,) = at.error
     assert "unknown node" in error.value and "\n" not in error.value and "<b>" not in error.value
-    assert view(at)["center"] == 1358 and at.selectbox(key="gv_center").value == "1358"
+    assert view(at)["center"] == 1358 and at.selectbox(key="gv_center_box").value == "1358"
 
 
 def test_switching_pages_keeps_graph_settings_model_and_node():
@@ -511,7 +549,7 @@ def test_switching_pages_keeps_graph_settings_model_and_node():
     train_until_idle(at)
     trainer, graph = at.session_state["gv_trainer"], at.session_state["gv_graph"]
     assert trainer.epoch == 3 and trainer.config.heads == 4 and trainer.config.model == "gatv2"
-    run(at.selectbox(key="gv_center").set_value("5"))
+    run(at.selectbox(key="gv_center_box").set_value("5"))
     run(pick(at, layer=1))
 
     at.switch_page("pages/explain.py")
@@ -519,7 +557,7 @@ def test_switching_pages_keeps_graph_settings_model_and_node():
     assert at.session_state["gv_trainer"] is trainer and at.session_state["gv_graph"] is graph
     assert at.number_input(key="gv_heads").value == 4 and at.number_input(key="gv_hidden").value == 5
     assert at.radio(key="gv_model").value == "gatv2" and at.number_input(key="gv_epochs").value == 3
-    assert at.selectbox(key="gv_center").value == "5" and at.selectbox(key="gv_layer").value == 1
+    assert at.selectbox(key="gv_center_box").value == "5" and at.selectbox(key="gv_layer").value == 1
     assert not at.warning and not at.error and not at.exception
     assert any(t.value.startswith("centre i: 5  ·  layer 2 of 2") for t in at.text)
     assert len(at.latex) >= 4
@@ -542,7 +580,7 @@ def test_explain_page_numbers_are_the_models(model):
     trainer, graph = at.session_state["gv_trainer"], at.session_state["gv_graph"]
     at.switch_page("pages/explain.py")
     run(at)
-    run(at.selectbox(key="gv_center").set_value("0"))
+    run(at.selectbox(key="gv_center_box").set_value("0"))
     run(at.selectbox(key="gv_step_head").set_value(2))
     frames = [d.value for d in at.dataframe]
     softmax = next(f for f in frames if "alpha" in f.columns)
@@ -675,7 +713,7 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
     at = start(gv_epochs=5, gv_per_update=5)
     run(button(at, "Train").click())
     train_until_idle(at)
-    run(at.selectbox(key="gv_center").set_value("5"))
+    run(at.selectbox(key="gv_center_box").set_value("5"))
     run(pick(at, head=0))
     app_alpha = dict(zip(table(at)["name"], table(at)["alpha"]))
     data = ui.runfiles.download_bytes(at.session_state["gv_applied"], at.session_state["gv_trainer"])
@@ -695,7 +733,7 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
     assert trainer.epoch == 7 and len(trainer.history) == 7 and trainer.config.heads == 3
     assert at.number_input(key="gv_heads").value == 3 and not at.warning     # the sidebar shows the run's settings
     assert any("Opened run cli-run.zip: 7 epochs" in c.value.replace("\\", "") for c in at.sidebar.caption)   # not a member
-    run(at.selectbox(key="gv_center").set_value("5"))
+    run(at.selectbox(key="gv_center_box").set_value("5"))
     run(pick(at, head=0))
     assert dict(zip(table(at)["name"], table(at)["alpha"])) == cli_alpha
     assert at.session_state["gv_trainer"] is trainer                        # nothing retrained

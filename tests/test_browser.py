@@ -226,8 +226,22 @@ def test_train_draw_recentre_offline(server):
             # its first frame already has the sizes for the fitted scale (not resized a frame later)
             frames = [f for f in page.evaluate("window.__frames") if f[0] == target["id"]]
             assert frames and frames[0][1] == pytest.approx(frames[0][2])
-            # karate's names are its ids: the selectbox follows the click
+            # The view's fragment ran alone and was drawn first; then the page follows (the centre's
+            # table, the box: karate's names are its ids), without drawing the view again.
+            page.get_by_text(f"centre i: {target['id']}", exact=True).wait_for(timeout=20_000)
+            page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')")
+            page.wait_for_timeout(300)
             assert page.get_by_role("combobox", name="Centre node").input_value() == str(target["id"])
+            assert drawn(page) == before + 1
+            # the same for a change of hops: drawn once, the page follows
+            before = drawn(page)
+            page.get_by_text("2 hops", exact=True).click()
+            wait_redrawn(page, before)
+            page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')")
+            page.wait_for_timeout(300)
+            assert drawn(page) == before + 1
+            page.get_by_text("1 hop", exact=True).click()
+            page.wait_for_function(f"(window.__gatvizDrawn || 0) > {before + 1}")
 
             # Cora: the trained karate model is only discarded after asking
             pick(page, "Dataset", "Cora (2,708 papers)")

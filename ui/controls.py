@@ -95,27 +95,46 @@ def default_center(graph) -> str:
     return graph.names[int(np.flatnonzero(degree == target)[0])]
 
 
-def _on_highest() -> None:
+def _on_highest(then=None) -> None:
     g = st.session_state.gv_graph
     st.session_state.gv_center = g.names[int(g.degree.argmax())]
+    if then:
+        then()
 
 
-def _on_random() -> None:
+def _on_random(then=None) -> None:
     ss = st.session_state
     ss.gv_center = ss.gv_graph.names[ss.gv_rng.randrange(ss.gv_graph.num_nodes)]
+    if then:
+        then()
 
 
-def center_picker(graph) -> int:
-    """Centre node by searchable name, Highest degree or Random; returns its index."""
+def _on_name(graph, then=None) -> None:
+    """A name picked or typed in the box: the centre asked for; ``then()`` for one of the
+    graph's nodes (an unknown name is said where the centre is checked, by the default rerun)."""
+    ss = st.session_state
+    ss.gv_center = ss.gv_center_box
+    if then and known_name(graph, ss.gv_center) is not None:
+        then()
+
+
+def center_picker(graph, on_change=None) -> int:
+    """Centre node by searchable name, Highest degree or Random; returns its index.
+    ``on_change()``: called by the widgets' callbacks once a new centre is set."""
     ensure_center(graph)
+    ss = st.session_state
+    # The box shows gv_center, set anew before every drawing of it: a centre set elsewhere (a
+    # click in the view, Highest) while the box was not drawn again (the view's fragment ran
+    # alone) would otherwise come back as the box's older value.
+    ss.gv_center_box = ss.gv_center
     c1, c2, c3 = st.columns([2.2, 1.3, 1.1], vertical_alignment="bottom")
     many = graph.num_nodes > LISTED
-    c1.selectbox(t("centre"), centre_options(graph, st.session_state.gv_center), key="gv_center",
-                 help=t("centre.help.many" if many else "centre.help"), accept_new_options=many)
-    c2.button(t("highest"), on_click=_on_highest, width="stretch")
-    c3.button(t("random"), on_click=_on_random, width="stretch")
-    remember("gv_center")
-    return graph.index(st.session_state.gv_center)
+    c1.selectbox(t("centre"), centre_options(graph, ss.gv_center), key="gv_center_box",
+                 help=t("centre.help.many" if many else "centre.help"), accept_new_options=many,
+                 on_change=_on_name, args=(graph, on_change))
+    c2.button(t("highest"), on_click=_on_highest, args=(on_change,), width="stretch")
+    c3.button(t("random"), on_click=_on_random, args=(on_change,), width="stretch")
+    return graph.index(ss.gv_center)
 
 
 def valid_layer(att) -> int:

@@ -49,7 +49,14 @@ export default function ({ data, parentElement, setTriggerValue }) {
   root.__gatvizToken = token;
   assets(data.assets).then(() => {
     if (root.__gatvizToken !== token) return;   // a newer payload came meanwhile
-    window.gatvizMount(root, data.payload, (name, value) => setTriggerValue(name, value));
+    const drew = window.gatvizMount(root, data.payload, (name, value) => setTriggerValue(name, value));
+    // A view that ran alone (a click, a new centre or hops): the page around it follows once
+    // this view is drawn (ui/network.py, view_first), one "shown" per such run.
+    if (data.follow && root.__followed !== data.follow) {
+      root.__followed = data.follow;
+      const tell = () => setTriggerValue("shown", data.follow);
+      if (drew) window.gatvizWhenDrawn(root.__gatvizNetworks, tell); else tell();
+    }
   }).catch((err) => { root.textContent = "The network view could not load: " + err.message; });
   return () => {
     // Streamlit may call this on an update as well as on removal: only a removed view is let go

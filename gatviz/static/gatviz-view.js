@@ -316,6 +316,7 @@
   // layer and head selectors when `p` has choices. A picked layer or head is drawn at once
   // and sent to the page (send("pick", choice)); the page's update then brings the same
   // data (same choices.key) back, which is not drawn again. A node click sends its name.
+  // True when it drew `p`, false when `p` was on screen already.
   function sameChoice(a, b) { return !!a && !!b && a.layer === b.layer && a.head === b.head; }
   window.gatvizMount = function (root, p, send) {
     if (!root.__bar) {
@@ -334,7 +335,7 @@
     if (key && key === root.__drawnKey && sameChoice(choice, root.__drawnChoice)
         && (root.__gatvizNetworks || []).length) {   // already on screen (drawn in the browser)
       root.__shown.file_stem = p.file_stem;          // the PNG's name follows the page's update
-      return;
+      return false;
     }
     function draw(c) {
       var shown = c ? window.gatvizDerive(p, c.layer, c.head) : p;
@@ -361,5 +362,6 @@
       });
     }
     draw(choice);
+    return true;
   };
 })();

@@ -101,6 +101,26 @@ def other_node(page) -> dict:
     }}""")
 
 
+def extents(page) -> list[list[float]]:
+    """Each panel's nodes with their labels as drawn, in the canvas's pixels: [left, top, right,
+    bottom, canvas width, canvas height] (vis-network's bounding boxes, through the view)."""
+    return page.evaluate(f"""() => document.querySelector('{VIEW}').__gatvizNetworks.map((net) => {{
+        const canvas = net.body.container.querySelector('canvas');
+        const boxes = net.body.data.nodes.getIds().map((id) => net.getBoundingBox(id));
+        const a = net.canvasToDOM({{x: Math.min(...boxes.map((b) => b.left)), y: Math.min(...boxes.map((b) => b.top))}});
+        const b = net.canvasToDOM({{x: Math.max(...boxes.map((b) => b.right)), y: Math.max(...boxes.map((b) => b.bottom))}});
+        return [a.x, a.y, b.x, b.y, canvas.clientWidth, canvas.clientHeight];
+    }})""")
+
+
+def fitted(page) -> None:
+    """Every panel shows its nodes and labels whole, and fills its canvas's width or height (the
+    view is fitted before its nodes are made: gatviz-view.js, fitted)."""
+    for left, top, right, bottom, width, height in extents(page):
+        assert left >= -1 and top >= -1 and right <= width + 1 and bottom <= height + 1, (left, top, right, bottom)
+        assert max((right - left) / width, (bottom - top) / height) > 0.85
+
+
 def wait_redrawn(page, before: int, timeout=20_000):
     page.wait_for_function(f"(window.__gatvizDrawn || 0) > {before}", timeout=timeout)
     page.wait_for_timeout(300)   # let the rerun finish streaming (the table, downloads)
@@ -226,6 +246,7 @@ def test_train_draw_recentre_offline(server):
             # its first frame already has the sizes for the fitted scale (not resized a frame later)
             frames = [f for f in page.evaluate("window.__frames") if f[0] == target["id"]]
             assert frames and frames[0][1] == pytest.approx(frames[0][2])
+            fitted(page)
             # The view's fragment ran alone and was drawn first; then the page follows (the centre's
             # table, the box: karate's names are its ids), without drawing the view again.
             page.get_by_text(f"centre i: {target['id']}", exact=True).wait_for(timeout=20_000)
@@ -256,6 +277,7 @@ def test_train_draw_recentre_offline(server):
             page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '1358'",
                                    timeout=20_000)
             page.wait_for_timeout(500)
+            fitted(page)   # nine panels, the hub's 168 neighbours
             page.locator(VIEW).screenshot(path=str(ROOT / "docs" / "cora-hub-untrained.png"))
             # train Cora, then look around a node of the user's choice, typed by name
             page.get_by_role("button", name="Train", exact=True).click()

@@ -96,6 +96,52 @@
   }
   window.gatvizWhenDrawn = whenDrawn;
 
+  // Where fit() would put the view, found before the nodes are made, so that they are made
+  // at their size on screen (resized after the fit, every node went through vis-network's
+  // options a second time: ~40 % of a large view's setup). Nodes and labels keep their
+  // size on screen: the view is the box of the nodes at their positions, each with its
+  // radius around it and its label below it in pixels, 10 % to spare, as fit() does.
+  var measure = null;
+  function textWidth(text, px) {
+    measure = measure || document.createElement("canvas").getContext("2d");
+    measure.font = px + "px sans-serif";
+    return measure.measureText(text).width;
+  }
+  function fitted(container, nodes, px) {
+    var w = container.clientWidth, h = container.clientHeight;
+    if (!(w > 0 && h > 0) || !nodes.length) return null;   // not laid out yet: fit() after the first frame
+    var spots = nodes.map(function (n) {
+      var lines = n.label ? n.label.split("\n") : [];
+      var half = lines.reduce(function (m, line) { return Math.max(m, textWidth(line, px) / 2); }, 0);
+      return { x: n.x, y: n.y, side: Math.max(n.base, half), top: n.base, below: n.base + lines.length * px * 1.25 };
+    });
+    function box(k) {   // in the network's coordinates at scale k
+      var b = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
+      spots.forEach(function (s) {
+        b.minX = Math.min(b.minX, s.x - s.side / k); b.maxX = Math.max(b.maxX, s.x + s.side / k);
+        b.minY = Math.min(b.minY, s.y - s.top / k); b.maxY = Math.max(b.maxY, s.y + s.below / k);
+      });
+      return b;
+    }
+    var at = box(Infinity), k = 1;   // (the positions alone)
+    if (at.maxX > at.minX || at.maxY > at.minY) {   // else one spot: any scale shows it whole
+      // the largest scale whose box fits: the box shrinks as the scale grows, so from the scale
+      // that fits the positions with every node's largest margin, upwards
+      var side = 0, tall = 0;
+      spots.forEach(function (s) { side = Math.max(side, s.side); tall = Math.max(tall, s.top + s.below); });
+      k = Math.min((w / 1.1 - 2 * side) / (at.maxX - at.minX || 1e-9), (h / 1.1 - tall) / (at.maxY - at.minY || 1e-9));
+      k = Math.max(k, 0.02);
+      for (var i = 0; i < 4; i++) {
+        var b = box(k), next = Math.min(w / (1.1 * (b.maxX - b.minX)), h / (1.1 * (b.maxY - b.minY)));
+        if (!(next > k)) break;
+        k = next;
+      }
+    }
+    k = Math.min(Math.max(k, 0.02), 10);   // vis-network's zoom limits
+    var fin = box(k);
+    return { scale: k, position: { x: (fin.minX + fin.maxX) / 2, y: (fin.minY + fin.maxY) / 2 } };
+  }
+
   function drawPanel(container, payload, panel, many, onNodeClick, reuse) {
     var byId = {}, classes = {};
     payload.classes.forEach(function (c) { classes[c.id] = c.name; });
@@ -128,11 +174,14 @@
                smooth: e.b ? { enabled: true, type: "curvedCW", roundness: 0.22 } : false,
                arrows: { to: { enabled: true, scaleFactor: 0.5 } } };
     });
+    var px = payload.label_px || 14, view = fitted(container, nodes, px);
+    if (view) {   // made at their size on screen for that view
+      nodes.forEach(function (n) { n.size = n.base / view.scale; n.font = { size: px / view.scale }; });
+    }
     var data = new vis.DataSet(nodes), edgeData = new vis.DataSet(edges);
     var network = reuse;
     if (network) {   // the panel's network again, with new data: no new canvas, listeners, options
       network.setData({ nodes: data, edges: edgeData });
-      network.fit({ animation: false });
     } else {
       network = new vis.Network(container, { nodes: data, edges: edgeData }, {
         physics: false, layout: { improvedLayout: false },
@@ -147,11 +196,11 @@
       });
     }
     network.__nodes = data; network.__byId = byId; network.__onNodeClick = onNodeClick;
-    network.__labelPx = payload.label_px || 14;
-    // Sizes for the fitted scale (fit() has set it) before the first frame is drawn: resized
-    // after that frame instead, every panel would be drawn twice, the first time at the wrong size.
-    if (container.clientWidth > 0) keepScreenSize(network);
-    else network.once("afterDrawing", function () { keepScreenSize(network); });   // not laid out yet
+    network.__labelPx = px;
+    // The first frame is drawn at the sizes for its scale (resized after it, every panel would
+    // be drawn twice, the first time at the wrong size).
+    if (view) network.moveTo({ position: view.position, scale: view.scale, animation: false });
+    else network.once("afterDrawing", function () { network.fit({ animation: false }); keepScreenSize(network); });
     return network;
   }
 

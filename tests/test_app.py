@@ -69,10 +69,16 @@ def pick(at, layer=None, head=None) -> AppTest:
     return at
 
 
-def typed(at, key: str, text: str):
+def centre_box(at):
+    """The centre's box (a widget of the centre it shows: ui.controls.center_picker)."""
+    (box,) = [b for b in at.selectbox if str(b.key).startswith("gv_center_box:")]
+    return box
+
+
+def typed(at, key: str | None, text: str):
     """``text`` typed into a selectbox that accepts new options, as the browser sends it: the text
-    itself (AppTest's selectbox only sets values among its options)."""
-    box = at.selectbox(key=key)
+    itself (AppTest's selectbox only sets values among its options). No key: the centre's box."""
+    box = at.selectbox(key=key) if key else centre_box(at)
     assert box.proto.accept_new_options
     if text not in box.options:
         box.options.append(text)
@@ -296,7 +302,7 @@ def test_switch_node_head_layer_without_training():
     trainer, layouts = at.session_state["gv_trainer"], at.session_state["gv_layouts"]
     graph = at.session_state["gv_graph"]
 
-    run(at.selectbox(key="gv_center_box").set_value("0"))
+    run(centre_box(at).set_value("0"))
     assert view(at)["center"] == 0 and len(table(at)) == graph.degree[0] + 1
     run(pick(at, head=3))
     payload = view(at)
@@ -344,7 +350,7 @@ def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows()
     at = start(gv_epochs=2, gv_per_update=2)
     run(button(at, "Train").click())
     train_until_idle(at)
-    for change, centre in ((lambda: at.selectbox(key="gv_center_box").set_value("0"), 0),
+    for change, centre in ((lambda: centre_box(at).set_value("0"), 0),
                            (lambda: button(at, "Highest degree").click(), 33),
                            (lambda: at.radio(key="gv_hops").set_value(2), 33)):
         first = run(change(), follow=False)
@@ -354,7 +360,7 @@ def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows()
         assert view(after)["center"] == centre and not follow_token(after)
         assert f"centre i: {centre}" in [x.value for x in after.text] and len(after.get("download_button")) == 6
         # the box shows the centre set by the click or button, not its own older value
-        assert after.selectbox(key="gv_center_box").value == str(centre)
+        assert centre_box(after).value == str(centre)
     at.session_state["gv_epochs"] = 400   # a longer budget: trains on
     run(button(at, "Train").click())
     assert at.session_state["gv_training"]
@@ -412,10 +418,10 @@ def test_upload_valid_then_broken_keeps_the_app_and_the_model():
     assert set(HOSTILE) <= set(graph.names) and graph.report.source.startswith("edges.csv")
     assert any("skipped 1 unreadable row" in t.value for t in at.sidebar.text)
     # names stay text: verbatim in st.text, the selectbox and the payload; never in markdown
-    run(at.selectbox(key="gv_center_box").set_value(HOSTILE[1]))
+    run(centre_box(at).set_value(HOSTILE[1]))
     assert f"centre i: {HOSTILE[1]}" in [t.value for t in at.text]
     assert HOSTILE[1] in {n["name"] for n in view(at)["nodes"]}
-    assert HOSTILE[1] in at.selectbox(key="gv_center_box").options
+    assert HOSTILE[1] in centre_box(at).options
     markdown = " ".join(m.value for m in at.markdown)
     assert not any(name in markdown for name in HOSTILE)
 
@@ -498,13 +504,13 @@ def test_cora_switches_redraw_the_view():
     run(button(at, "Train").click())
     train_until_idle(at)
     assert at.session_state["gv_graph"].num_nodes == 2708
-    run(at.selectbox(key="gv_center_box").set_value("1358"))
+    run(centre_box(at).set_value("1358"))
     assert view(at)["center"] == 1358
     run(pick(at, head=2))
     assert [p["head"] for p in view(at)["panels"]] == [2] and view(at)["choices"]["head"] == 2
     run(pick(at, layer=1))
     assert view(at)["layer"] == 1 and view(at)["choices"]["layer"] == 1
-    run(typed(at, "gv_center_box", "0"))   # Cora's box lists only some names (next test)
+    run(typed(at, None, "0"))   # Cora's box lists only some names (next test)
     assert view(at)["center"] == 0 and view(at)["layer"] == 1
     # the hub's view with every layer's panels stays under 100 kB (speed: bench/felt.py)
     assert len(at.get("bidi_component")[0].proto.json) < 100_000
@@ -514,10 +520,10 @@ def test_a_large_graphs_centre_box_lists_some_names_and_takes_any_typed_one():
     from ui.controls import LISTED
 
     at = start(gv_dataset="karate")
-    box = at.selectbox(key="gv_center_box")
+    box = centre_box(at)
     assert len(box.options) == 34 and not box.proto.accept_new_options   # a small graph: every name
     at = start(gv_dataset="cora")
-    graph, box = at.session_state["gv_graph"], at.selectbox(key="gv_center_box")
+    graph, box = at.session_state["gv_graph"], centre_box(at)
     first = box.value
     centre = graph.index(first)
     sources = graph.data.edge_index[0][graph.data.edge_index[1] == centre].tolist()
@@ -527,17 +533,17 @@ def test_a_large_graphs_centre_box_lists_some_names_and_takes_any_typed_one():
     assert "0" not in box.options
     # typed (the browser sends the text): a name of the graph, with spaces or in another case
     for text, centre in (("0", 0), (" 1358 ", 1358)):
-        run(typed(at, "gv_center_box", text))
-        assert view(at)["center"] == centre and at.selectbox(key="gv_center_box").value == str(centre)
+        run(typed(at, None, text))
+        assert view(at)["center"] == centre and centre_box(at).value == str(centre)
         assert not at.error
     # the centres seen before stay listed, newest first
-    options = at.selectbox(key="gv_center_box").options
+    options = centre_box(at).options
     assert options[:3] == ["1358", "0", first]
     # not a node: one line, the centre stays, the view too
-    run(typed(at, "gv_center_box", "no such paper <b>"))
+    run(typed(at, None, "no such paper <b>"))
     (error,) = at.error
     assert "unknown node" in error.value and "\n" not in error.value and "<b>" not in error.value
-    assert view(at)["center"] == 1358 and at.selectbox(key="gv_center_box").value == "1358"
+    assert view(at)["center"] == 1358 and centre_box(at).value == "1358"
 
 
 def test_switching_pages_keeps_graph_settings_model_and_node():
@@ -549,7 +555,7 @@ def test_switching_pages_keeps_graph_settings_model_and_node():
     train_until_idle(at)
     trainer, graph = at.session_state["gv_trainer"], at.session_state["gv_graph"]
     assert trainer.epoch == 3 and trainer.config.heads == 4 and trainer.config.model == "gatv2"
-    run(at.selectbox(key="gv_center_box").set_value("5"))
+    run(centre_box(at).set_value("5"))
     run(pick(at, layer=1))
 
     at.switch_page("pages/explain.py")
@@ -557,7 +563,7 @@ def test_switching_pages_keeps_graph_settings_model_and_node():
     assert at.session_state["gv_trainer"] is trainer and at.session_state["gv_graph"] is graph
     assert at.number_input(key="gv_heads").value == 4 and at.number_input(key="gv_hidden").value == 5
     assert at.radio(key="gv_model").value == "gatv2" and at.number_input(key="gv_epochs").value == 3
-    assert at.selectbox(key="gv_center_box").value == "5" and at.selectbox(key="gv_layer").value == 1
+    assert centre_box(at).value == "5" and at.selectbox(key="gv_layer").value == 1
     assert not at.warning and not at.error and not at.exception
     assert any(t.value.startswith("centre i: 5  ·  layer 2 of 2") for t in at.text)
     assert len(at.latex) >= 4
@@ -580,7 +586,7 @@ def test_explain_page_numbers_are_the_models(model):
     trainer, graph = at.session_state["gv_trainer"], at.session_state["gv_graph"]
     at.switch_page("pages/explain.py")
     run(at)
-    run(at.selectbox(key="gv_center_box").set_value("0"))
+    run(centre_box(at).set_value("0"))
     run(at.selectbox(key="gv_step_head").set_value(2))
     frames = [d.value for d in at.dataframe]
     softmax = next(f for f in frames if "alpha" in f.columns)
@@ -713,7 +719,7 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
     at = start(gv_epochs=5, gv_per_update=5)
     run(button(at, "Train").click())
     train_until_idle(at)
-    run(at.selectbox(key="gv_center_box").set_value("5"))
+    run(centre_box(at).set_value("5"))
     run(pick(at, head=0))
     app_alpha = dict(zip(table(at)["name"], table(at)["alpha"]))
     data = ui.runfiles.download_bytes(at.session_state["gv_applied"], at.session_state["gv_trainer"])
@@ -733,7 +739,7 @@ def test_runs_round_trip_between_the_app_and_the_cli(tmp_path, capsys):
     assert trainer.epoch == 7 and len(trainer.history) == 7 and trainer.config.heads == 3
     assert at.number_input(key="gv_heads").value == 3 and not at.warning     # the sidebar shows the run's settings
     assert any("Opened run cli-run.zip: 7 epochs" in c.value.replace("\\", "") for c in at.sidebar.caption)   # not a member
-    run(at.selectbox(key="gv_center_box").set_value("5"))
+    run(centre_box(at).set_value("5"))
     run(pick(at, head=0))
     assert dict(zip(table(at)["name"], table(at)["alpha"])) == cli_alpha
     assert at.session_state["gv_trainer"] is trainer                        # nothing retrained

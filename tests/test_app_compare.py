@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from gatviz import compare, heads
 
-from test_app import APP, button, run, train_until_idle, trained_on
+from test_app import APP, button, centre_box, run, train_until_idle, trained_on
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +19,7 @@ def _one_thread():
 @pytest.fixture(scope="module")
 def at():
     app = trained_on("pages/compare.py", gv_epochs=10, gv_per_update=5, gv_heads=3)
-    run(app.selectbox(key="gv_center_box").set_value("0"))
+    run(centre_box(app).set_value("0"))
     return app
 
 
@@ -113,7 +113,7 @@ def test_every_section_on_an_upload_with_hostile_names():
     train_until_idle(app)
     app.switch_page("pages/compare.py")
     run(app)
-    run(app.selectbox(key="gv_center_box").set_value("hub"))
+    run(centre_box(app).set_value("hub"))
     for name in ("Over training", "Heads", "Layers", "Edit an edge", "Does α matter?", "Models"):
         section(app, name)
         if name == "Models":

@@ -254,6 +254,20 @@ def test_train_draw_recentre_offline(server):
             page.wait_for_timeout(300)
             assert page.get_by_role("combobox", name="Centre node").input_value() == str(target["id"])
             assert drawn(page) == before + 1
+            # A second click as soon as the first one's view is drawn (the page's run that follows
+            # it still on its way): the second is the one that stays, in the view, table and box.
+            for _ in range(4):
+                before, first = drawn(page), other_node(page)
+                page.mouse.click(first["x"], first["y"])
+                page.wait_for_function(f"(window.__gatvizDrawn || 0) > {before}")
+                second = other_node(page)
+                page.mouse.click(second["x"], second["y"])
+                page.get_by_text(f"centre i: {second['id']}", exact=True).wait_for(timeout=20_000)
+                page.wait_for_timeout(1000)
+                page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')")
+                assert page.evaluate(f"document.querySelector('{VIEW}').dataset.center") == str(second["id"])
+                assert page.get_by_text(f"centre i: {second['id']}", exact=True).count() == 1
+                assert page.get_by_role("combobox", name="Centre node").input_value() == str(second["id"])
             # the same for a change of hops: drawn once, the page follows
             before = drawn(page)
             page.get_by_text("2 hops", exact=True).click()

@@ -109,11 +109,11 @@ def _on_random(then=None) -> None:
         then()
 
 
-def _on_name(graph, then=None) -> None:
+def _on_name(graph, key: str, then=None) -> None:
     """A name picked or typed in the box: the centre asked for; ``then()`` for one of the
     graph's nodes (an unknown name is said where the centre is checked, by the default rerun)."""
     ss = st.session_state
-    ss.gv_center = ss.gv_center_box
+    ss.gv_center = ss[key]
     if then and known_name(graph, ss.gv_center) is not None:
         then()
 
@@ -123,15 +123,18 @@ def center_picker(graph, on_change=None) -> int:
     ``on_change()``: called by the widgets' callbacks once a new centre is set."""
     ensure_center(graph)
     ss = st.session_state
-    # The box shows gv_center, set anew before every drawing of it: a centre set elsewhere (a
+    # The box is a widget of the centre it shows (its key names it). A centre set elsewhere (a
     # click in the view, Highest) while the box was not drawn again (the view's fragment ran
-    # alone) would otherwise come back as the box's older value.
-    ss.gv_center_box = ss.gv_center
+    # alone) leaves the browser with the older box, whose value is then no one's choice: as
+    # the same widget, a value the browser sent late would have come back as a new centre.
+    # (Set anew before every drawing: a name typed that is no node shows the centre again.)
+    key = f"gv_center_box:{ss.gv_center}"
+    ss[key] = ss.gv_center
     c1, c2, c3 = st.columns([2.2, 1.3, 1.1], vertical_alignment="bottom")
     many = graph.num_nodes > LISTED
-    c1.selectbox(t("centre"), centre_options(graph, ss.gv_center), key="gv_center_box",
+    c1.selectbox(t("centre"), centre_options(graph, ss.gv_center), key=key,
                  help=t("centre.help.many" if many else "centre.help"), accept_new_options=many,
-                 on_change=_on_name, args=(graph, on_change))
+                 on_change=_on_name, args=(graph, key, on_change))
     c2.button(t("highest"), on_click=_on_highest, args=(on_change,), width="stretch")
     c3.button(t("random"), on_click=_on_random, args=(on_change,), width="stretch")
     return graph.index(ss.gv_center)

@@ -277,6 +277,21 @@ def test_train_draw_recentre_offline(server):
             assert drawn(page) == before + 1
             page.get_by_text("1 hop", exact=True).click()
             page.wait_for_function(f"(window.__gatvizDrawn || 0) > {before + 1}")
+            page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')")
+
+            # a node's tooltip (its numbers) does not outlive its view: hovered in head 1's panel, it
+            # is gone once head 2's is drawn in that panel (the mouse has not moved)
+            view_pick(page, "Head", "head 1")
+            page.wait_for_timeout(300)
+            spot = other_node(page)
+            page.mouse.move(spot["x"], spot["y"])
+            tooltip = page.locator(f"{VIEW} .vis-tooltip")
+            tooltip.wait_for(state="visible", timeout=5_000)
+            view_pick(page, "Head", "head 2")
+            tooltip.wait_for(state="hidden", timeout=5_000)
+            view_pick(page, "Head", "head 0")   # (as before: the README's figures below show head 0)
+            page.wait_for_timeout(300)
+            page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')")
 
             # Cora: the trained karate model is only discarded after asking
             pick(page, "Dataset", "Cora (2,708 papers)")

@@ -181,6 +181,9 @@
     var data = new vis.DataSet(nodes), edgeData = new vis.DataSet(edges);
     var network = reuse;
     if (network) {   // the panel's network again, with new data: no new canvas, listeners, options
+      // a tooltip of the old data (a hovered node's alpha, say) would stay up over the new view
+      var hover = network.interactionHandler;
+      if (hover && hover.popup) { hover.popupObj = undefined; hover.popup.hide(); }
       network.setData({ nodes: data, edges: edgeData });
     } else {
       network = new vis.Network(container, { nodes: data, edges: edgeData }, {

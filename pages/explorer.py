@@ -253,7 +253,7 @@ def body(start: float) -> None:
         # thread does not get (2 cores: a slower run).
         st.caption(t("while.training", seconds=f"{TICK:.1f}"))
         return
-    ss.gv_follow = None   # (the view runs within this run: nothing to follow)
+    ss.gv_follow = False   # (the view runs within this run: nothing to follow)
     done_view()   # (a fragment's container, where the view sits while training: updated in place, not re-mounted)
     if ss.gv_view_failed:
         return

@@ -66,7 +66,7 @@ def _on_click(key: str, page: str | None) -> None:
     if name is not None:
         st.session_state.gv_clicked = name
         if page:   # the view's own fragment reruns (the default), drawn first; then `page`
-            st.session_state.gv_follow = page
+            st.session_state.gv_follow = True
 
 
 def _on_pick(key: str, page: str | None) -> None:
@@ -88,14 +88,14 @@ def _on_shown(page: str | None) -> None:
         _rerun(page)
 
 
-def _rerun(fragment: str) -> bool:
+def _rerun(fragment: str) -> None:
     """From a callback: rerun only the fragment keyed ``fragment`` (instead of the one the
-    widget is in). False, and the default rerun, when it is not on the page (yet)."""
+    widget is in); st.rerun ends the callback. Returns (the default rerun follows) only when
+    that fragment is not on the page (yet)."""
     try:
         st.rerun(fragment)
     except StreamlitAPIException:
-        return False
-    return True   # (not reached: st.rerun raises to end the callback)
+        pass
 
 
 def view_first(view: str, page: str) -> None:
@@ -106,9 +106,9 @@ def view_first(view: str, page: str) -> None:
     Sent first within the explorer's run, the view was still drawn only once the browser had
     taken in the rest of that run (table, verdicts, downloads): about half of a Cora node
     switch's 0.2 s."""
-    st.session_state.gv_follow = page
-    if not _rerun(view):
-        st.session_state.gv_follow = None
+    st.session_state.gv_follow = True
+    _rerun(view)
+    st.session_state.gv_follow = False   # (reached only when the view's fragment is not on the page)
 
 
 def preload(height: int) -> None:
@@ -126,8 +126,8 @@ def draw_view(payload: dict, key: str = "gv_view", page: str | None = None) -> N
     page; and where this run is the view's alone (:func:`view_first`, a click), the page
     follows once the browser has drawn it."""
     ss = st.session_state
-    follow = ss.get("gv_follow") if page else None
-    ss.gv_follow = None
+    follow = bool(page and ss.get("gv_follow"))
+    ss.gv_follow = False
     data = {"payload": view_words(payload), "assets": _asset_urls(),
             # (new at each such run: the browser tells it once)
             "follow": f"{time.monotonic_ns()}" if follow else None}

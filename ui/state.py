@@ -11,10 +11,13 @@ Per tab, ``st.session_state`` holds:
     gv_report_notes       what the sidebar says about the graph, from applying its settings
                           (ui.sidebar.apply_settings) to drawing it later in the same run
     gv_training           True while the tab's run trains (ui.live: a thread; gv_runner)
-    gv_center             the centre node's name, shared by every page
+    gv_center             the centre node's name, shared by every page (no widget's: the box
+                          that shows it is keyed gv_center_box:<name>, ui.controls.center_picker)
     gv_center_ok          (graph, name): the last valid centre (a name typed that is no node
                           falls back to it); gv_recent: the centres seen before, newest first
     gv_clicked            a name clicked in the network view, until the page re-centres
+    gv_follow             True from a callback that reruns the view's fragment alone until that
+                          view is sent: the page follows once it is drawn (ui.network.view_first)
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
     gv_message            a one-line error from a callback, shown once
 

@@ -171,10 +171,13 @@ def done_view() -> None:
     """The view when no run trains. A change that moves only the view (a node clicked, the
     centre, hops, edges) reruns this fragment alone: its view is drawn before the rest of
     the explorer, which follows once the browser has drawn it (ui.network.view_first)."""
-    ss.gv_view_failed = False
+    ss.gv_view_failed, alone = False, ss.get("gv_follow")
     try:
         ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0], page=EXPLORER)
     except ui.USER_ERRORS as e:   # one line in place of the view (the explorer draws nothing more)
+        if alone:   # (no view to follow: the explorer's run says it, below the view's old place)
+            ss.gv_follow = False
+            st.rerun()
         st.error(ui.plain(e))
         ss.gv_view_failed = True
 
@@ -255,7 +258,9 @@ def body(start: float) -> None:
         return
     ss.gv_follow = False   # (the view runs within this run: nothing to follow)
     done_view()   # (a fragment's container, where the view sits while training: updated in place, not re-mounted)
-    if ss.gv_view_failed:
+    if ss.gv_view_failed:   # its controls stay: another centre or hops may do
+        with controls:
+            view_controls(graph)
         return
     payload, center, layer, head, att = view_payload(trainer, graph)   # (the one done_view drew)
     hops, encoding, top_k, stem = ss.gv_hops, ss.gv_encoding, ss.gv_top_k, payload["file_stem"]

@@ -368,6 +368,30 @@ def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows()
     assert at.session_state["gv_training"] and not follow_token(during)
 
 
+def test_a_view_that_fails_alone_leaves_one_line_and_no_stale_table(monkeypatch):
+    """A view's fragment that fails in its run alone (ui.network.view_first) reruns the page:
+    one line in the view's place, the centre's table of the view before it gone, the view's
+    controls kept (hops back to 1 brings the view back)."""
+    from gatviz import choices
+    from gatviz.errors import GatvizError
+    real = choices.with_choices
+
+    def failing(*args, **kwargs):
+        if kwargs.get("hops") == 2:
+            raise GatvizError("no view at 2 hops here")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(choices, "with_choices", failing)   # (before the page imports it)
+    at = start()
+    assert at.dataframe
+    failed = run(at.radio(key="gv_hops").set_value(2), follow=False)
+    assert [e.value for e in failed.error] == ["no view at 2 hops here"]
+    assert not failed.dataframe and not failed.get("bidi_component")
+    assert failed.radio(key="gv_hops").value == 2   # the page ran (not the view's fragment alone): controls kept
+    back = run(failed.radio(key="gv_hops").set_value(1))
+    assert not back.error and view(back)["hops"] == 1 and back.dataframe
+
+
 def test_changing_settings_asks_before_discarding_a_trained_model():
     at = start(gv_epochs=3, gv_per_update=3)
     run(button(at, "Train").click())

@@ -174,8 +174,8 @@ def done_view() -> None:
     ss.gv_view_failed, alone = False, ss.get("gv_follow")
     try:
         ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0], page=EXPLORER)
-    except ui.USER_ERRORS as e:   # one line in place of the view (the explorer draws nothing more)
-        if alone:   # (no view to follow: the explorer's run says it, below the view's old place)
+    except ui.USER_ERRORS as e:   # one line in place of the view (the explorer keeps only its controls)
+        if alone:   # (no view to follow: the page's run says it, without the table of the view before)
             ss.gv_follow = False
             st.rerun()
         st.error(ui.plain(e))
@@ -258,14 +258,12 @@ def body(start: float) -> None:
         return
     ss.gv_follow = False   # (the view runs within this run: nothing to follow)
     done_view()   # (a fragment's container, where the view sits while training: updated in place, not re-mounted)
+    with controls:
+        view_controls(graph)
     if ss.gv_view_failed:   # its controls stay: another centre or hops may do
-        with controls:
-            view_controls(graph)
         return
     payload, center, layer, head, att = view_payload(trainer, graph)   # (the one done_view drew)
     hops, encoding, top_k, stem = ss.gv_hops, ss.gv_encoding, ss.gv_top_k, payload["file_stem"]
-    with controls:
-        view_controls(graph)
     st.caption(t("view.help"))
     dictionary_note(att, graph, center, layer, head)
     heads_verdict(att, graph, layer)

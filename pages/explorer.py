@@ -219,12 +219,15 @@ def view_payload(trainer, graph):
     hops, encoding, top_k = ss.gv_hops, ss.gv_encoding, ss.gv_top_k
     # While runs train, a view is built at most every ui.live.view_every() seconds (one tick
     # per run training on this server); a rerun in between (a click) sends the same payload.
-    # Otherwise a rerun of the same model (the explorer after its view, ui.network.view_first)
-    # sends the one built for that view.
+    # A view built before the run started counts as built at its start: the Train click's run
+    # sends the view on screen (the browser does not draw it again), the first tick the trained
+    # one. Otherwise a rerun of the same model (the explorer after its view,
+    # ui.network.view_first) sends the one built for that view.
     view_key = (trainer, center, layer, head, hops, top_k, encoding, ss.gv_presenter, lang(), ss.gv_layouts)
     cached = ss.get("gv_view_cache")
     if cached and cached[0] == view_key and (
-            time.monotonic() - cached[1] < ui.live.view_every() if ss.gv_training else cached[3] == trainer.epoch):
+            time.monotonic() - max(cached[1], ui.live.started()) < ui.live.view_every() if ss.gv_training
+            else cached[3] == trainer.epoch):
         return cached[2], center, layer, head, att
     payload = with_choices(graph, att, center, layer, head, labels=choice_labels(att), hops=hops, top_k=top_k,
                            layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,

@@ -273,6 +273,24 @@ def test_a_short_run_is_drawn_done_by_the_script_run_of_its_train_click():
     assert view(at)["panels"][0]["edges"]
 
 
+def test_the_train_clicks_run_sends_the_view_on_screen_and_a_tick_later_the_trained_one():
+    """The Train click's run resends the view built before it (the browser does not draw it
+    again); a run one tick later builds the trained model's."""
+    from ui import live
+    at = start(gv_epochs=100_000)
+    before = view(at)
+    trainer = at.session_state["gv_trainer"]
+    time.sleep(live.view_every())                # (a view older than a tick, as a person's page has)
+    run(button(at, "Train").click())
+    assert at.session_state["gv_training"] and view(at) == before and trainer.epoch > 0
+    wait_epoch(trainer, 3)
+    time.sleep(live.view_every())
+    run(at)
+    after = view(at)
+    assert before["file_stem"].endswith("-epoch0") and int(after["file_stem"].rsplit("-epoch", 1)[1]) >= 3
+    run(button(at, "Stop").click())
+
+
 def test_a_long_run_is_not_waited_for():
     at = start(gv_epochs=100_000)
     run(button(at, "Train").click())

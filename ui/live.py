@@ -67,7 +67,7 @@ class Runner:
         self.trainer, self.sid, self.per_update = trainer, sid, per_update
         self.waiting = 0                    # trainings ahead of this one in the queue
         self.error: str | None = None       # why it stopped early (the page words it)
-        self.seen = time.monotonic()        # the tab's last look
+        self.seen = self.started = time.monotonic()   # the tab's last look; the run's start
         self.done = threading.Event()
         self._stop = threading.Event()
         self._hold = threading.Event()
@@ -198,6 +198,12 @@ def start() -> None:
     ss.gv_runner = Runner(ss.gv_trainer, sid, _per_update())
     ss.gv_runner.look()
     ss.gv_runner_fresh = True   # this script run's tick grants no second step
+
+
+def started() -> float:
+    """When the tab's training thread started (time.monotonic()); -inf without one."""
+    runner = st.session_state.get("gv_runner")
+    return runner.started if runner is not None else float("-inf")
 
 
 def stop() -> None:

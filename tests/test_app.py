@@ -291,6 +291,25 @@ def test_the_train_clicks_run_sends_the_view_on_screen_and_a_tick_later_the_trai
     run(button(at, "Stop").click())
 
 
+def test_a_train_click_on_the_explorer_reruns_its_fragments_not_the_page():
+    """Train reruns the buttons, the curves and the explorer alone (their timers start there):
+    the title and the settings are not sent again. A short run, or settings changed in the
+    same interaction, take the whole page's run."""
+    at = start(gv_epochs=100_000)
+    after = run(button(at, "Train").click())
+    assert at.session_state["gv_training"]
+    assert not after.title and not after.number_input                        # not the whole page
+    assert button(after, "Train").disabled and not button(after, "Stop").disabled
+    assert after.get("progress") and view(after)["panels"][0]["edges"]       # curves and view follow the run
+    assert any("come back when it stops" in c.value for c in after.caption)
+    stopped = run(button(after, "Stop").click())                             # Stop: the whole page
+    assert not at.session_state["gv_training"] and stopped.title and stopped.number_input
+    assert len(stopped.get("download_button")) == 6
+    stopped.session_state["gv_heads"] = 2                                     # changed, then Train at once
+    changed = run(button(stopped, "Train").click())
+    assert changed.title and changed.number_input
+
+
 def test_a_long_run_is_not_waited_for():
     at = start(gv_epochs=100_000)
     run(button(at, "Train").click())
@@ -532,6 +551,7 @@ def test_a_settings_change_while_training_asks_without_a_stale_epoch_count():
     run(button(at, "Train").click())
     trainer = at.session_state["gv_trainer"]
     wait_epoch(trainer, 2)
+    run(at)   # (AppTest keeps only what a fragments' run drew: the whole page again, settings included)
     run(at.number_input(key="gv_heads").set_value(3))
     assert at.session_state["gv_training"] and at.session_state["gv_trainer"] is trainer
     (warning,) = [w.value for w in at.warning]

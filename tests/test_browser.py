@@ -628,6 +628,9 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
             page.evaluate(f"document.querySelector('{VIEW}').__kept = true")
             page.get_by_role("button", name="Train", exact=True).click()
             page.get_by_text("come back when it stops").wait_for(timeout=30_000)
+            # (Train reran the page's fragments alone: the title and the settings stay as they were)
+            assert page.locator("[data-testid=stSidebar] [data-testid=stNumberInput]").count() >= 8
+            assert page.locator("h1").count() == 1
             before = drawn(page)
             wait_redrawn(page, before + 1, timeout=30_000)          # two new views on the timer alone
             # the view sits in one place whether the run trains or not: updated, never re-mounted

@@ -52,6 +52,7 @@ def frame(title: str) -> None:
     sidebar's settings applied (its widgets are drawn by :func:`draw_sidebar`); then a
     linked run is trained."""
     state.init()
+    st.session_state.gv_train_keys = None   # (the Explorer names its fragments: ui.sidebar._on_train)
     links.apply_once()
     live.settle()   # a run that ends within a moment is waited for: this run draws it done
     presenter = bool(st.session_state.gv_presenter)

@@ -229,6 +229,13 @@ def _ended(runner: Runner) -> None:
     ss.gv_training, ss.gv_runner = False, None
 
 
+def ends_soon() -> bool:
+    """The tab's run ends before a first tick would come: a full run waits for it (:func:`settle`)
+    and draws it done. A new run's first epochs are timed first (up to PROBE_S)."""
+    runner = st.session_state.get("gv_runner")
+    return runner is not None and runner.about_to_finish(_horizon(_tick_s()))
+
+
 def settle() -> None:
     """At the start of a full run, before anything is drawn: a run about to finish (before
     the next tick, at least FINISH_WAIT_S) is waited for, so that this one script run draws

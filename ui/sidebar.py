@@ -234,21 +234,29 @@ def _on_train() -> None:
         most = limits.INT_RANGES["epochs"][1]
         if trainer.epoch >= most:
             ss.gv_message = t("epochs.limit", epochs=f"{trainer.epoch:,}")
-            return
+            st.rerun()   # the page says it (the button's fragment alone by default)
         trainer.config = trainer.config.replace(epochs=min(trainer.epoch + ss.gv_applied.config.epochs, most))
     ss.gv_training = True
     live.start()   # trains from now on, while the page draws
+    keys = ss.get("gv_train_keys")
+    # (settings changed in the same interaction are applied by the whole page's run)
+    settled = ss.get("gv_wanted") is not None and ss.gv_wanted.values == sidebar_values()
+    if keys and settled and not live.ends_soon():
+        st.rerun(keys)   # the page's fragments switch to the run: its timers start there
+    st.rerun()   # the whole page; a run that ends within a moment is waited for and drawn done (live.settle)
 
 
 def _on_stop() -> None:
     live.stop()
     st.session_state.gv_training = False
+    st.rerun()   # the whole page (the button's fragment alone by default)
 
 
 def _on_reset() -> None:
     ss = st.session_state
     applied = ss.gv_applied
     _apply(ss.gv_wanted or Wanted(applied.key, ss.gv_graph, applied.config, applied.values, applied.upload))
+    st.rerun()   # the whole page (the button's fragment alone by default)
 
 
 def pending_banner() -> None:
@@ -420,9 +428,22 @@ def _on_current_graph(config: RunConfig, ss) -> list[tuple]:
     return notes
 
 
+BUTTONS = "gv_buttons"   # the key of Train / Stop / Reset's fragment (st.rerun(key))
+
+
 def _buttons(ss, box) -> None:
+    with box:
+        _button_row()
+
+
+@st.fragment(key=BUTTONS)
+def _button_row() -> None:
+    """Train / Stop / Reset. A fragment: a Train click on a page that names its fragments
+    (``gv_train_keys``: the Explorer) reruns those and this row alone; otherwise, and for
+    Stop and Reset, each callback reruns the whole page."""
+    ss = st.session_state
     training = ss.gv_training
-    c1, c2, c3 = box.columns(3)
+    c1, c2, c3 = st.columns(3)
     c1.button(t("train"), on_click=_on_train, disabled=training or ss.gv_trainer is None, type="primary",
               help=t("train.help"), width="stretch")
     c2.button(t("stop"), on_click=_on_stop, disabled=not training, width="stretch")

@@ -116,8 +116,8 @@ def heads_verdict(att, graph, layer: int) -> None:
     mine = summary[summary["layer"] == layer]
     st.caption(ui.words.graph_verdict(summary, ss.gv_trainer.config.dataset, ss.gv_trainer.config.model))
     with st.expander(t("heads.against", layer=layer + 1)):
-        for row in mine.to_dict("records"):
-            st.text(ui.words.head_verdict(row))
+        # one element for every head's line: each element is one more message and React render per run
+        st.text("\n".join(ui.words.head_verdict(row) for row in mine.to_dict("records")))
         st.caption(t("heads.against.help"))
 
 
@@ -128,8 +128,8 @@ def heads_verdict(att, graph, layer: int) -> None:
 # Each timer is a fragment nested in a keyed one (progress, explorer), made when it is drawn:
 # the Train click reruns the keyed fragments and the sidebar's buttons alone (gv_train_keys,
 # ui.sidebar._on_train), and their run starts the timers. The title, the settings and the
-# rest of the sidebar are not sent again: on Cora, Chromium's CPU in the second after Train
-# went from 0.61 to 0.42 s (median of 8 clicks each, /tmp dev script, 2 cores).
+# rest of the sidebar are not sent again: on Cora, about 0.2 s less of Chromium's CPU per
+# Train click (2 cores).
 PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the fragments' keys (st.rerun(key))
 
 

@@ -168,8 +168,9 @@ class Runner:
 
 
 def tick() -> float | None:
-    """The curves' and the view's timer while training (set at each full run), else None (no
-    timer): TICK_S per run training at once on this server, at most TICK_MAX_S."""
+    """The curves' and the view's timer while training (set where the timers' fragments are
+    made: a full run, or the Train click's run of the page's fragments), else None (no timer):
+    TICK_S per run training at once on this server, at most TICK_MAX_S."""
     ss = st.session_state
     ss.gv_tick = _tick_s() if ss.gv_training else None
     return ss.gv_tick

@@ -372,8 +372,7 @@ def _draw_notes(notes) -> None:
         if kind == "lines":
             title, lines, expanded = args
             with st.expander(title, expanded=expanded):
-                for line in lines:
-                    st.text(line)
+                st.text("\n".join(lines))   # (one element: one message and render per run, not one a line)
         else:
             getattr(st, kind)(*args)
 

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {time.perf_counter() - start:.1f} s; other processes used {load.cores:.2f} cores",
               flush=True)
         print(result_line(figures), flush=True)
-        entry = {"title": bench.title, "mode": mode, "command": command,
+        entry = {"title": bench.title, "mode": mode, "command": command, "cpu": info["cpu"],
                  "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                  "seconds": round(time.perf_counter() - start, 1), "other_cores": round(load.cores, 2),
                  "figures": figures, "goals": bench.goals, "met": verdicts(bench, figures),

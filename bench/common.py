@@ -235,9 +235,11 @@ def markdown(benches: list[Bench], data: dict, results_dir: Path, md_dir: Path) 
            "measured in the same process, interleaved (ref, ours, ref, ours, ...), and a ratio is the",
            "median of the per-round ratios; the interaction and cold-start figures are absolute",
            "(milliseconds, seconds, bytes), as their goals are. Nothing is asserted on time.", "",
-           f"Machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), "
+           f"Machine of the last run: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), "
            f"GPU: {m['gpu'] or 'none'}; Python {m['python']}, torch {m['torch']}, "
-           f"torch_geometric {m['torch_geometric']}; {m['os']}; last run {m['date']}.", "",
+           f"torch_geometric {m['torch_geometric']}; {m['os']}; last run {m['date']}. Each benchmark "
+           "names the CPU it ran on after its command; older entries, from before that was recorded, "
+           "may come from other machines.", "",
            "The machine may be shared: each benchmark states how many cores *other* processes used",
            "on average while it ran (from /proc/stat). Near 0 is a clean run; timings taken while",
            "others used a core or more are inflated (2 torch threads then contend for 2 cores).", ""]
@@ -259,7 +261,8 @@ def markdown(benches: list[Bench], data: dict, results_dir: Path, md_dir: Path) 
             value = _fmt(figures[k]) if k in figures else "—"
             out.append(f"| {b.labels.get(k, k)} (`{k}`) | {goal_text} | {value} | {ok} |")
         out += [""] + (b.extra(entry) + [""] if b.extra else [])
-        out += [f"Command: `{entry['command']}` ({entry['mode']} mode, {entry['date']}, "
+        cpu = f", on {entry['cpu']}" if entry.get("cpu") else ""
+        out += [f"Command: `{entry['command']}` ({entry['mode']} mode, {entry['date']}{cpu}, "
                 f"{entry.get('seconds', 0):.0f} s; other processes used {entry.get('other_cores', 0):.2f} "
                 f"cores meanwhile).", ""]
         if b.notes:

@@ -662,3 +662,36 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
             assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
         finally:
             browser.close()
+
+
+def test_a_node_of_a_view_zoomed_in_on_a_few_nodes_takes_a_click(server):
+    """vis-network finds a node under the pointer only if it spans more than 2 of the network's
+    units (its hit box is ±1 unit around the pointer). A view of a few nodes is fitted at a high
+    scale, where a node of some pixels would be under 2 units: its nodes would not take a click.
+    Such a view spreads its positions and draws at scale 1 (gatviz-view.js, drawPanel)."""
+    assert CHROMIUM, "CI needs Debian's chromium: .ci/run installs it with apt-get"
+    url, _ = server
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+            page.goto(f"{url}/?dataset=cora&head=mean")
+            page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
+            page.wait_for_timeout(500)
+            before = drawn(page)
+            box = page.get_by_role("combobox", name="Centre node", exact=True)   # one neighbour: 2 nodes
+            box.click()
+            page.keyboard.type("923")
+            page.get_by_role("option", name="Add: 923", exact=True).wait_for()   # (not listed: typed)
+            page.keyboard.press("Enter")
+            page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '923'", timeout=30_000)
+            wait_redrawn(page, before)
+            assert page.evaluate(f"document.querySelector('{VIEW}').__gatvizNetworks[0].body.data.nodes.length") == 2
+            target = other_node(page)
+            page.mouse.click(target["x"], target["y"])
+            page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
+                                   timeout=30_000)
+        finally:
+            browser.close()

@@ -175,6 +175,15 @@
                arrows: { to: { enabled: true, scaleFactor: 0.5 } } };
     });
     var px = payload.label_px || 14, view = fitted(container, nodes, px);
+    if (view && view.scale > 1) {
+      // vis-network finds a node under the pointer only where it spans more than 2 of the
+      // network's units (its hit box is 1 unit either side of the pointer): zoomed in on a few
+      // nodes (scale up to 10), a node of some pixels would take no click. The positions are
+      // spread instead, and the view drawn at scale 1.
+      var spread = view.scale;
+      nodes.forEach(function (n) { n.x *= spread; n.y *= spread; });
+      view = { scale: 1, position: { x: view.position.x * spread, y: view.position.y * spread } };
+    }
     if (view) {   // made at their size on screen for that view
       nodes.forEach(function (n) { n.size = n.base / view.scale; n.font = { size: px / view.scale }; });
     }

@@ -612,56 +612,63 @@ def test_links_rebuild_views_presenter_and_dictionary(server, tmp_path, capsys):
     assert not problems, problems
 
 
-def test_the_view_follows_a_running_training_and_its_controls_still_work(server):
-    """While Cora trains: the view redraws on its own timer, a node clicked in it re-centres it
-    (and the centre's list follows), a hops switch redraws it, and Stop ends the run."""
+@contextmanager
+def explorer_at(url: str, query: str):
+    """Chromium (1600x1000) on the Explorer at ``url/?query``, its first view drawn: the page."""
     assert CHROMIUM, "CI needs Debian's chromium: .ci/run installs it with apt-get"
-    url, _ = server
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-            page.goto(f"{url}/?dataset=cora&epochs=3000")
+            page.goto(f"{url}/?{query}")
             page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
-            page.evaluate(f"document.querySelector('{VIEW}').__kept = true")
-            page.get_by_role("button", name="Train", exact=True).click()
-            page.get_by_text("come back when it stops").wait_for(timeout=30_000)
-            # (Train reran the page's fragments alone: the title and the settings stay as they were)
-            assert page.locator("[data-testid=stSidebar] [data-testid=stNumberInput]").count() >= 8
-            assert page.locator("h1").count() == 1
-            before = drawn(page)
-            wait_redrawn(page, before + 1, timeout=30_000)          # two new views on the timer alone
-            # the view sits in one place whether the run trains or not: updated, never re-mounted
-            assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
-            target = other_node(page)
-            page.mouse.click(target["x"], target["y"])
-            page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
-                                   timeout=30_000)
-            name = page.evaluate(f"document.querySelector('{VIEW}').__shown.nodes"
-                                 f".find(n => n.id === {target['id']}).name")
-            centre = page.get_by_role("combobox", name="Centre node")
-            deadline = time.monotonic() + 30
-            while centre.input_value() != name and time.monotonic() < deadline:
-                page.wait_for_timeout(200)
-            assert centre.input_value() == name                             # the centre's list follows
-            assert page.get_by_text("come back when it stops").count() == 1     # still training
-            before = drawn(page)
-            page.get_by_text("2 hops", exact=True).click()
-            wait_redrawn(page, before, timeout=30_000)
-            assert page.evaluate(f"document.querySelector('{VIEW}').__shown.hops") == 2
-            view_pick(page, "Head", "head 0")                        # drawn in the browser, then the page follows
-            before = drawn(page)
-            wait_redrawn(page, before, timeout=30_000)              # a tick later: still head 0, 2 hops
-            assert page.evaluate(f"document.querySelector('{VIEW}').dataset.head") == "0"
-            assert page.locator(f"{VIEW} canvas").count() == 1
-            page.get_by_role("button", name="Stop", exact=True).click()
-            page.get_by_role("button", name="Download table (CSV)").wait_for(timeout=30_000)   # a stopped run's page
-            assert page.get_by_text("come back when it stops").count() == 0
-            assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
+            yield page
         finally:
             browser.close()
+
+
+def test_the_view_follows_a_running_training_and_its_controls_still_work(server):
+    """While Cora trains: the view redraws on its own timer, a node clicked in it re-centres it
+    (and the centre's list follows), a hops switch redraws it, and Stop ends the run."""
+    url, _ = server
+    with explorer_at(url, "dataset=cora&epochs=3000") as page:
+        page.evaluate(f"document.querySelector('{VIEW}').__kept = true")
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("come back when it stops").wait_for(timeout=30_000)
+        # (Train reran the page's fragments alone: the title and the settings stay as they were)
+        assert page.locator("[data-testid=stSidebar] [data-testid=stNumberInput]").count() >= 8
+        assert page.locator("h1").count() == 1
+        before = drawn(page)
+        wait_redrawn(page, before + 1, timeout=30_000)          # two new views on the timer alone
+        # the view sits in one place whether the run trains or not: updated, never re-mounted
+        assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
+        target = other_node(page)
+        page.mouse.click(target["x"], target["y"])
+        page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
+                               timeout=30_000)
+        name = page.evaluate(f"document.querySelector('{VIEW}').__shown.nodes"
+                             f".find(n => n.id === {target['id']}).name")
+        centre = page.get_by_role("combobox", name="Centre node")
+        deadline = time.monotonic() + 30
+        while centre.input_value() != name and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert centre.input_value() == name                             # the centre's list follows
+        assert page.get_by_text("come back when it stops").count() == 1     # still training
+        before = drawn(page)
+        page.get_by_text("2 hops", exact=True).click()
+        wait_redrawn(page, before, timeout=30_000)
+        assert page.evaluate(f"document.querySelector('{VIEW}').__shown.hops") == 2
+        view_pick(page, "Head", "head 0")                        # drawn in the browser, then the page follows
+        before = drawn(page)
+        wait_redrawn(page, before, timeout=30_000)              # a tick later: still head 0, 2 hops
+        assert page.evaluate(f"document.querySelector('{VIEW}').dataset.head") == "0"
+        assert page.locator(f"{VIEW} canvas").count() == 1
+        page.get_by_role("button", name="Stop", exact=True).click()
+        page.get_by_role("button", name="Download table (CSV)").wait_for(timeout=30_000)   # a stopped run's page
+        assert page.get_by_text("come back when it stops").count() == 0
+        assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
 
 
 def test_a_node_of_a_view_zoomed_in_on_a_few_nodes_takes_a_click(server):
@@ -669,29 +676,19 @@ def test_a_node_of_a_view_zoomed_in_on_a_few_nodes_takes_a_click(server):
     units (its hit box is ±1 unit around the pointer). A view of a few nodes is fitted at a high
     scale, where a node of some pixels would be under 2 units: its nodes would not take a click.
     Such a view spreads its positions and draws at scale 1 (gatviz-view.js, drawPanel)."""
-    assert CHROMIUM, "CI needs Debian's chromium: .ci/run installs it with apt-get"
     url, _ = server
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-            page.goto(f"{url}/?dataset=cora&head=mean")
-            page.wait_for_function("(window.__gatvizDrawn || 0) >= 1", timeout=120_000)
-            page.wait_for_timeout(500)
-            before = drawn(page)
-            box = page.get_by_role("combobox", name="Centre node", exact=True)   # one neighbour: 2 nodes
-            box.click()
-            page.keyboard.type("923")
-            page.get_by_role("option", name="Add: 923", exact=True).wait_for()   # (not listed: typed)
-            page.keyboard.press("Enter")
-            page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '923'", timeout=30_000)
-            wait_redrawn(page, before)
-            assert page.evaluate(f"document.querySelector('{VIEW}').__gatvizNetworks[0].body.data.nodes.length") == 2
-            target = other_node(page)
-            page.mouse.click(target["x"], target["y"])
-            page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
-                                   timeout=30_000)
-        finally:
-            browser.close()
+    with explorer_at(url, "dataset=cora&head=mean") as page:
+        page.wait_for_timeout(500)
+        before = drawn(page)
+        box = page.get_by_role("combobox", name="Centre node", exact=True)   # one neighbour: 2 nodes
+        box.click()
+        page.keyboard.type("923")
+        page.get_by_role("option", name="Add: 923", exact=True).wait_for()   # (not listed: typed)
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"document.querySelector('{VIEW}')?.dataset.center === '923'", timeout=30_000)
+        wait_redrawn(page, before)
+        assert page.evaluate(f"document.querySelector('{VIEW}').__gatvizNetworks[0].body.data.nodes.length") == 2
+        target = other_node(page)
+        page.mouse.click(target["x"], target["y"])
+        page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
+                               timeout=30_000)

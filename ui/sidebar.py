@@ -361,7 +361,8 @@ def sidebar() -> None:
         batching.controls()
         if ss.gv_trainer is not None:   # how the current model trains
             st.caption(batching.mode_text(ss.gv_trainer))
-        _buttons(ss, buttons)
+        with buttons:   # (first in the sidebar, drawn once the settings are)
+            _button_row()
     remember(*SIDEBAR)
 
 
@@ -428,11 +429,6 @@ def _on_current_graph(config: RunConfig, ss) -> list[tuple]:
 
 
 BUTTONS = "gv_buttons"   # the key of Train / Stop / Reset's fragment (st.rerun(key))
-
-
-def _buttons(ss, box) -> None:
-    with box:
-        _button_row()
 
 
 @st.fragment(key=BUTTONS)

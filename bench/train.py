@@ -20,6 +20,7 @@ from torch_geometric.nn import GATConv
 
 from gatviz import RunConfig, attention, graphs, synthetic
 from gatviz.config import recommended
+from gatviz.model import drop_template_files
 from gatviz.training import Trainer
 
 from .common import Bench, interleave, mean_std, pick, sync_for
@@ -32,6 +33,7 @@ class RefGAT(nn.Module):
         super().__init__()
         self.conv1 = GATConv(in_dim, 8, heads=8, dropout=0.6)
         self.conv2 = GATConv(8 * 8, classes, heads=1, concat=False, dropout=0.6)
+        drop_template_files()   # (PyG's generated code, left in the temp folder otherwise)
 
     def forward(self, x, edge_index):
         x = F.dropout(x, p=0.6, training=self.training)

@@ -18,6 +18,10 @@ hidden activation and alpha itself (training only).
 """
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -27,6 +31,32 @@ from torch_geometric.utils import add_self_loops, remove_self_loops
 from .config import RunConfig
 from .errors import GatvizError
 from .sparse import CsrLinear, Transposer, first_linears
+
+_TEMPLATE_SUFFIXES = ("_propagate", "_edge_updater")
+_template_files_gone: set[str] = set()
+
+
+def drop_template_files() -> None:
+    """Remove the files PyG leaves in the temp folder for its conv classes' generated code.
+
+    PyG renders a conv class's ``propagate`` (and ``edge_updater``) from a template into a
+    temporary ``.py`` file, imports it once per process and keeps the file
+    (``torch_geometric.template``): without this, every process that builds a model (the
+    app, each CLI command) would leave 2-4 files there for good. The modules are imported
+    by then and never read their files again. Called after a model is built.
+    """
+    folder = os.path.realpath(tempfile.gettempdir())
+    for name, module in list(sys.modules.items()):
+        if name in _template_files_gone or not name.endswith(_TEMPLATE_SUFFIXES):
+            continue
+        path = getattr(module, "__file__", None)
+        if path and os.path.dirname(os.path.realpath(path)) == folder:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+            _template_files_gone.add(name)
+
 
 def dropout(x: Tensor, p: float, training: bool, generator: torch.Generator | None = None) -> Tensor:
     """Inverted dropout (``F.dropout``'s distribution) drawing from ``generator``.
@@ -119,6 +149,7 @@ class GAT(nn.Module):
                 width = config.heads * config.hidden
             self.convs.append(GCNConv(width, num_classes, add_self_loops=False))
             self._loops = None
+            drop_template_files()
             return
         conv = CONVS[config.model]
         width = in_dim
@@ -136,6 +167,7 @@ class GAT(nn.Module):
             setattr(self.convs[0], name, CsrLinear(getattr(self.convs[0], name)))
         self._transposer: Transposer | None = None
         self._loops: tuple[Tensor, int, Tensor] | None = None
+        drop_template_files()
 
     @property
     def generator(self) -> torch.Generator | None:

@@ -1,9 +1,16 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import torch
 from torch_geometric.nn import GATConv, GATv2Conv
 
 from gatviz import RunConfig, graphs
 from gatviz.model import GAT, dropout
 from gatviz.training import Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_eval_attention_is_stock_pygs_and_only_the_training_draw_is_ours():
@@ -34,3 +41,16 @@ def test_dropout_keeps_the_expectation_and_follows_its_generator():
     model = GAT(34, 2, RunConfig())
     model.generator = g
     assert all(c.generator is g for c in model.convs)
+
+
+def test_building_models_leaves_no_generated_code_in_the_temp_folder(tmp_path):
+    """PyG writes each conv class's generated propagate / edge_updater to a temporary file and
+    keeps it; a process that builds GAT, GATv2 and GCN models (as the app or a CLI command does)
+    leaves none of them behind, and the models still run."""
+    code = ("import torch\nfrom gatviz import RunConfig\nfrom gatviz.model import GAT\n"
+            "x, e = torch.randn(5, 3), torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])\n"
+            "for m in ('gat', 'gatv2', 'gcn'):\n"
+            "    assert GAT(3, 2, RunConfig(model=m, layers=2, heads=2, hidden=4))(x, e).shape == (5, 2)\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

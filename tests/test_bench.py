@@ -40,6 +40,7 @@ def parse_result(line: str) -> dict[str, float]:
     return out
 
 
+@pytest.mark.slow   # (every benchmark end to end: about 80 s)
 def test_every_benchmark_prints_a_result_line(smoke):
     _, stdout = smoke
     lines = stdout.splitlines()
@@ -52,6 +53,7 @@ def test_every_benchmark_prints_a_result_line(smoke):
         assert all(math.isfinite(v) for v in figures.values()), results[0]
 
 
+@pytest.mark.slow   # (every benchmark end to end: about 80 s)
 def test_json_has_machine_and_every_benchmark(smoke):
     out, stdout = smoke
     data = json.loads((out / "latest.json").read_text())
@@ -72,6 +74,7 @@ def test_json_has_machine_and_every_benchmark(smoke):
         assert set(entry["met"]) <= set(entry["goals"])
 
 
+@pytest.mark.slow   # (every benchmark end to end: about 80 s)
 def test_expected_figures(smoke):
     out, _ = smoke
     b = json.loads((out / "latest.json").read_text())["benchmarks"]
@@ -98,6 +101,7 @@ def test_expected_figures(smoke):
     assert scale["view_ms_1k"] > 0 and 0 < scale["view_kb_1k"] < scale["view_all_kb_1k"]
 
 
+@pytest.mark.slow   # (every benchmark end to end: about 80 s)
 def test_markdown_and_plot(smoke):
     out, _ = smoke
     md = (out / "BENCHMARKS.md").read_text()

@@ -1,6 +1,6 @@
-"""ui.boot's deferred torch._dynamo: the first screen of a cold server never imports it, and
-everything that does use it (an optimizer, PyG's isinstance, a submodule import) gets the
-real package. A fresh interpreter each: the test process has long imported everything."""
+"""ui.boot's deferred torch._dynamo (and, at a server's start, torch_geometric.datasets): the
+first screen of a cold server never imports them, and everything that does use them (an
+optimizer, PyG's isinstance, a submodule import) gets the real package. A fresh interpreter each: the test process has long imported everything."""
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +69,17 @@ boot._PRELOAD.ready.wait(120)
 assert "torch_geometric" in sys.modules and "gatviz.render" in sys.modules and "ui.sidebar" in sys.modules
 assert isinstance(sys.modules["torch._dynamo"], boot._Deferred)      # still deferred to the first use
 assert boot.skeleton("explorer.title")() is None                     # done: no skeleton drawn
+# PyG's dataset classes (and their LLM helpers) are not imported by the server's start either,
+# yet reached both ways, the package's attribute and an import from it, they are the real ones
+import torch_geometric
+assert isinstance(sys.modules["torch_geometric.datasets"], boot._Deferred)
+assert "torch_geometric.llm" not in sys.modules and "torch_geometric.datasets.planetoid" not in sys.modules
+karate = torch_geometric.datasets.KarateClub()[0]
+assert karate.num_nodes == 34 and "torch_geometric.llm" in sys.modules
+from torch_geometric.datasets import Planetoid
+import torch_geometric.datasets.planetoid as module
+assert Planetoid is module.Planetoid is torch_geometric.datasets.Planetoid
+assert not isinstance(sys.modules["torch_geometric.datasets"], boot._Deferred)
 """)
 
 

@@ -16,6 +16,7 @@ import importlib.util
 import sys
 import threading
 import types
+from pathlib import Path
 from typing import Callable
 
 import streamlit as st
@@ -54,52 +55,79 @@ def skeleton(title_key: str) -> Callable[[], None]:
     return clear
 
 
-# ---- torch._dynamo, imported once the first screen is drawn
+# ---- modules the first screen never uses, imported at their first use
 # torch_geometric imports torch._dynamo at import time (~1.1 s of a cold start on 2 cores),
 # for one isinstance check against torch.compile's wrapper; the first screen compiles
-# nothing. Until warm() or a first use, sys.modules holds a stand-in whose first attribute
+# nothing. It also imports every dataset class it has (torch_geometric.datasets, ~0.2 s of
+# the server's start, its LLM helpers included); gatviz reads Planetoid's files through
+# torch_geometric.io. Until a first use, sys.modules holds a stand-in whose first attribute
 # lookup imports the real package (torch's own lazy imports, e.g. Adam's first step, go
-# through it); the page calls warm() after drawing, so a Train click finds it imported.
-# (importlib.util.LazyLoader does not do: the import statement itself reads the module's
-# __spec__, which loads it at once.)
+# through it); for torch._dynamo the page calls warm() after drawing, so a Train click finds
+# it imported. (importlib.util.LazyLoader does not do: the import statement itself reads the
+# module's __spec__, which loads it at once.)
 _LOCK = threading.RLock()
+DYNAMO, DATASETS = "torch._dynamo", "torch_geometric.datasets"
 
 
 class _Deferred(types.ModuleType):
     def __getattr__(self, name: str):
         if name.startswith("__") and name != "__path__":   # (inspect and friends walk sys.modules)
             raise AttributeError(name)
-        return getattr(_real_dynamo(), name)
+        return getattr(_real(self.__name__), name)
 
 
-def _real_dynamo() -> types.ModuleType:
+def _real(name: str) -> types.ModuleType:
+    """The real module ``name``, imported now if a stand-in holds its place."""
     with _LOCK:
-        module = sys.modules.get("torch._dynamo")
+        module = sys.modules.get(name)
         if module is None or isinstance(module, _Deferred):
-            sys.modules.pop("torch._dynamo", None)
-            torch = sys.modules["torch"]
-            if isinstance(getattr(torch, "_dynamo", None), _Deferred):
-                delattr(torch, "_dynamo")
-            module = importlib.import_module("torch._dynamo")
+            sys.modules.pop(name, None)
+            parent, _, child = name.rpartition(".")
+            owner = sys.modules.get(parent)
+            if isinstance(getattr(owner, child, None), _Deferred):
+                delattr(owner, child)
+            module = importlib.import_module(name)
         return module
 
 
-def _defer_dynamo() -> None:
+def _defer(name: str, origin: str) -> None:
+    """A stand-in for ``name`` (``origin``: its file), unless it is imported already."""
     with _LOCK:
-        if "torch._dynamo" in sys.modules:
+        if name in sys.modules:
             return
-        import torch
-        stand_in = _Deferred("torch._dynamo", "imported at its first use (ui.boot)")
+        stand_in = _Deferred(name, "imported at its first use (ui.boot)")
         stand_in.__spec__ = None
-        stand_in.__file__ = importlib.util.find_spec("torch._dynamo").origin
-        sys.modules["torch._dynamo"] = stand_in
-        torch._dynamo = stand_in
+        stand_in.__file__ = origin
+        sys.modules[name] = stand_in
+        _attach(name)
+
+
+def _attach(name: str) -> None:
+    """The stand-in of ``name`` as its package's attribute too, once the package is imported
+    (an import finding a module in sys.modules does not set it)."""
+    parent, _, child = name.rpartition(".")
+    owner, module = sys.modules.get(parent), sys.modules.get(name)
+    if owner is not None and isinstance(module, _Deferred) and child not in vars(owner):
+        setattr(owner, child, module)   # (not hasattr: torch's module __getattr__ would import)
+
+
+def _defer_dynamo() -> None:
+    if DYNAMO not in sys.modules:
+        import torch  # noqa: F401   (its parent: find_spec of a submodule imports it anyway)
+        _defer(DYNAMO, importlib.util.find_spec(DYNAMO).origin)
+
+
+def _defer_datasets() -> None:
+    """Before torch_geometric's first import (it imports its datasets in its __init__)."""
+    if "torch_geometric" not in sys.modules:   # (find_spec of a submodule would import it)
+        package = importlib.util.find_spec("torch_geometric").origin
+        _defer(DATASETS, str(Path(package).with_name("datasets") / "__init__.py"))
 
 
 def warm() -> None:
     """After the first screen: import what was deferred, in the background (once per server)."""
-    if isinstance(sys.modules.get("torch._dynamo"), _Deferred):
-        threading.Thread(target=_real_dynamo, daemon=True, name="gatviz-warm").start()
+    if isinstance(sys.modules.get(DYNAMO), _Deferred):
+        threading.Thread(target=_real, args=(DYNAMO,), daemon=True, name="gatviz-warm").start()
 
 
 # ---- the server's start: the imports begin while the browser loads the page
@@ -111,8 +139,10 @@ class _Preload(threading.Thread):
     def run(self) -> None:
         try:
             _defer_dynamo()
+            _defer_datasets()   # (the server's start only: nothing on a page needs them)
             import pandas  # noqa: F401
             import torch_geometric  # noqa: F401
+            _attach(DATASETS)
             for name in ("gatviz.attention", "gatviz.choices", "gatviz.exports", "gatviz.render",
                          "gatviz.synthetic", "gatviz.uniformity", "gatviz.training", "ui.sidebar"):
                 importlib.import_module(name)

@@ -9,6 +9,7 @@ epoch one train step plus a full eval forward with train/val/test accuracy.
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
 
-from gatviz import RunConfig, attention, graphs, synthetic
+from gatviz import RunConfig, attention, forked, graphs, synthetic
 from gatviz.config import recommended
 from gatviz.model import drop_template_files
 from gatviz.training import Trainer
@@ -159,6 +160,56 @@ def time_savings(repeats: int) -> dict:
             "bernoulli_over_ours": t.ratio("bernoulli", "ours"),
             "no_prepared_transpose_over_ours": t.ratio("transpose", "ours"),
             "whole_graph_over_ours": t.ratio("field", "ours")}
+
+
+def _at_once(graph: graphs.Graph, config: RunConfig, how: str) -> float:
+    """Seconds until the last of the runs ends: one run ("alone"), or two (seeds config.seed and
+    the next) in two threads of this process ("threads") or in two forked children ("children")."""
+    trainers = [Trainer(graph, config.replace(seed=config.seed + k)) for k in range(1 if how == "alone" else 2)]
+    for trainer in trainers:
+        trainer.step(1)   # (the optimizer made: what a process does once is not timed)
+    epochs = config.epochs - 1
+    start = time.perf_counter()
+    if how == "children":
+        children = [forked.Child(trainer, epochs) for trainer in trainers]
+        while not all([child.wait(0.005) for child in children]):
+            pass
+        assert all(child.error is None for child in children)
+    else:
+        threads = [threading.Thread(target=trainer.step, args=(epochs,)) for trainer in trainers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    took = time.perf_counter() - start
+    assert all(trainer.epoch == config.epochs for trainer in trainers)
+    return took
+
+
+def time_together(epochs: int, rounds: int) -> dict:
+    """Two Cora runs at once, one torch thread each (as the app trains): in two threads of one
+    process against in two forked children (gatviz.forked), each against one run alone; rounds
+    interleaved, medians."""
+    if forked._FORK is None:
+        return {"why": "not measured: training in a forked child needs Linux's fork"}
+    graph = graphs.load("cora")
+    config = RunConfig(dataset="cora", epochs=epochs, device="cpu", **recommended("cora"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        seconds = {"alone": [], "threads": [], "children": []}
+        for k in range(rounds):
+            for how in seconds:
+                seconds[how].append(_at_once(graph, config.replace(seed=10 * k), how))
+    finally:
+        torch.set_num_threads(threads)
+    out = {f"{how}_s": statistics.median(v) for how, v in seconds.items()}
+    return out | {"epochs": epochs, "rounds": rounds, "threads_over_alone": out["threads_s"] / out["alone_s"],
+                  "children_over_alone": out["children_s"] / out["alone_s"]}
+
+
+def run_together(mode: str, out: Path) -> dict:
+    return time_together(pick(mode, 20, 200, 200), pick(mode, 1, 3, 7))
 
 
 def run_train(mode: str, out: Path) -> dict:
@@ -327,4 +378,16 @@ BENCHES = [
           labels=_labels(["cora"], _TIMING | _EXTRACT),
           notes="The same comparisons as `train` and `extract`, run on `cuda` when "
                 "`torch.cuda.is_available()`; the clock is read after `torch.cuda.synchronize()`."),
+    Bench("together", "Two runs training at once: threads of one process vs forked children", run_together,
+          labels={"alone_s": "one Cora run alone, s", "threads_s": "two at once in two threads, s (the later one's end)",
+                  "children_s": "two at once in two forked children, s (the later one's end)",
+                  "threads_over_alone": "threads / alone", "children_over_alone": "children / alone",
+                  "epochs": "epochs per run", "rounds": "rounds"},
+          notes="`Trainer.step` of Cora runs (recommended settings, different seeds) on one torch thread each, "
+                "as the app trains, after each run's first step; seconds from the start until the later run "
+                "has ended. *threads*: two Python threads of one process, as the app trained two tabs' runs "
+                "before; *children*: `gatviz.forked.Child` for each (the app's way since, when runs train at "
+                "once), the parent's trainers following them. On a machine with 2 cores both pairs have a core "
+                "each; the difference is the GIL the threads share. Rounds interleaved (alone, threads, "
+                "children), medians."),
 ]

@@ -398,11 +398,16 @@ def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows()
         assert f"centre i: {centre}" in [x.value for x in after.text] and len(after.get("download_button")) == 6
         # the box shows the centre set by the click or button, not its own older value
         assert centre_box(after).value == str(centre)
-    at.session_state["gv_epochs"] = 400   # a longer budget: trains on
+    # a longer budget, applied in a run of its own (as a browser's number input commits before
+    # the click): a Train click in the same run adds the applied budget (2), which may end there
+    at.session_state["gv_epochs"] = 400
+    run(at)
     run(button(at, "Train").click())
     assert at.session_state["gv_training"]
     during = run(at.radio(key="gv_hops").set_value(1), follow=False)
     assert at.session_state["gv_training"] and not follow_token(during)
+    run(button(at, "Stop").click())   # (its thread would hold a training slot for the tests after)
+    assert not at.session_state["gv_training"]
 
 
 def test_a_view_that_fails_alone_leaves_one_line_and_no_stale_table(monkeypatch):

@@ -1,6 +1,7 @@
 """ui.live: the end of a run is waited for in the Explorer's tick, with its curves drawn, so the
 full run that draws it done starts with the run already over (nothing of the page waits undrawn:
 Streamlit fades the elements a run has not reached after 0.5 s)."""
+import time
 import types
 
 import pytest
@@ -85,3 +86,37 @@ def test_the_progress_tick_hands_the_end_to_the_view_s_tick_which_draws_the_newe
     tab.gv_runner = runner
     live.view_ticked()
     assert not live.hand_end_to_view()           # over already: nothing to wait for in another tick
+
+
+def test_runs_training_at_once_train_in_child_processes_and_end_as_if_trained_alone(monkeypatch):
+    """Two runs at once: each trains in a forked child (no GIL between them: gatviz.forked),
+    the parent's trainers follow, and end exactly where training in-process ends. A hold (a
+    page reading the model) stops the child with its state taken, and the run goes on after."""
+    torch.set_num_threads(1)
+    monkeypatch.setattr(live.shared, "MAX_TRAININGS", 2)
+    config = RunConfig(dataset="cora", epochs=120)
+    graph = graphs.load("cora", config)
+    runs = [Trainer(graph, config.replace(seed=seed)) for seed in (1, 2)]
+    alone = [Trainer(graph, config.replace(seed=seed)) for seed in (1, 2)]
+    runners = [live.Runner(trainer, f"tab-{k}") for k, trainer in enumerate(runs)]
+    try:
+        while runners[0]._child is None or runs[0].epoch < 40:   # (a run alone at first trains in its thread)
+            assert not runners[0].done.wait(0.01)
+        runners[0].hold()
+        held = (runs[0].epoch, len(runs[0].history))
+        assert runners[0]._child is None and held[0] == held[1] < 120
+        time.sleep(0.3)
+        assert (runs[0].epoch, len(runs[0].history)) == held   # nothing moves while held
+        runners[0].look()
+        for runner in runners:
+            assert runner.done.wait(120)
+    finally:
+        for runner in runners:
+            runner.stop()
+    assert [r.error for r in runners] == [None, None]
+    assert all(r.forks for r in runners)
+    for here, there in zip(alone, runs):
+        here.step(120)
+        assert there.epoch == 120 and [dict(r, seconds=0) for r in there.history] == [
+            dict(r, seconds=0) for r in here.history]
+        assert all(torch.equal(x, y) for x, y in zip(here.model.parameters(), there.model.parameters()))

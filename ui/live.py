@@ -1,5 +1,11 @@
 """Live training: a tab's run trains in a background thread; the page shows it on a timer.
 
+While other runs train on the server at the same time, the thread has the epochs trained in a
+forked child process (gatviz.forked) and the trainer follows it: runs in threads of one
+process share its GIL, and slowed each other (two Cora runs at once: 1.27× a run alone in
+threads, 1.07× in children; ``python -m bench --only together``). A run alone trains in the
+thread itself: no fork, nothing to send back.
+
 The thread trains epoch after epoch (the trainer's lock is held one epoch at a time, so
 the view reads a consistent model between epochs) while the Explorer's curves and view
 rerun on a timer (:func:`tick`: TICK_S per run training at once) to draw the newest
@@ -24,6 +30,8 @@ import weakref
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from gatviz import forked
 
 from . import shared
 from .i18n import t
@@ -72,6 +80,11 @@ class Runner:
         self._stop = threading.Event()
         self._hold = threading.Event()
         self._granted = threading.Semaphore(0)
+        self._forking = threading.Lock()    # a child is not started once a hold has begun
+        self._idle = threading.Event()      # no child trains (its last state is applied)
+        self._idle.set()
+        self._child: forked.Child | None = None   # the child process training the run now, if any
+        self.forks = 0                            # children that trained some of the run
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"gatviz-train-{sid[:8]}")
         self.thread.start()
         _alive.add(self)
@@ -85,8 +98,11 @@ class Runner:
             self._granted.release()
 
     def hold(self) -> None:
-        """Pause between two epochs; returns once no epoch is running."""
+        """Pause between two epochs; returns once no epoch is running (nor a child training)."""
         self._hold.set()
+        with self._forking:
+            pass
+        self._idle.wait()
         with self.trainer.lock:
             pass
 
@@ -118,7 +134,9 @@ class Runner:
             if len(trainer.history) < 2:
                 return False   # not started yet (in the queue): no estimate
         per_epoch = statistics.median(r["seconds"] for r in trainer.history[-20:])
-        return trainer.remaining * per_epoch <= within
+        child = self._child   # (its epochs since the trainer took its state are not in the history)
+        behind = time.monotonic() - child.state_at if child is not None and not child.finished else 0.0
+        return trainer.remaining * per_epoch - behind <= within
 
     def wait_finish(self, within: float = FINISH_WAIT_S) -> bool:
         """Wait for a run that finishes ``within`` seconds (and a margin); True once it has."""
@@ -158,6 +176,9 @@ class Runner:
 
     def _train(self, epochs: int) -> None:
         """Up to ``epochs`` epochs, one at a time, within SLOT_S (then the slot goes back)."""
+        if not self.per_update and shared.running() > 1 and forked.can_fork(self.trainer):
+            self._train_in_child(epochs)   # (alone, a thread: no fork, nothing to send back)
+            return
         end = time.monotonic() + SLOT_S
         for _ in range(min(epochs, self.trainer.remaining)):
             if self._stop.is_set() or self._hold.is_set():
@@ -165,6 +186,34 @@ class Runner:
             self.trainer.step(1)
             if time.monotonic() > end and not self.per_update:
                 return
+
+    def _train_in_child(self, epochs: int) -> None:
+        """Up to ``epochs`` epochs in a forked child (gatviz.forked): the trainer follows it. The
+        child goes on past SLOT_S while no other run waits for a slot; it stops, its last state
+        applied, on Stop, hold, a closed tab, or for a run in the queue."""
+        with self._forking:
+            if self._stop.is_set() or self._hold.is_set():
+                return
+            self._idle.clear()
+            try:
+                child = self._child = forked.Child(self.trainer, epochs)
+                self.forks += 1
+            except BaseException:
+                self._idle.set()
+                raise
+        try:
+            end = time.monotonic() + SLOT_S
+            while not child.wait(0.05):
+                now = time.monotonic()
+                if (self._stop.is_set() or self._hold.is_set() or now - self.seen > ABANDONED_S
+                        or (now > end and shared.queued())):
+                    child.pause()
+        finally:
+            child.close()
+            self._child = None
+            self._idle.set()
+        if child.error is not None:
+            raise child.error
 
 
 def tick() -> float | None:

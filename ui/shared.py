@@ -57,6 +57,19 @@ def try_slot(sid: str) -> int:
         return len(_running) + position - MAX_TRAININGS + 1
 
 
+def running() -> int:
+    """Trainings holding a slot now."""
+    with _lock:
+        return len(_running)
+
+
+def queued() -> int:
+    """Trainings waiting for a slot now."""
+    with _lock:
+        _prune(time.monotonic())
+        return len(_waiting)
+
+
 def release(sid: str) -> None:
     with _lock:
         _running.discard(sid)

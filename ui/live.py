@@ -2,8 +2,8 @@
 
 While other runs train on the server at the same time, the thread has the epochs trained in a
 forked child process (gatviz.forked) and the trainer follows it: runs in threads of one
-process share its GIL, and slowed each other (two Cora runs at once: 1.27× a run alone in
-threads, 1.07× in children; ``python -m bench --only together``). A run alone trains in the
+process share its GIL, and slowed each other (two Cora runs at once: 1.25× a run alone in
+threads, 1.10× in children; ``python -m bench --only together``). A run alone trains in the
 thread itself: no fork, nothing to send back.
 
 The thread trains epoch after epoch (the trainer's lock is held one epoch at a time, so

@@ -139,18 +139,24 @@ def test_a_run_spoiled_in_the_child_is_spoiled_in_the_parent_with_the_last_good_
         there.step(1)
 
 
-def test_a_child_killed_says_so_in_one_line_and_leaves_its_last_state_to_look_at():
-    here, there = pair("cora", epochs=100_000)
-    child = forked.Child(there, 100_000)
+def signalled(trainer: Trainer, signum: int) -> forked.Child:
+    """A child training ``trainer`` on and on, sent ``signum`` once the trainer has its first state."""
+    child = forked.Child(trainer, 100_000)
     try:
-        while there.epoch == 0:
+        while trainer.epoch == 0:
             assert not child.wait(0.02)
-        os.kill(child.process.pid, signal.SIGKILL)
+        os.kill(child.process.pid, signum)
         deadline = time.monotonic() + 10
         while not child.wait(0.05):
             assert time.monotonic() < deadline
     finally:
         child.close()
+    return child
+
+
+def test_a_child_killed_says_so_in_one_line_and_leaves_its_last_state_to_look_at():
+    here, there = pair("cora", epochs=100_000)
+    child = signalled(there, signal.SIGKILL)
     assert isinstance(child.error, GatvizError)
     assert str(child.error).startswith("the training process ended unexpectedly (exit code -9")
     assert "\n" not in str(child.error)
@@ -168,17 +174,7 @@ def test_a_signal_ends_the_child_and_never_runs_the_parent_s_handler(tmp_path):
     ran = tmp_path / "handler ran"
     before = signal.signal(signal.SIGTERM, lambda *_: ran.write_text(str(os.getpid())))
     try:
-        _, there = pair("cora", epochs=100_000)
-        child = forked.Child(there, 100_000)
-        try:
-            while there.epoch == 0:
-                assert not child.wait(0.02)
-            os.kill(child.process.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while not child.wait(0.05):
-                assert time.monotonic() < deadline
-        finally:
-            child.close()
+        child = signalled(pair("cora", epochs=100_000)[1], signal.SIGTERM)
     finally:
         signal.signal(signal.SIGTERM, before)
     assert "exit code -15" in str(child.error) and not ran.exists()

@@ -8,7 +8,7 @@ process slow each other beyond the cores they share (``python -m bench --only tr
 :class:`Child` forks the process: the child starts from the trainer as it is (copy on write:
 nothing is copied or pickled to start it) and trains epoch after epoch. Every
 ``STATE_EVERY_S`` it sends what a reader needs (the new history rows, the weights, new
-snapshots), and when paused or at its end, also what training on needs (the optimizer's and
+snapshots, and its last epoch's eval outputs: the logits and the attention), and when paused or at its end, also what training on needs (the optimizer's and
 the dropout generator's state); the parent applies each under ``trainer.lock`` in one go. The
 parent's trainer is thus at every moment the child's at the end of one of its epochs, and once
 the child has ended, as if it had trained those epochs itself: the same weights to the bit, the
@@ -198,10 +198,14 @@ class _Sent:
             snapshots, state["snapshots_from"] = trainer.snapshots, 0
         state["snapshots"] = [(s.epoch, s.alpha) for s in snapshots]
         state["snapshot_every"] = trainer.snapshot_every
-        if trainer.spoiled and trainer._attention is not None:   # the page keeps the last good outputs
-            table = trainer._attention
+        # The eval pass of the child's last epoch (the page's view reads it: the parent would do
+        # the same forward again, on a core the runs share); a spoiled run's last good one.
+        table = trainer._attention
+        if table is not None and (trainer.spoiled or table.epoch == trainer.epoch):
             state["outputs"] = (trainer._logits, table.edge_index, table.alpha, table.score,
                                 table.num_nodes, table.epoch)
+        elif table is None and trainer._logits is not None and not trainer.model.has_attention:
+            state["outputs"] = (trainer._logits, None, None, None, None, trainer.epoch)
         self.rows, self.snapshots, self.every = len(trainer.history), len(trainer.snapshots), trainer.snapshot_every
         return state
 
@@ -223,8 +227,9 @@ def _apply(trainer: Trainer, state: dict) -> None:
         if "outputs" in state:
             logits, edge_index, alpha, score, num_nodes, epoch = state["outputs"]
             trainer._logits = logits
-            trainer._attention = AttentionTable(edge_index, alpha, score, num_nodes, epoch)
-            trainer.loop_index = edge_index
+            if edge_index is not None:
+                trainer._attention = AttentionTable(edge_index, alpha, score, num_nodes, epoch)
+                trainer.loop_index = edge_index
 
 
 def _rebuilt(error) -> Exception | None:

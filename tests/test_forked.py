@@ -105,6 +105,38 @@ def test_while_the_child_trains_the_parent_is_always_at_a_whole_epoch_of_it(monk
     assert_same(here, there)
 
 
+@pytest.mark.parametrize("model", ["gat", "gcn"])
+def test_the_parent_reads_the_child_s_last_eval_pass_instead_of_doing_it_again(model, monkeypatch):
+    from gatviz import attention, training
+    parent, calls = os.getpid(), []
+    real_extract = attention.extract
+
+    def extract(*args, **kwargs):   # counted in the parent only (the child trains with it)
+        if os.getpid() == parent:
+            calls.append(args[-1])
+        return real_extract(*args, **kwargs)
+    monkeypatch.setattr(training.attention, "extract", extract)
+    real_eval = training.Trainer._eval_logits
+
+    def eval_logits(self):   # (the model without attention: its logits alone)
+        if os.getpid() == parent:
+            calls.append("eval")
+        return real_eval(self)
+    monkeypatch.setattr(training.Trainer, "_eval_logits", eval_logits)
+    _, there = pair("cora", epochs=30, model=model)
+    in_child(there, 30)
+    before = list(calls)
+    logits = there.logits()
+    assert calls == before   # the parent ran no forward of its own
+    assert torch.equal(logits, real_eval(there))   # and it is the weights' own eval pass
+    if model == "gat":
+        table = there.attention()
+        again = real_extract(there.model, there.x, there.edge_index, there.epoch)[1]
+        assert table.epoch == there.epoch == 30 and torch.equal(table.edge_index, again.edge_index)
+        assert all(torch.equal(x, y) for x, y in zip(table.alpha, again.alpha))
+        assert all(torch.equal(x, y) for x, y in zip(table.score, again.score))
+
+
 def test_a_paused_child_leaves_a_whole_epoch_that_trains_on_alike():
     here, there = pair(epochs=100_000)
     in_child(there, 100_000, pause_at=1)

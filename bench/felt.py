@@ -24,8 +24,9 @@ the versions; the other measurements run one version after the other.
   and Chromium spend meanwhile (/proc, from the Train clicks until both runs are drawn done)
   estimate the best the cores allow: both runs' CPU spread evenly over every core, against
   the slower tab's solo time (a little high: the faster tab's work after its end is counted).
-  RUNS rounds (each: both tabs alone, then together, on new seeds); medians over the rounds
-  (one round's ratio moved between 1.55 and 2.16 on the same tree).
+  TWO_ROUNDS rounds of this tree, RUNS of the older one (each: both tabs alone, then
+  together, on new seeds); medians over the rounds (one round's ratio moved between 1.55 and
+  2.16 on the same tree).
 
 Nothing is asserted on time; ``python -m bench --only felt`` writes the figures.
 """
@@ -264,12 +265,13 @@ def took(page) -> float:
 
 
 RUNS = 3   # app runs and library runs per dataset (medians): one of each moved the ratio by 0.3
+TWO_ROUNDS = 7   # two-tab rounds of this tree (medians): its ratio moved by 0.08 between two runs of 3
 
 
-def training(browser, app_dir: Path, logdir: Path, light: bool = False) -> dict:
+def training(browser, app_dir: Path, logdir: Path, light: bool = False, two_rounds: int = RUNS) -> dict:
     """App seconds for 200 epochs (karate, Cora: RUNS runs each, seeds 1..RUNS), and Cora in two
-    tabs, alone and at once, with the CPU seconds the server and Chromium spent meanwhile
-    (``light``: one karate run, for the smoke run)."""
+    tabs, alone and at once (``two_rounds`` rounds), with the CPU seconds the server and Chromium
+    spent meanwhile (``light``: one karate run, for the smoke run)."""
     out = {}
     datasets = ("karate",) if light else ("karate", "cora")
     runs = 1 if light else RUNS
@@ -284,8 +286,8 @@ def training(browser, app_dir: Path, logdir: Path, light: bool = False) -> dict:
                                            for k in range(runs)]
             if light:
                 return out | {f"lib_{d}_s": [library_seconds(app_dir, d)] for d in datasets}
-            # two tabs, alone then together, RUNS rounds: different seeds every run, nothing shared
-            out["two_rounds"] = [two_tabs(pages, url, proc.pid, seed=11 + 4 * k) for k in range(runs)]
+            # two tabs, alone then together: different seeds every run, nothing shared
+            out["two_rounds"] = [two_tabs(pages, url, proc.pid, seed=11 + 4 * k) for k in range(two_rounds)]
         finally:
             for context, _ in pages:
                 context.close()
@@ -363,7 +365,9 @@ def run_felt(mode: str, out: Path) -> dict:
             for v in versions:
                 raw[v]["clicks"] = clicks(browser, dirs[v], Path(tmp), repeats)
             for v in versions:
-                raw[v]["training"] = training(browser, dirs[v], Path(tmp), light=mode == "smoke")
+                # (before: RUNS two-tab rounds, each ~1.5 min long)
+                raw[v]["training"] = training(browser, dirs[v], Path(tmp), light=mode == "smoke",
+                                              two_rounds=TWO_ROUNDS if v == "after" else RUNS)
         finally:
             browser.close()
     result = {"measured": 1, "reps": reps, "repeats": repeats}
@@ -422,7 +426,7 @@ BENCHES = [Bench("felt", "Felt speed in Chromium: before and after, one run", ru
                        "by a MutationObserver), after one 5-epoch warm-up run in another tab, against `Trainer.step` for the same 200 "
                        "epochs in a fresh process of that version on one torch thread; medians of 3 runs of each. **Two tabs**: "
                        "Cora in two tabs at once against each alone, same server, new seeds for every run; 3 rounds "
-                       "(both alone, then together), medians over the rounds of the slower tab's ratio, of "
+                       f"before, {TWO_ROUNDS} after (both alone, then together), medians over the rounds of the slower tab's ratio, of "
                        "the server's and Chromium's CPU seconds (/proc) from the Train click(s) until the run(s) are drawn done, "
                        "and the ratio they allow: both runs' CPU spread evenly over every core, against the slower "
                        "tab's solo time (a little high: the faster tab's work after its end is counted).")]

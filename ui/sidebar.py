@@ -242,7 +242,7 @@ def _on_train() -> None:
     # (settings changed in the same interaction are applied by the whole page's run)
     settled = ss.get("gv_wanted") is not None and ss.gv_wanted.values == sidebar_values()
     if keys and settled and not live.ends_soon():
-        st.rerun(keys)   # the page's fragments switch to the run: its timer starts there
+        st.rerun(keys)   # the page's fragments switch to the run: its timers start there
     st.rerun()   # the whole page; a run that ends within a moment is waited for and drawn done (live.settle)
 
 

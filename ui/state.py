@@ -19,7 +19,7 @@ Per tab, ``st.session_state`` holds:
     gv_follow             True from a callback that reruns the view's fragment alone until that
                           view is sent: the page follows once it is drawn (ui.network.view_first)
     gv_train_keys         the fragments a Train click reruns on this page (None: the whole page)
-    gv_tick               the live view's timer interval while the tab's run trains (ui.live.tick), else None
+    gv_tick               the timers' interval while the tab's run trains (ui.live.tick), else None
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
     gv_message            a one-line error from a callback, shown once
 

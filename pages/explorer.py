@@ -1,15 +1,13 @@
 """Attention explorer: train live, then read every head's attention around one node.
 
 Two fragments: the progress column and the explorer (the view, its widgets, the table).
-The run trains in a thread of its own (ui.live); while it trains, the view alone (a
-fragment nested in the explorer) reruns on a timer: the view from the newest eval pass,
-and the growing curves in the progress column. A widget of the explorer reruns only the
-explorer: switching node or hops never retrains, resends no curves once the run is done,
-and reuses the graph's cached layout; layer and head switch in the browser
-(gatviz/choices.py).
+The run trains in a thread of its own (ui.live); while it trains, the progress column
+and the view alone (a fragment nested in the explorer) rerun on a timer: the growing
+curves, the view from the newest eval pass. A widget of the explorer reruns only the
+explorer: switching node or hops never retrains, resends no curves, and reuses the
+graph's cached layout; layer and head switch in the browser (gatviz/choices.py).
 """
 import streamlit as st
-from streamlit.errors import StreamlitInvalidLayoutContextError
 
 import ui
 
@@ -123,26 +121,33 @@ def heads_verdict(att, graph, layer: int) -> None:
         st.caption(t("heads.against.help"))
 
 
-# While training, one timer: "live_view", a fragment nested in the explorer, follows the
-# training thread and draws the newest view, and the curves into the progress column's slot
-# (a fragment may write into a container made outside it; its writes there are redrawn in
-# place at each of its reruns). One script run and one browser update per tick: with a timer
-# for each column, every tick was two of each. The view's widgets, captions and the centre's
-# list are not sent again every tick. The Train click reruns the keyed fragments (progress,
-# explorer) and the sidebar's buttons alone (gv_train_keys, ui.sidebar._on_train): the
-# progress column makes its slot, then the explorer's run starts the timer. The title, the
-# settings and the rest of the sidebar are not sent again: on Cora, about 0.2 s less of
-# Chromium's CPU per Train click (2 cores).
+# While training, two timers: "progress_tick" follows the training thread and draws the
+# curves; "live_view", nested in the explorer, draws the newest view and nothing else (the
+# view's widgets, captions and the centre's list are not sent again every tick). A widget of
+# the explorer reruns the explorer only, so the curves (~23 KB) are not sent again for it.
+# Each timer is a fragment nested in a keyed one (progress, explorer), made when it is drawn:
+# the Train click reruns the keyed fragments and the sidebar's buttons alone (gv_train_keys,
+# ui.sidebar._on_train), and their run starts the timers. The title, the settings and the
+# rest of the sidebar are not sent again: on Cora, about 0.2 s less of Chromium's CPU per
+# Train click (2 cores).
 PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the fragments' keys (st.rerun(key))
-_slot: dict = {}   # the progress column's container for the live curves (made in the same script run)
 
 
 @st.fragment(key=PROGRESS)
 def progress() -> None:
-    if ss.gv_training:   # the explorer's timer fills it (live_view)
-        _slot["curves"] = st.container()
-    else:
-        curves(ss.gv_trainer)
+    st.fragment(run_every=ui.tick())(progress_tick)()   # (no timer when no run trains)
+
+
+def progress_tick() -> None:
+    ends = ui.follow_training()
+    curves(ss.gv_trainer)
+    # The run ends before the next tick: waited for by the view's tick right after this one, its
+    # newest view drawn (ui.live.hand_end_to_view), else here, the curves drawn (ui.live.wait_end);
+    # then a full run draws it done at once, with the sidebar's buttons and the final view;
+    # timers stop.
+    if ends and not ui.live.hand_end_to_view():
+        ui.live.wait_end()
+        st.rerun()
 
 
 @st.fragment(key=EXPLORER)
@@ -154,26 +159,15 @@ def explorer() -> None:
 
 
 def live_view() -> None:
-    """The view and the curves while the run trains, on one timer (a fragment made where it
-    is drawn: :func:`body`): one redraw per tick and run training."""
+    """The view while the run trains, on its own timer (one redraw per tick and run training;
+    a fragment made where it is drawn: :func:`body`)."""
     if ui.live.fragment_run() and (ss.get("gv_clicked") is not None or not ss.gv_training):
         st.rerun()   # a node clicked (the centre's list shows it too), or the run has ended
-    ends = ui.follow_training()
     try:
         ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0])
     except ui.USER_ERRORS as e:
         st.error(ui.plain(e))
-    try:
-        with _slot["curves"]:
-            curves(ss.gv_trainer)
-    except (KeyError, StreamlitInvalidLayoutContextError):
-        # The slot is new to this timer (the explorer's rerun moved it, a warning above it, say):
-        # the progress column and the explorer again, so that the timer writes into the slot in
-        # the same run that makes it.
-        st.rerun([PROGRESS, EXPLORER])
-    # The run ends before the next tick: waited for here, its newest view and curves drawn; then
-    # a full run draws it done at once, with the sidebar's buttons and the final view; the timer stops.
-    if ends:
+    if ui.live.view_ticked():   # the run ends before the next tick: its newest view is drawn
         ui.live.wait_end()
         st.rerun()
 
@@ -195,11 +189,9 @@ def done_view() -> None:
 
 
 def view_first() -> None:
-    """A widget's callback: the view redraws first, then the explorer. While a run trains, the
-    explorer reruns with its live view, a redraw that is not a tick (ui.live.redraw_only)."""
-    if ss.gv_training:
-        ui.live.redraw_only()
-    else:
+    """A widget's callback: the view redraws first, then the explorer (not while a run trains:
+    the live view has a timer of its own)."""
+    if not ss.gv_training:
         ui.network.view_first(VIEW, EXPLORER)
 
 

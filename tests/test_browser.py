@@ -7,7 +7,6 @@ Also measures cold start and bytes per view, and saves docs/screenshot.png.
 import json
 import os
 from contextlib import contextmanager
-import re
 import shutil
 import socket
 import struct
@@ -630,12 +629,6 @@ def explorer_at(url: str, query: str):
             browser.close()
 
 
-def progress_epoch(page) -> int:
-    """The epoch the progress column shows."""
-    text = page.locator("[data-testid=stProgress]").inner_text()
-    return int(re.search(r"Epoch (\d+) of", text).group(1))
-
-
 def test_the_view_follows_a_running_training_and_its_controls_still_work(server):
     """While Cora trains: the view redraws on its own timer, a node clicked in it re-centres it
     (and the centre's list follows), a hops switch redraws it, and Stop ends the run."""
@@ -647,9 +640,8 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
         # (Train reran the page's fragments alone: the title and the settings stay as they were)
         assert page.locator("[data-testid=stSidebar] [data-testid=stNumberInput]").count() >= 8
         assert page.locator("h1").count() == 1
-        before, epoch = drawn(page), progress_epoch(page)
+        before = drawn(page)
         wait_redrawn(page, before + 1, timeout=30_000)          # two new views on the timer alone
-        assert progress_epoch(page) > epoch                     # and the curves with them (one timer)
         # the view sits in one place whether the run trains or not: updated, never re-mounted
         assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
         target = other_node(page)
@@ -668,12 +660,6 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
         page.get_by_text("2 hops", exact=True).click()
         wait_redrawn(page, before, timeout=30_000)
         assert page.evaluate(f"document.querySelector('{VIEW}').__shown.hops") == 2
-        # the explorer's own rerun redrew the curves in the progress column in place: one of each
-        epoch = progress_epoch(page)
-        wait_redrawn(page, drawn(page), timeout=30_000)
-        assert progress_epoch(page) > epoch
-        assert page.locator("[data-testid=stProgress]").count() == 1
-        assert page.locator("[data-testid=stVegaLiteChart]").count() == 1
         view_pick(page, "Head", "head 0")                        # drawn in the browser, then the page follows
         before = drawn(page)
         wait_redrawn(page, before, timeout=30_000)              # a tick later: still head 0, 2 hops

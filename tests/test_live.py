@@ -1,4 +1,4 @@
-"""ui.live: the end of a run is waited for in the Explorer's tick, its view and curves drawn, so the
+"""ui.live: the end of a run is waited for in the Explorer's tick, with its curves drawn, so the
 full run that draws it done starts with the run already over (nothing of the page waits undrawn:
 Streamlit fades the elements a run has not reached after 0.5 s)."""
 import time
@@ -69,29 +69,23 @@ def test_the_tick_does_not_wait_for_a_long_run_nor_does_a_full_run_wait_in_wait_
     assert not runner.alive
 
 
-def epochs_reach(trainer, epoch: int, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while trainer.epoch < epoch:
-        assert time.monotonic() < deadline, f"epoch {trainer.epoch}, waited for {epoch}"
-        time.sleep(0.01)
-
-
-def test_when_stepping_a_tick_grants_epochs_and_a_widget_s_redraw_of_the_live_view_none(tab, monkeypatch):
-    tab.gv_per_update = 5                        # the sidebar's "epochs per update"
-    runner = training(tab, 1000)                 # Train: the first 5 epochs (the trainer is at 1)
+def test_the_progress_tick_hands_the_end_to_the_view_s_tick_which_draws_the_newest_view_first(tab, monkeypatch):
+    runner = training(tab, 100_000)
     monkeypatch.setattr(live, "fragment_run", lambda: True)
-    assert not live.follow_training()            # the Train click's own run grants no second step
-    epochs_reach(tab.gv_trainer, 6)
-    live.redraw_only()                           # a widget of the explorer (hops, say): a redraw
-    assert not live.follow_training()
-    time.sleep(0.3)
-    assert tab.gv_trainer.epoch == 6
-    live.follow_training()                       # the next tick: 5 more
-    epochs_reach(tab.gv_trainer, 11)
-    time.sleep(0.3)
-    assert tab.gv_trainer.epoch == 11
+    assert not live.hand_end_to_view()           # no view has ticked: the progress tick waits itself
+    assert not live.view_ticked()                # the view's tick (nothing handed over)
+    assert live.hand_end_to_view()               # the next progress tick: the view's tick waits
+    assert live.view_ticked() and not live.view_ticked()   # once
+    assert live.hand_end_to_view()
+    monkeypatch.setattr(live, "fragment_run", lambda: False)
+    assert not live.view_ticked() and "gv_end_in_view" not in tab   # a full run drops it
+    tab.gv_view_seen -= 3 * live.TICK_S          # a view that stopped ticking (an error in its place)
+    assert not live.hand_end_to_view()
     live.stop()
-    assert not runner.alive
+    assert runner.done.is_set()
+    tab.gv_runner = runner
+    live.view_ticked()
+    assert not live.hand_end_to_view()           # over already: nothing to wait for in another tick
 
 
 def test_runs_training_at_once_train_in_child_processes_and_end_as_if_trained_alone(monkeypatch):

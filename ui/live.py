@@ -217,8 +217,8 @@ class Runner:
 
 
 def tick() -> float | None:
-    """The live view's timer while training (set where its fragment is made: a full run, or the
-    Train click's run of the page's fragments), else None (no timer):
+    """The curves' and the view's timer while training (set where the timers' fragments are
+    made: a full run, or the Train click's run of the page's fragments), else None (no timer):
     TICK_S per run training at once on this server, at most TICK_MAX_S."""
     ss = st.session_state
     ss.gv_tick = _tick_s() if ss.gv_training else None
@@ -303,7 +303,7 @@ def settle() -> None:
 
 
 def wait_end() -> None:
-    """The Explorer's tick, its view and curves drawn, when :func:`follow_training` said the run ends
+    """The Explorer's tick, its curves drawn, when :func:`follow_training` said the run ends
     before the next tick: wait for the end here, so that the full run that follows finds it
     done (:func:`settle`) and draws it at once. Not in the full run itself: there every element
     of the page waits undrawn meanwhile, and Streamlit fades the elements a run has not reached
@@ -313,10 +313,29 @@ def wait_end() -> None:
         runner.wait_finish(_horizon(st.session_state.get("gv_tick")))
 
 
-def redraw_only() -> None:
-    """The explorer's widget reruns the live view: a redraw, not a tick (when stepping, no epochs
-    are granted for it)."""
-    st.session_state.gv_runner_fresh = True
+def hand_end_to_view() -> bool:
+    """The progress tick, its curves drawn, when the run ends before the next tick: the view's
+    tick, which comes right after it (the two timers start in the same script run, the
+    progress column's first), draws the newest view and waits for the end (:func:`view_ticked`).
+    Waited for here, the view's tick would queue behind the wait, and the view would stand at
+    the Train click's model until the end (two runs at once: ticks of 2.4 s, runs of 4-5 s).
+    False (wait here) when the run is over already or no view has ticked lately."""
+    ss = st.session_state
+    runner = ss.get("gv_runner")
+    if (runner is None or runner.done.is_set()
+            or time.monotonic() - ss.get("gv_view_seen", float("-inf")) > 2 * (ss.get("gv_tick") or 0)):
+        return False
+    ss.gv_end_in_view = True
+    return True
+
+
+def view_ticked() -> bool:
+    """The view's timer, its view drawn: True when this tick waits for the run's end (handed
+    over by the progress tick), then runs the page in full."""
+    ss = st.session_state
+    ss.gv_view_seen = time.monotonic()
+    handed = bool(ss.pop("gv_end_in_view", False))   # (a full run drops a hand-over it finds)
+    return handed and fragment_run()
 
 
 def follow_training() -> bool:

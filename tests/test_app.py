@@ -273,6 +273,23 @@ def test_a_short_run_is_drawn_done_by_the_script_run_of_its_train_click():
     assert view(at)["panels"][0]["edges"]
 
 
+def test_settings_changed_with_the_train_click_are_the_ones_it_trains():
+    """A new budget or a new model typed and Train clicked in one interaction (a slow server
+    takes both in one run): the settings are applied first, then that run trains."""
+    at = start(gv_epochs=120)
+    trainer = at.session_state["gv_trainer"]
+    at.number_input(key="gv_epochs").set_value(150)
+    run(button(at, "Train").click())             # karate: done within the click's run (ui.live.settle)
+    assert at.session_state["gv_trainer"] is trainer and trainer.epoch == 150
+    assert not at.session_state["gv_training"] and at.get("progress")[0].proto.text == "Epoch 150 of 150 · done"
+    at = start(gv_epochs=120)
+    at.number_input(key="gv_heads").set_value(4)
+    run(button(at, "Train").click())
+    trainer = at.session_state["gv_trainer"]
+    assert trainer.config.heads == 4 and trainer.epoch == 120 and not at.session_state["gv_pending"]
+    assert at.get("progress")[0].proto.text == "Epoch 120 of 120 · done"
+
+
 def test_the_train_clicks_run_sends_the_view_on_screen_and_a_tick_later_the_trained_one():
     """The Train click's run resends the view built before it (the browser does not draw it
     again); a run one tick later builds the trained model's."""

@@ -10,7 +10,7 @@ import torch
 from . import links, live, state
 from .i18n import LANGUAGES, t
 from .network import ensure_static
-from .sidebar import apply_settings, pending_banner, sidebar
+from .sidebar import apply_settings, pending_banner, sidebar, train_asked
 
 # Sessions train in threads of their own (ui.live), at most one per core at once
 # (ui.shared.MAX_TRAININGS). Intra-op threads only fight each other there: on 2 busy
@@ -61,6 +61,7 @@ def frame(title: str) -> None:
     ensure_static()
     st.html(_STYLE + (_PRESENTER_STYLE if presenter else ""))
     apply_settings()
+    train_asked()   # (Train clicked with new settings: they are applied first)
     pending_banner()
     links.train_requested()
 

@@ -229,8 +229,23 @@ def _on_open_run(key: str) -> None:
 
 def _on_train() -> None:
     ss = st.session_state
+    if ss.get("gv_wanted") is None or ss.gv_wanted.values != sidebar_values():
+        # Settings changed in the same interaction (a busy server takes a new value and the
+        # click in one run): the whole page's run applies them first, then trains (train_asked)
+        ss.gv_train_asked = True
+        st.rerun()
+    train_now()
+    keys = ss.get("gv_train_keys")
+    if keys and not live.ends_soon():
+        st.rerun(keys)   # the page's fragments switch to the run: its timers start there
+    st.rerun()   # the whole page; a run that ends within a moment is waited for and drawn done (live.settle)
+
+
+def train_now() -> None:
+    """Train the tab's model on, in the background; a budget reached grows by the sidebar's epochs."""
+    ss = st.session_state
     trainer = own_trainer()   # a shared run is copied before it trains on
-    if trainer.remaining == 0:   # budget reached: Train adds the sidebar's epochs again
+    if trainer.remaining == 0:
         most = limits.INT_RANGES["epochs"][1]
         if trainer.epoch >= most:
             ss.gv_message = t("epochs.limit", epochs=f"{trainer.epoch:,}")
@@ -238,12 +253,16 @@ def _on_train() -> None:
         trainer.config = trainer.config.replace(epochs=min(trainer.epoch + ss.gv_applied.config.epochs, most))
     ss.gv_training = True
     live.start()   # trains from now on, while the page draws
-    keys = ss.get("gv_train_keys")
-    # (settings changed in the same interaction are applied by the whole page's run)
-    settled = ss.get("gv_wanted") is not None and ss.gv_wanted.values == sidebar_values()
-    if keys and settled and not live.ends_soon():
-        st.rerun(keys)   # the page's fragments switch to the run: its timers start there
-    st.rerun()   # the whole page; a run that ends within a moment is waited for and drawn done (live.settle)
+
+
+def train_asked() -> None:
+    """The page's run after a Train click that came with new settings, once they are applied:
+    the model they describe trains, and a run that ends within a moment is waited for, as in
+    the click's own run (ui.live.settle)."""
+    ss = st.session_state
+    if ss.pop("gv_train_asked", False) and ss.gv_trainer is not None and not ss.gv_training:
+        train_now()
+        live.settle()
 
 
 def _on_stop() -> None:

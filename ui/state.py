@@ -19,6 +19,8 @@ Per tab, ``st.session_state`` holds:
     gv_follow             True from a callback that reruns the view's fragment alone until that
                           view is sent: the page follows once it is drawn (ui.network.view_first)
     gv_train_keys         the fragments a Train click reruns on this page (None: the whole page)
+    gv_train_asked        Train clicked with settings not yet applied: the page's run applies them,
+                          then trains (ui.sidebar.train_asked)
     gv_tick               the timers' interval while the tab's run trains (ui.live.tick), else None
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
     gv_message            a one-line error from a callback, shown once

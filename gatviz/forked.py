@@ -8,8 +8,9 @@ process slow each other beyond the cores they share (``python -m bench --only tr
 :class:`Child` forks the process: the child starts from the trainer as it is (copy on write:
 nothing is copied or pickled to start it) and trains epoch after epoch. Every
 ``STATE_EVERY_S`` it sends what a reader needs (the new history rows, the weights, new
-snapshots, and its last epoch's eval outputs: the logits and the attention), and when paused or at its end, also what training on needs (the optimizer's and
-the dropout generator's state); the parent applies each under ``trainer.lock`` in one go. The
+snapshots, and its last epoch's eval outputs: the logits and the attention), and when paused
+or at its end, also what training on needs (the optimizer's and the dropout generator's
+state); the parent applies each under ``trainer.lock`` in one go. The
 parent's trainer is thus at every moment the child's at the end of one of its epochs, and once
 the child has ended, as if it had trained those epochs itself: the same weights to the bit, the
 same history and the same next epoch (tests/test_forked.py). A reader of the parent's trainer

@@ -245,7 +245,7 @@ def train_now() -> None:
     """Train the tab's model on, in the background; a budget reached grows by the sidebar's epochs."""
     ss = st.session_state
     trainer = own_trainer()   # a shared run is copied before it trains on
-    if trainer.remaining == 0:
+    if trainer.remaining == 0:   # budget reached: Train adds the sidebar's epochs again
         most = limits.INT_RANGES["epochs"][1]
         if trainer.epoch >= most:
             ss.gv_message = t("epochs.limit", epochs=f"{trainer.epoch:,}")

@@ -17,8 +17,8 @@ the versions; the other measurements run one version after the other.
   leaves out its first step too): the pointerdown on Train → the DOM shows "Epoch 200 of 200 · done"
   (both stamped in the page, a MutationObserver for the text), against the library's
   own ``Trainer.step`` for the same 200 epochs in a fresh process of the same version
-  with one torch thread, as the app runs (karate and Cora, default settings); medians of
-  RUNS of each.
+  with one torch thread, as the app runs, right after each app run (karate and Cora,
+  default settings); medians of RUNS of each.
 - two sessions: two tabs train Cora (200 epochs, different seeds) at once; each tab's
   time against the same tab training alone on the same server. The CPU seconds the server
   and Chromium spend meanwhile (/proc, from the Train clicks until both runs are drawn done)
@@ -282,17 +282,19 @@ def training(browser, app_dir: Path, logdir: Path, light: bool = False, two_roun
             # server does once (import torch._dynamo for the first optimizer) is not per run.
             train_in_tab(pages[1][1], url, "dataset=karate&epochs=5", epochs=5)
             for dataset in datasets:
-                out[f"app_{dataset}_s"] = [train_in_tab(pages[0][1], url, f"dataset={dataset}&seed={k + 1}")
-                                           for k in range(runs)]
-            if light:
-                return out | {f"lib_{d}_s": [library_seconds(app_dir, d)] for d in datasets}
-            # two tabs, alone then together: different seeds every run, nothing shared
-            out["two_rounds"] = [two_tabs(pages, url, proc.pid, seed=11 + 4 * k) for k in range(two_rounds)]
+                app, lib = out[f"app_{dataset}_s"], out[f"lib_{dataset}_s"] = [], []
+                for k in range(runs):
+                    app.append(train_in_tab(pages[0][1], url, f"dataset={dataset}&seed={k + 1}"))
+                    # the library right after each app run (the server idle): a slow spell of the
+                    # machine hits both sides of the ratio (with the library's runs all at the end,
+                    # one during the app's runs alone read as the app's overhead)
+                    lib.append(library_seconds(app_dir, dataset))
+            if not light:
+                # two tabs, alone then together: different seeds every run, nothing shared
+                out["two_rounds"] = [two_tabs(pages, url, proc.pid, seed=11 + 4 * k) for k in range(two_rounds)]
         finally:
             for context, _ in pages:
                 context.close()
-    for dataset in ("karate", "cora"):
-        out[f"lib_{dataset}_s"] = [library_seconds(app_dir, dataset) for _ in range(runs)]
     return out
 
 
@@ -424,7 +426,7 @@ BENCHES = [Bench("felt", "Felt speed in Chromium: before and after, one run", ru
                        "no new view within 15 s is left out and counted in the run's log). **Training**: "
                        "the pointerdown on Train → the DOM shows \"Epoch 200 of 200 · done\" (stamped in the page "
                        "by a MutationObserver), after one 5-epoch warm-up run in another tab, against `Trainer.step` for the same 200 "
-                       "epochs in a fresh process of that version on one torch thread; medians of 3 runs of each. **Two tabs**: "
+                       "epochs in a fresh process of that version on one torch thread, right after each app run; medians of 3 runs of each. **Two tabs**: "
                        "Cora in two tabs at once against each alone, same server, new seeds for every run; 3 rounds "
                        f"before, {TWO_ROUNDS} after (both alone, then together), medians over the rounds of the slower tab's ratio, of "
                        "the server's and Chromium's CPU seconds (/proc) from the Train click(s) until the run(s) are drawn done, "

@@ -26,8 +26,8 @@ def at():
 def payloads(app) -> list[dict]:
     out = []
     for element in app.get("bidi_component"):
-        proto = element.proto
-        out.append(json.loads(proto.json if proto.WhichOneof("data") == "json" else proto.mixed.json)["payload"])
+        (data,) = json.loads(element.proto.json)
+        out.append(data["payload"])
     return out
 
 

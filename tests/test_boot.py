@@ -1,4 +1,4 @@
-"""ui.boot's deferred torch._dynamo (and, at a server's start, torch_geometric.datasets): the
+"""ui.boot's deferred torch._dynamo (and, at a server's start, torch_geometric.datasets and pandas): the
 first screen of a cold server never imports them, and everything that does use them (an
 optimizer, PyG's isinstance, a submodule import) gets the real package. A fresh interpreter each: the test process has long imported everything."""
 import subprocess
@@ -68,6 +68,13 @@ assert boot._PRELOAD is not None and boot._PRELOAD.name == "gatviz-preload"
 boot._PRELOAD.ready.wait(120)
 assert "torch_geometric" in sys.modules and "gatviz.render" in sys.modules and "ui.sidebar" in sys.modules
 assert isinstance(sys.modules["torch._dynamo"], boot._Deferred)      # still deferred to the first use
+assert isinstance(sys.modules["pandas"], boot._Deferred)             # and pandas (a page imports it)
+import importlib.util
+assert importlib.util.find_spec("pandas").origin.endswith("__init__.py")   # as torch._dynamo asks:
+boot._real("torch._dynamo")                                          # (a Train click before pandas)
+assert isinstance(sys.modules["pandas"], boot._Deferred)
+assert sys.modules["pandas"].__version__ >= "2"                      # asked of the stand-in: the real one's
+assert not isinstance(sys.modules["pandas"], boot._Deferred)
 assert boot.skeleton("explorer.title")() is None                     # done: no skeleton drawn
 # PyG's dataset classes (and their LLM helpers) are not imported by the server's start either,
 # yet reached both ways, the package's attribute and an import from it, they are the real ones
@@ -80,6 +87,40 @@ from torch_geometric.datasets import Planetoid
 import torch_geometric.datasets.planetoid as module
 assert Planetoid is module.Planetoid is torch_geometric.datasets.Planetoid
 assert not isinstance(sys.modules["torch_geometric.datasets"], boot._Deferred)
+""")
+
+
+def test_a_cold_server_sends_the_explorer_s_first_view_before_it_imports_pandas():
+    # pandas (~0.3 s on 2 cores) is imported while the browser draws the first view, not before
+    run("""
+import asyncio, sys
+import app
+from ui import boot
+
+async def start():
+    async with app._lifespan(app.app):
+        pass
+asyncio.run(start())
+boot._PRELOAD.ready.wait(120)
+assert isinstance(sys.modules["pandas"], boot._Deferred)
+import ui.network
+sent, component = [], ui.network._component
+
+def spy(*args, key=None, **kwargs):
+    out = component(*args, key=key, **kwargs)   # (sent at its end: Streamlit's own work included)
+    sent.append((key, isinstance(sys.modules["pandas"], boot._Deferred)))
+    return out
+
+ui.network._component = spy
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=120)
+at.run()
+assert not at.exception, at.exception
+assert sent == [("gv_view", True)], sent                    # the view went out with pandas deferred,
+assert not isinstance(sys.modules["pandas"], boot._Deferred)  # then the page used it: the real one
+assert len(at.dataframe) == 1 and at.dataframe[0].value["alpha"].sum() > 0.99   # the view's table
+import pandas
+assert pandas is sys.modules["pandas"] and pandas.DataFrame({"a": [1]}).shape == (1, 1)
 """)
 
 

@@ -60,18 +60,24 @@ def skeleton(title_key: str) -> Callable[[], None]:
 # for one isinstance check against torch.compile's wrapper; the first screen compiles
 # nothing. It also imports every dataset class it has (torch_geometric.datasets, ~0.2 s of
 # the server's start, its LLM helpers included); gatviz reads Planetoid's files through
-# torch_geometric.io. Until a first use, sys.modules holds a stand-in whose first attribute
-# lookup imports the real package (torch's own lazy imports, e.g. Adam's first step, go
-# through it); for torch._dynamo the page calls warm() after drawing, so a Train click finds
-# it imported. (importlib.util.LazyLoader does not do: the import statement itself reads the
-# module's __spec__, which loads it at once.)
+# torch_geometric.io. At the server's start, pandas (~0.3 s on 2 cores; pyarrow with it) waits
+# too: the Explorer's first screen sends its view before anything uses pandas (the progress
+# column's curves follow the view while nothing is trained; the view's data reaches Streamlit
+# as a list, whose values it does not test for data frames), and imports it while the browser
+# draws that view.
+# Until a first use, sys.modules holds a stand-in whose first attribute lookup imports the
+# real package (torch's own lazy imports, e.g. Adam's first step, go through it; so does
+# `import pandas as pd` followed by `pd.DataFrame`); the page calls warm() after drawing, so a
+# Train click finds torch._dynamo imported. (importlib.util.LazyLoader does not do: the import
+# statement itself reads the module's __spec__, which loads it at once.)
 _LOCK = threading.RLock()
-DYNAMO, DATASETS = "torch._dynamo", "torch_geometric.datasets"
+DYNAMO, DATASETS, PANDAS = "torch._dynamo", "torch_geometric.datasets", "pandas"
+_REAL_DUNDERS = ("__path__", "__version__", "__all__")   # what a user of the package may ask
 
 
 class _Deferred(types.ModuleType):
     def __getattr__(self, name: str):
-        if name.startswith("__") and name != "__path__":   # (inspect and friends walk sys.modules)
+        if name.startswith("__") and name not in _REAL_DUNDERS:   # (inspect and friends walk sys.modules)
             raise AttributeError(name)
         return getattr(_real(self.__name__), name)
 
@@ -90,14 +96,14 @@ def _real(name: str) -> types.ModuleType:
         return module
 
 
-def _defer(name: str, origin: str) -> None:
-    """A stand-in for ``name`` (``origin``: its file), unless it is imported already."""
+def _defer(name: str, spec: importlib.machinery.ModuleSpec) -> None:
+    """A stand-in for ``name`` (``spec``: the real module's, not loaded; importlib.util.find_spec
+    returns it, as torch._dynamo's list of modules asks), unless it is imported already."""
     with _LOCK:
         if name in sys.modules:
             return
         stand_in = _Deferred(name, "imported at its first use (ui.boot)")
-        stand_in.__spec__ = None
-        stand_in.__file__ = origin
+        stand_in.__spec__, stand_in.__file__ = spec, spec.origin
         sys.modules[name] = stand_in
         _attach(name)
 
@@ -114,20 +120,23 @@ def _attach(name: str) -> None:
 def _defer_dynamo() -> None:
     if DYNAMO not in sys.modules:
         import torch  # noqa: F401   (its parent: find_spec of a submodule imports it anyway)
-        _defer(DYNAMO, importlib.util.find_spec(DYNAMO).origin)
+        _defer(DYNAMO, importlib.util.find_spec(DYNAMO))
 
 
 def _defer_datasets() -> None:
     """Before torch_geometric's first import (it imports its datasets in its __init__)."""
     if "torch_geometric" not in sys.modules:   # (find_spec of a submodule would import it)
-        package = importlib.util.find_spec("torch_geometric").origin
-        _defer(DATASETS, str(Path(package).with_name("datasets") / "__init__.py"))
+        folder = Path(importlib.util.find_spec("torch_geometric").origin).with_name("datasets")
+        _defer(DATASETS, importlib.util.spec_from_file_location(DATASETS, folder / "__init__.py",
+                                                                 submodule_search_locations=[str(folder)]))
 
 
 def warm() -> None:
-    """After the first screen: import what was deferred, in the background (once per server)."""
-    if isinstance(sys.modules.get(DYNAMO), _Deferred):
-        threading.Thread(target=_real, args=(DYNAMO,), daemon=True, name="gatviz-warm").start()
+    """After the first screen: import what was deferred, in the background (once per server;
+    PyG's datasets stay deferred to their first use)."""
+    later = [name for name in (PANDAS, DYNAMO) if isinstance(sys.modules.get(name), _Deferred)]
+    if later:
+        threading.Thread(target=lambda: [_real(name) for name in later], daemon=True, name="gatviz-warm").start()
 
 
 # ---- the server's start: the imports begin while the browser loads the page
@@ -140,7 +149,7 @@ class _Preload(threading.Thread):
         try:
             _defer_dynamo()
             _defer_datasets()   # (the server's start only: nothing on a page needs them)
-            import pandas  # noqa: F401
+            _defer(PANDAS, importlib.util.find_spec(PANDAS))   # (no page imports it first)
             import torch_geometric  # noqa: F401
             _attach(DATASETS)
             for name in ("gatviz.attention", "gatviz.choices", "gatviz.exports", "gatviz.render",

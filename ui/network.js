@@ -31,7 +31,7 @@ function assets(a) {
   }
   return p;
 }
-export default function ({ data, parentElement, setTriggerValue }) {
+export default function ({ data: [data], parentElement, setTriggerValue }) {   // (a list: ui/network.py)
   if (!data.payload) {   // the page's skeleton: load the scripts while the server imports torch
     assets(data.assets).catch(() => {});
     return;

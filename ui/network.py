@@ -55,6 +55,9 @@ def _asset_urls() -> dict:
             "key": "".join(versions.values())}
 
 
+# The component's data is a list of one dict (network.js reads its first item): Streamlit tests
+# each value of a dict for a data frame, which imports pandas (~0.3 s of a cold start's first
+# view, ui.boot); a list it sends as JSON as it is.
 _component = st.components.v2.component(
     "gatviz_network", js=(Path(__file__).with_name("network.js")).read_text("utf-8"),
     css=".gatviz-root { min-height: 320px; }", isolate_styles=False)
@@ -114,7 +117,7 @@ def view_first(view: str, page: str) -> None:
 def preload(height: int) -> None:
     """An empty view of ``height`` px whose browser loads and parses the view's scripts (no
     payload): the first real view then draws at once."""
-    _component(key="gv_preload", data={"payload": None, "assets": _asset_urls()}, height=height)
+    _component(key="gv_preload", data=[{"payload": None, "assets": _asset_urls()}], height=height)
 
 
 def draw_view(payload: dict, key: str = "gv_view", page: str | None = None) -> None:
@@ -131,5 +134,5 @@ def draw_view(payload: dict, key: str = "gv_view", page: str | None = None) -> N
     data = {"payload": view_words(payload), "assets": _asset_urls(),
             # (new at each such run: the browser tells it once)
             "follow": f"{time.monotonic_ns()}" if follow else None}
-    _component(key=key, data=data, on_click_change=partial(_on_click, key, page),
+    _component(key=key, data=[data], on_click_change=partial(_on_click, key, page),
                on_pick_change=partial(_on_pick, key, page), on_shown_change=partial(_on_shown, page))

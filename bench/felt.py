@@ -24,7 +24,7 @@ the versions; the other measurements run one version after the other.
   and Chromium spend meanwhile (/proc, from the Train clicks until both runs are drawn done)
   estimate the best the cores allow: both runs' CPU spread evenly over every core, against
   the slower tab's solo time (a little high: the faster tab's work after its end is counted).
-  TWO_ROUNDS rounds of this tree, RUNS of the older one (each: both tabs alone, then
+  TWO_ROUNDS rounds of this tree, BEFORE_ROUNDS of the older one (each: both tabs alone, then
   together, on new seeds); medians over the rounds (one round's ratio moved between 1.55 and
   2.16 on the same tree).
 
@@ -264,11 +264,12 @@ def took(page) -> float:
     return page.evaluate("window.__feltDoneAt - window.__feltT0") / 1000
 
 
-RUNS = 3   # app runs and library runs per dataset (medians): one of each moved the ratio by 0.3
+RUNS = 5   # app runs and library runs per dataset (medians): with 3, karate's ratio moved 0.9-1.9 in a morning
+BEFORE_ROUNDS = 3   # two-tab rounds of the older version (each ~1.5 min long)
 TWO_ROUNDS = 7   # two-tab rounds of this tree (medians): its ratio moved by 0.08 between two runs of 3
 
 
-def training(browser, app_dir: Path, logdir: Path, light: bool = False, two_rounds: int = RUNS) -> dict:
+def training(browser, app_dir: Path, logdir: Path, light: bool = False, two_rounds: int = BEFORE_ROUNDS) -> dict:
     """App seconds for 200 epochs (karate, Cora: RUNS runs each, seeds 1..RUNS), and Cora in two
     tabs, alone and at once (``two_rounds`` rounds), with the CPU seconds the server and Chromium
     spent meanwhile (``light``: one karate run, for the smoke run)."""
@@ -345,6 +346,9 @@ def summarise(raw: dict) -> dict:
     return f
 
 
+COLD_STARTS = 5   # per version, alternating (medians; with 3, the figure moved 3.7-4.1 s on the same code)
+
+
 def run_felt(mode: str, out: Path) -> dict:
     if shutil.which("chromium") is None:
         return {"measured": 0, "why": "not measured (chromium not installed)"}
@@ -352,7 +356,7 @@ def run_felt(mode: str, out: Path) -> dict:
         from playwright.sync_api import sync_playwright
     except ImportError:
         return {"measured": 0, "why": "not measured (playwright not installed)"}
-    reps, repeats = pick(mode, 1, 2, 3), pick(mode, 2, 8, 20)
+    reps, repeats = pick(mode, 1, 2, COLD_STARTS), pick(mode, 2, 8, 20)
     # smoke (the test suite): this tree only, karate's training only, no second version
     versions = ("after",) if mode == "smoke" else VERSIONS
     raw = {v: {"cold": [], "clicks": {}, "training": {}} for v in versions}
@@ -367,9 +371,8 @@ def run_felt(mode: str, out: Path) -> dict:
             for v in versions:
                 raw[v]["clicks"] = clicks(browser, dirs[v], Path(tmp), repeats)
             for v in versions:
-                # (before: RUNS two-tab rounds, each ~1.5 min long)
                 raw[v]["training"] = training(browser, dirs[v], Path(tmp), light=mode == "smoke",
-                                              two_rounds=TWO_ROUNDS if v == "after" else RUNS)
+                                              two_rounds=TWO_ROUNDS if v == "after" else BEFORE_ROUNDS)
         finally:
             browser.close()
     result = {"measured": 1, "reps": reps, "repeats": repeats}
@@ -415,7 +418,7 @@ BENCHES = [Bench("felt", "Felt speed in Chromium: before and after, one run", ru
                  notes="`python -m bench --only felt`: the app at revision *before* (`FELT_BEFORE`, a "
                        "`git worktree`) and this tree (*after*), in one run on one machine, Debian's "
                        "Chromium driven by Playwright, 1600x1000. **Cold start**: a fresh `streamlit run` "
-                       "and an empty browser context (3 each, alternating versions), seconds to the page "
+                       f"and an empty browser context ({COLD_STARTS} each, alternating versions), seconds to the page "
                        "title and to the first attention view drawn. **Click → drawn** on Cora's default "
                        "view (every head and the mean): from the pointerdown (a node clicked in the "
                        "canvas, an option of Streamlit's selectbox, a hops radio) or the change of the "
@@ -426,8 +429,9 @@ BENCHES = [Bench("felt", "Felt speed in Chromium: before and after, one run", ru
                        "no new view within 15 s is left out and counted in the run's log). **Training**: "
                        "the pointerdown on Train → the DOM shows \"Epoch 200 of 200 · done\" (stamped in the page "
                        "by a MutationObserver), after one 5-epoch warm-up run in another tab, against `Trainer.step` for the same 200 "
-                       "epochs in a fresh process of that version on one torch thread, right after each app run; medians of 3 runs of each. **Two tabs**: "
-                       "Cora in two tabs at once against each alone, same server, new seeds for every run; 3 rounds "
+                       "epochs in a fresh process of that version on one torch thread, "
+                       f"right after each app run; medians of {RUNS} runs of each. **Two tabs**: "
+                       f"Cora in two tabs at once against each alone, same server, new seeds for every run; {BEFORE_ROUNDS} rounds "
                        f"before, {TWO_ROUNDS} after (both alone, then together), medians over the rounds of the slower tab's ratio, of "
                        "the server's and Chromium's CPU seconds (/proc) from the Train click(s) until the run(s) are drawn done, "
                        "and the ratio they allow: both runs' CPU spread evenly over every core, against the slower "

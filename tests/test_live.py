@@ -1,6 +1,7 @@
 """ui.live: the end of a run is waited for in the Explorer's tick, with its curves drawn, so the
 full run that draws it done starts with the run already over (nothing of the page waits undrawn:
 Streamlit fades the elements a run has not reached after 0.5 s)."""
+import threading
 import time
 import types
 
@@ -56,6 +57,21 @@ def test_the_tick_waits_for_a_run_that_ends_before_the_next_and_the_full_run_fin
     live.settle()                                # the full run that follows: drawn done, nothing left to wait
     assert not tab.gv_training and tab.gv_runner is None
     assert waited and all(w >= live.FINISH_WAIT_S for w in waited)
+
+
+def test_a_new_run_whose_first_epochs_the_click_s_own_run_slowed_is_still_seen_to_end_soon():
+    # karate's first epochs after a Train click, as the app's thread trained them (ms): the
+    # median (5.6 ms x 194 epochs = 1.1 s) sat at the 1.3 s horizon; 7 ms read "not soon"
+    first = [17.9, 7.6, 7.0, 4.1, 3.4]
+    rows = [{"seconds": ms / 1000} for ms in first]
+    assert live.epoch_seconds(rows) == pytest.approx(0.0041)
+    runner = types.SimpleNamespace(done=threading.Event(), per_update=None, waiting=0, _child=None,
+                                   trainer=types.SimpleNamespace(history=rows, remaining=194))
+    assert live.Runner.about_to_finish(runner, within=live.FINISH_WAIT_S)          # 0.8 s
+    runner.trainer.remaining = 2000                                              # Cora-like: 8 s
+    assert not live.Runner.about_to_finish(runner, within=live.FINISH_WAIT_S)
+    # steady epochs: their own time
+    assert live.epoch_seconds([{"seconds": 0.014}] * 20) == 0.014
 
 
 def test_the_tick_does_not_wait_for_a_long_run_nor_does_a_full_run_wait_in_wait_end(tab, monkeypatch):

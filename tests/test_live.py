@@ -104,6 +104,31 @@ def test_the_progress_tick_hands_the_end_to_the_view_s_tick_which_draws_the_newe
     assert not live.hand_end_to_view()           # over already: nothing to wait for in another tick
 
 
+def test_a_run_alone_in_its_thread_goes_to_a_child_as_soon_as_another_starts(monkeypatch):
+    """Its thread's slot would keep it in-process, sharing the server's GIL with the other run's
+    Train click: the next epoch goes to a child instead."""
+    torch.set_num_threads(1)
+    monkeypatch.setattr(live.shared, "MAX_TRAININGS", 2)
+    monkeypatch.setattr(live, "SLOT_S", 30.0)
+    config = RunConfig(dataset="karate", epochs=100_000)
+    graph = graphs.load("karate", config)
+    first, second = (Trainer(graph, config.replace(seed=seed)) for seed in (1, 2))
+    runners = [live.Runner(first, "tab-0")]
+    try:
+        while first.epoch < 20:
+            assert not runners[0].done.wait(0.01)
+        assert runners[0]._child is None and runners[0].forks == 0   # alone: in its thread
+        runners.append(live.Runner(second, "tab-1"))
+        deadline = time.monotonic() + 10
+        while not runners[0].forks:
+            assert time.monotonic() < deadline, "the first run stayed in its thread"
+            time.sleep(0.005)
+    finally:
+        for runner in runners:
+            runner.stop()
+    assert [r.error for r in runners] == [None, None]
+
+
 def test_runs_training_at_once_train_in_child_processes_and_end_as_if_trained_alone(monkeypatch):
     """Two runs at once: each trains in a forked child (no GIL between them: gatviz.forked),
     the parent's trainers follow, and end exactly where training in-process ends. A hold (a

@@ -179,14 +179,14 @@ class Runner:
             self._train_in_child(epochs)   # (alone, a thread: no fork, nothing to send back)
             return
         end = time.monotonic() + SLOT_S
-        alone = not self.per_update and forked.can_fork(self.trainer)
+        to_child = not self.per_update and forked.can_fork(self.trainer)
         for _ in range(min(epochs, self.trainer.remaining)):
             if self._stop.is_set() or self._hold.is_set():
                 return
             self.trainer.step(1)
             if time.monotonic() > end and not self.per_update:
                 return
-            if alone and shared.running() > 1:
+            if to_child and shared.running() > 1:
                 return   # another run has started: the next epochs go to a child at once
 
     def _train_in_child(self, epochs: int) -> None:

@@ -135,10 +135,11 @@ PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the 
 
 @st.fragment(key=PROGRESS)
 def progress() -> None:
-    st.fragment(run_every=ui.tick())(progress_tick)()   # (no timer when no run trains)
+    st.fragment(run_every=ui.tick("progress"))(progress_tick)()   # (no timer when no run trains)
 
 
 def progress_tick() -> None:
+    ui.live.retime("progress")   # (another tab's run started or ended since the timer was made)
     ends = ui.follow_training()
     curves(ss.gv_trainer)
     # The run ends before the next tick: waited for by the view's tick right after this one, its
@@ -163,10 +164,13 @@ def live_view() -> None:
     a fragment made where it is drawn: :func:`body`)."""
     if ui.live.fragment_run() and (ss.get("gv_clicked") is not None or not ss.gv_training):
         st.rerun()   # a node clicked (the centre's list shows it too), or the run has ended
+    ui.live.retime("view")
     try:
         ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0])
     except ui.USER_ERRORS as e:
         st.error(ui.plain(e))
+    # (here, not with the explorer's other captions: the timer's interval follows the runs training)
+    st.caption(t("while.training", seconds=f"{ss.gv_tick:.1f}"))
     if ui.live.view_ticked():   # the run ends before the next tick: its newest view is drawn
         ui.live.wait_end()
         st.rerun()
@@ -257,13 +261,12 @@ def body(start: float) -> None:
     # The widgets' values are in session state before the widgets are drawn.
     controls = st.container()
     if ss.gv_training:
-        st.fragment(run_every=ui.tick())(live_view)()   # the view follows the run on its own timer
+        st.fragment(run_every=ui.tick("view"))(live_view)()   # the view follows the run on its own timer
         with controls:
             view_controls(graph)
         st.caption(t("view.help"))
         # The rest waits for the end: every tick's work here would be CPU the training
         # thread does not get (2 cores: a slower run).
-        st.caption(t("while.training", seconds=f"{ss.gv_tick:.1f}"))
         return
     ss.gv_follow = False   # (the view runs within this run: nothing to follow)
     done_view()   # (a fragment's container, where the view sits while training: updated in place, not re-mounted)

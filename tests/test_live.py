@@ -104,6 +104,35 @@ def test_the_progress_tick_hands_the_end_to_the_view_s_tick_which_draws_the_newe
     assert not live.hand_end_to_view()           # over already: nothing to wait for in another tick
 
 
+def test_a_timer_made_while_its_run_trained_alone_slows_once_another_tab_trains(tab, monkeypatch):
+    # the browser keeps a fragment's timer; an auto-rerun message for that fragment gives it a new interval
+    sent, runs = [], [1]
+    monkeypatch.setattr(live, "get_script_run_ctx", lambda: types.SimpleNamespace(enqueue=sent.append))
+    monkeypatch.setattr(live, "ThreadState", types.SimpleNamespace(
+        get=lambda: types.SimpleNamespace(fragment_id="the-timer")))
+    monkeypatch.setattr(live, "training_now", lambda: runs[0])
+    tab.gv_training = True
+    assert live.tick("progress") == live.TICK_S           # made while this tab's run trains alone
+    live.retime("progress")
+    assert not sent                                         # nothing has changed
+    runs[0] = 2                                             # another tab's run starts
+    live.retime("progress")
+    (msg,) = sent
+    assert msg.auto_rerun.fragment_id == "the-timer"
+    assert msg.auto_rerun.interval == pytest.approx(2 * live.TICK_S) == tab.gv_tick
+    live.retime("progress")
+    assert len(sent) == 1                                   # once
+    assert live.tick("view") == 2 * live.TICK_S             # a timer made now: its own interval
+    live.retime("view")
+    assert len(sent) == 1
+    runs[0] = 1                                             # the other run ends: back to a tick per run
+    live.retime("progress")
+    assert sent[-1].auto_rerun.interval == pytest.approx(live.TICK_S)
+    tab.gv_training, runs[0] = False, 2                     # this tab's run is over: no timer to retime
+    live.retime("view")
+    assert len(sent) == 2
+
+
 def test_a_run_alone_in_its_thread_goes_to_a_child_as_soon_as_another_starts(monkeypatch):
     """Its thread's slot would keep it in-process, sharing the server's GIL with the other run's
     Train click: the next epoch goes to a child instead."""

@@ -28,7 +28,9 @@ import uuid
 import weakref
 
 import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
 
 from gatviz import forked
 
@@ -227,13 +229,37 @@ def epoch_seconds(rows: list[dict]) -> float:
     return seconds[len(seconds) // 4]
 
 
-def tick() -> float | None:
-    """The curves' and the view's timer while training (set where the timers' fragments are
-    made: a full run, or the Train click's run of the page's fragments), else None (no timer):
-    TICK_S per run training at once on this server, at most TICK_MAX_S."""
+def tick(timer: str) -> float | None:
+    """The interval of the Explorer's ``timer`` (its curves' or its view's) while training, set
+    where the timer's fragment is made (a full run, or the Train click's run of the page's
+    fragments), else None (no timer): TICK_S per run training at once on this server, at most
+    TICK_MAX_S. The timer follows the runs that start or end later: :func:`retime`."""
     ss = st.session_state
-    ss.gv_tick = _tick_s() if ss.gv_training else None
+    every = ss.setdefault("gv_every", {})
+    every[timer] = ss.gv_tick = _tick_s() if ss.gv_training else None
     return ss.gv_tick
+
+
+def retime(timer: str) -> None:
+    """In the run of the Explorer's ``timer``: when the runs training on the server call for
+    another interval than the timer's (another tab's run has started or ended since the timer
+    was made), the timer takes it from now on. A tab whose run started alone ticked every 1.2 s
+    all along its run, beside the 2.4 s of the tab that started a moment later: twice the
+    ticks, each a script run and a redraw in the browser, on the cores both runs share.
+    The browser keeps a fragment's timer and takes a new interval from an auto-rerun message
+    for that fragment, which Streamlit sends where a timer's fragment is made (not in the
+    timer's own runs): one is sent here."""
+    ss = st.session_state
+    every, ctx, fragment = ss.get("gv_every") or {}, get_script_run_ctx(), ThreadState.get().fragment_id
+    if not ss.get("gv_training") or every.get(timer) is None or ctx is None or fragment is None:
+        return
+    want = _tick_s()
+    if want == every[timer]:
+        return
+    msg = ForwardMsg()
+    msg.auto_rerun.interval, msg.auto_rerun.fragment_id = want, fragment
+    ctx.enqueue(msg)
+    every[timer] = ss.gv_tick = want
 
 
 def _horizon(tick_s: float | None) -> float:

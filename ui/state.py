@@ -22,6 +22,7 @@ Per tab, ``st.session_state`` holds:
     gv_train_asked        Train clicked with settings not yet applied: the page's run applies them,
                           then trains (ui.sidebar.train_asked)
     gv_tick               the timers' interval while the tab's run trains (ui.live.tick), else None
+    gv_every              each Explorer timer's interval, as made or since retimed (ui.live.retime)
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
     gv_message            a one-line error from a callback, shown once
 

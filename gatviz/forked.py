@@ -40,7 +40,7 @@ from .training import Snapshot, Trainer
 from .attention import AttentionTable
 
 STATE_EVERY_S = 0.5    # the child sends its state this often (more rarely for big models:
-STATE_SHARE = 0.02     # ... at most this share of its time spent sending it)
+STATE_SHARE = 0.02     # ... at most this share of its time spent serialising it)
 FIRST_EPOCHS = 5      # ... and after its first epochs (the parent times a new run on them)
 PAUSE = b"pause"
 
@@ -161,6 +161,9 @@ def _child(trainer: Trainer, conn, epochs: int) -> None:
             trainer.step(1)
             if (time.monotonic() - last >= every or done == FIRST_EPOCHS) and trainer.remaining:
                 took = _send(conn, "state", sent.state(trainer, last=False))
+                # (serialising only: a state larger than the pipe's buffer (Cora's: 1.6 MB) also
+                # waits for the parent to read it, and a parent busy with two tabs' Train clicks
+                # took 0.1 s, which put the next state 5 s away: the page saw epoch 8 until the end)
                 every, last = max(STATE_EVERY_S, took / STATE_SHARE), time.monotonic()
     except Exception as e:   # the parent says it; the server's log has the traceback
         if not isinstance(e, GatvizError):
@@ -173,12 +176,14 @@ def _child(trainer: Trainer, conn, epochs: int) -> None:
 
 
 def _send(conn, kind: str, state: dict, error=None) -> float:
-    """The state to the parent (torch.save: the parent reads it with weights_only=True); seconds."""
+    """The state to the parent (torch.save: the parent reads it with weights_only=True); the
+    seconds it took to serialise (not the wait for the parent to read it)."""
     start = time.perf_counter()
     buffer = io.BytesIO()
     torch.save((kind, state, error), buffer)
+    took = time.perf_counter() - start
     conn.send_bytes(buffer.getbuffer())
-    return time.perf_counter() - start
+    return took
 
 
 class _Sent:

@@ -105,6 +105,25 @@ def test_while_the_child_trains_the_parent_is_always_at_a_whole_epoch_of_it(monk
     assert_same(here, there)
 
 
+def test_a_parent_slow_to_read_one_state_does_not_hold_back_the_child_s_next_ones(monkeypatch):
+    # Cora's state (~1.6 MB) is larger than the pipe's buffer: the child waits until the parent
+    # reads it. Counted as the cost of sending, a parent busy for 0.5 s when the first state came
+    # (two tabs' Train clicks) put the next one 20 s away: the page saw that epoch to the end.
+    monkeypatch.setattr(forked, "STATE_EVERY_S", 0.2)
+    _, there = pair("cora", epochs=150)
+    applied, apply = [], forked._apply
+    monkeypatch.setattr(forked, "_apply", lambda trainer, state: applied.append(state["epoch"]) or apply(trainer, state))
+    child = forked.Child(there, 150)
+    try:
+        time.sleep(0.5)   # the parent busy: the child's first state (after FIRST_EPOCHS) waits in the pipe
+        while not child.wait(0.02):
+            pass
+    finally:
+        child.close()
+    assert child.error is None and there.epoch == 150
+    assert len([e for e in applied if forked.FIRST_EPOCHS < e < 150]) >= 2, applied   # (before: none)
+
+
 @pytest.mark.parametrize("model", ["gat", "gcn"])
 def test_the_parent_reads_the_child_s_last_eval_pass_instead_of_doing_it_again(model, monkeypatch):
     from gatviz import attention, training

@@ -8,7 +8,8 @@ switches through Session State (``ui.state``).
 This file is read twice. Imported by the server (``streamlit run`` finds ``app`` below,
 an ``st.App``), it starts the imports every page needs (torch, PyG: ~2 s on 2 cores) as
 the server starts, while the browser is still loading the page. Run as a session's
-script, it only opens the Explorer, keeping the link's query parameters.
+script, it only opens the Explorer, keeping the link's query parameters. The server also
+answers the Explorer's view of a training run (ui.feed) at a route of its own.
 """
 from contextlib import asynccontextmanager
 
@@ -22,7 +23,9 @@ if get_script_run_ctx(suppress_warning=True) is None:   # the server, starting
         ui.boot.preload()
         yield
 
-    app = st.App(__file__, lifespan=_lifespan)
+    import ui.feed   # the Explorer's view while a run trains, fetched outside script runs
+
+    app = st.App(__file__, lifespan=_lifespan, routes=ui.feed.routes(st.get_option("server.baseUrlPath") or ""))
 else:
     # the first run of a page load decides how the sidebar starts: folded for a presenter's link
     presenter = st.query_params.get("presenter") in ("1", "true")

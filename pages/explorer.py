@@ -2,10 +2,11 @@
 
 Two fragments: the progress column and the explorer (the view, its widgets, the table).
 The run trains in a thread of its own (ui.live); while it trains, the progress column
-and the view alone (a fragment nested in the explorer) rerun on a timer: the growing
-curves, the view from the newest eval pass. A widget of the explorer reruns only the
-explorer: switching node or hops never retrains, resends no curves, and reuses the
-graph's cached layout; layer and head switch in the browser (gatviz/choices.py).
+reruns on a timer (the growing curves) and the view (a fragment nested in the explorer)
+fetches the newest eval pass's view as often, outside script runs (ui.feed). A widget of
+the explorer reruns only the explorer: switching node or hops never retrains, resends no
+curves, and reuses the graph's cached layout; layer and head switch in the browser
+(gatviz/choices.py).
 """
 import streamlit as st
 
@@ -18,7 +19,7 @@ import re  # noqa: E402
 import time  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from ui.i18n import lang, t  # noqa: E402
+from ui.i18n import lang, t, view_words  # noqa: E402
 from gatviz import attention, exports, render, synthetic, uniformity  # noqa: E402
 from gatviz import encoding as encoding_mod  # noqa: E402
 from gatviz.choices import with_choices  # noqa: E402
@@ -121,15 +122,14 @@ def heads_verdict(att, graph, layer: int) -> None:
         st.caption(t("heads.against.help"))
 
 
-# While training, two timers: "progress_tick" follows the training thread and draws the
-# curves; "live_view", nested in the explorer, draws the newest view and nothing else (the
-# view's widgets, captions and the centre's list are not sent again every tick). A widget of
-# the explorer reruns the explorer only, so the curves (~23 KB) are not sent again for it.
-# Each timer is a fragment nested in a keyed one (progress, explorer), made when it is drawn:
-# the Train click reruns the keyed fragments and the sidebar's buttons alone (gv_train_keys,
-# ui.sidebar._on_train), and their run starts the timers. The title, the settings and the
-# rest of the sidebar are not sent again: on Cora, about 0.2 s less of Chromium's CPU per
-# Train click (2 cores).
+# While training, one timer: "progress_tick" follows the training thread and draws the curves;
+# the view fetches the run's newest view on its own, outside script runs (ui.feed: a script
+# run re-renders the whole page in the browser). A widget of the explorer reruns the explorer
+# only, so the curves (~23 KB) are not sent again for it. The timer is a fragment nested in a
+# keyed one (progress), made when it is drawn: the Train click reruns the keyed fragments and
+# the sidebar's buttons alone (gv_train_keys, ui.sidebar._on_train), and their run starts the
+# timer and the view's fetches. The title, the settings and the rest of the sidebar are not
+# sent again: on Cora, about 0.2 s less of Chromium's CPU per Train click (2 cores).
 PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the fragments' keys (st.rerun(key))
 
 
@@ -142,11 +142,10 @@ def progress_tick() -> None:
     ui.live.retime("progress")   # (another tab's run started or ended since the timer was made)
     ends = ui.follow_training()
     curves(ss.gv_trainer)
-    # The run ends before the next tick: waited for by the view's tick right after this one, its
-    # newest view drawn (ui.live.hand_end_to_view), else here, the curves drawn (ui.live.wait_end);
-    # then a full run draws it done at once, with the sidebar's buttons and the final view;
-    # timers stop.
-    if ends and not ui.live.hand_end_to_view():
+    # The run ends before the next tick: waited for here, the curves drawn (ui.live.wait_end; the
+    # view goes on fetching meanwhile); then a full run draws it done at once, with the sidebar's
+    # buttons and the final view; the timer stops.
+    if ends:
         ui.live.wait_end()
         st.rerun()
 
@@ -159,31 +158,19 @@ def explorer() -> None:
         st.error(ui.plain(e))
 
 
-def live_view() -> None:
-    """The view while the run trains, on its own timer (one redraw per tick and run training;
-    a fragment made where it is drawn: :func:`body`)."""
-    if ui.live.fragment_run() and (ss.get("gv_clicked") is not None or not ss.gv_training):
-        st.rerun()   # a node clicked (the centre's list shows it too), or the run has ended
-    ui.live.retime("view")
-    try:
-        ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0])
-    except ui.USER_ERRORS as e:
-        st.error(ui.plain(e))
-    # (here, not with the explorer's other captions: the timer's interval follows the runs training)
-    st.caption(t("while.training", seconds=f"{ss.gv_tick:.1f}"))
-    if ui.live.view_ticked():   # the run ends before the next tick: its newest view is drawn
-        ui.live.wait_end()
-        st.rerun()
-
-
 @st.fragment(key=VIEW)
-def done_view() -> None:
-    """The view when no run trains. A change that moves only the view (a node clicked, the
-    centre, hops, edges) reruns this fragment alone: its view is drawn before the rest of
-    the explorer, which follows once the browser has drawn it (ui.network.view_first)."""
+def view() -> None:
+    """The view. A change that moves only the view (a node clicked, the centre, hops, edges)
+    reruns this fragment alone: its view is drawn before the rest of the explorer, which
+    follows once the browser has drawn it (ui.network.view_first). While the tab's run trains,
+    the browser fetches the run's newest view every tick (ui.feed): no timer, no script run."""
     ss.gv_view_failed, alone = False, ss.get("gv_follow")
     try:
-        ui.draw_view(view_payload(ss.gv_trainer, ss.gv_graph)[0], page=EXPLORER)
+        payload = view_payload(ss.gv_trainer, ss.gv_graph)[0]
+        live = ss.get("gv_live")
+        follows = ss.gv_training and live is not None and live.feed is not None
+        ui.draw_view(payload, page=EXPLORER, live={"url": ui.network.live_url(live.token), "every": ui.live.tick_seconds()}
+                     if follows else None)
     except ui.USER_ERRORS as e:   # one line in place of the view (the explorer keeps only its controls)
         if alone:   # (no view to follow: the page's run says it, without the table of the view before)
             ss.gv_follow = False
@@ -193,10 +180,8 @@ def done_view() -> None:
 
 
 def view_first() -> None:
-    """A widget's callback: the view redraws first, then the explorer (not while a run trains:
-    the live view has a timer of its own)."""
-    if not ss.gv_training:
-        ui.network.view_first(VIEW, EXPLORER)
+    """A widget's callback: the view redraws first, then the explorer."""
+    ui.network.view_first(VIEW, EXPLORER)
 
 
 def view_controls(graph) -> None:
@@ -226,25 +211,38 @@ def view_payload(trainer, graph):
     att = trainer.attention()
     layer = ui.controls.valid_layer(att)
     head, _ = ui.controls.valid_head(att, layer)
-    hops, encoding, top_k = ss.gv_hops, ss.gv_encoding, ss.gv_top_k
-    # While runs train, a view is built at most every ui.live.view_every() seconds (one tick
-    # per run training on this server); a rerun in between (a click) sends the same payload.
-    # A view built before the run started counts as built at its start: the Train click's run
-    # sends the view on screen (the browser does not draw it again), the first tick the trained
-    # one. Otherwise a rerun of the same model (the explorer after its view,
-    # ui.network.view_first) sends the one built for that view.
-    view_key = (trainer, center, layer, head, hops, top_k, encoding, ss.gv_presenter, lang(), ss.gv_layouts)
+    hops, encoding, top_k, presenter, layouts = ss.gv_hops, ss.gv_encoding, ss.gv_top_k, ss.gv_presenter, ss.gv_layouts
+    labels, in_lang = choice_labels(att), lang()
+
+    def build() -> dict:   # (while a run trains, also in the thread of the browser's fetch: ui.feed)
+        att = trainer.attention()   # the newest model's
+        payload = with_choices(graph, att, center, layer, head, labels=labels, hops=hops, top_k=top_k,
+                               layouts=layouts, encoding=encoding, presenter=presenter,
+                               # before training every node would wear the "wrong" ring
+                               predictions=trainer.predictions().numpy() if att.epoch else None)
+        payload["file_stem"] = (f"gatviz-{safe(graph.name)}-node-{safe(graph.names[center])}-layer{layer + 1}-"
+                                f"{safe(ui.head_label(head, in_lang))}-epoch{att.epoch}")   # the downloads' names
+        return payload
+
+    # A view of the same model and choices is built once (the explorer's run after its view,
+    # ui.network.view_first, sends the one built for that view). While the run trains, the tab's
+    # feed (ui.feed) builds one at most once a tick, for the browser's fetch and the page's runs
+    # alike: a rerun never sends an older view than the browser has fetched. A view built before
+    # the run started counts as built at its start: the Train click's run sends the view on
+    # screen (the browser does not draw it again), the first fetch a tick later the trained one.
+    view_key = (trainer, center, layer, head, hops, top_k, encoding, presenter, in_lang, layouts)
     cached = ss.get("gv_view_cache")
-    if cached and cached[0] == view_key and (
-            time.monotonic() - max(cached[1], ui.live.started()) < ui.live.view_every() if ss.gv_training
-            else cached[3] == trainer.epoch):
+    runner = ss.get("gv_runner")
+    if ss.gv_training and runner is not None and runner.trainer is trainer:
+        live = ss.setdefault("gv_live", ui.feed.Tab())
+        if live.feed is None or live.feed.key != view_key or live.feed.done is not runner.done:
+            live.feed = ui.feed.Feed(view_key, build, done=runner.done, epoch=lambda: trainer.epoch,
+                                     every=ui.live.tick_seconds, words=lambda p: view_words(p, in_lang),
+                                     first=cached[2] if cached and cached[0] == view_key else None)
+        return live.feed.view()[0], center, layer, head, att
+    if cached and cached[0] == view_key and cached[3] == trainer.epoch:
         return cached[2], center, layer, head, att
-    payload = with_choices(graph, att, center, layer, head, labels=choice_labels(att), hops=hops, top_k=top_k,
-                           layouts=ss.gv_layouts, encoding=encoding, presenter=ss.gv_presenter,
-                           # before training every node would wear the "wrong" ring
-                           predictions=trainer.predictions().numpy() if trainer.epoch else None)
-    payload["file_stem"] = (f"gatviz-{safe(graph.name)}-node-{safe(graph.names[center])}-layer{layer + 1}-"
-                            f"{safe(ui.head_label(head))}-epoch{trainer.epoch}")   # the downloads' names
+    payload = build()
     ss.gv_view_cache = (view_key, time.monotonic(), payload, trainer.epoch)
     return payload, center, layer, head, att
 
@@ -260,16 +258,16 @@ def body(start: float) -> None:
     # the new view first and draws it while the rest of the page's update is on its way.
     # The widgets' values are in session state before the widgets are drawn.
     controls = st.container()
+    ss.gv_follow = False   # (the view runs within this run: nothing to follow)
+    view()   # (a fragment's container: updated in place, not re-mounted, at a run's start and end)
     if ss.gv_training:
-        st.fragment(run_every=ui.tick("view"))(live_view)()   # the view follows the run on its own timer
         with controls:
             view_controls(graph)
         st.caption(t("view.help"))
+        st.caption(t("while.training", seconds=f"{ss.gv_tick or ui.live.tick_seconds():.1f}"))
         # The rest waits for the end: every tick's work here would be CPU the training
         # thread does not get (2 cores: a slower run).
         return
-    ss.gv_follow = False   # (the view runs within this run: nothing to follow)
-    done_view()   # (a fragment's container, where the view sits while training: updated in place, not re-mounted)
     with controls:
         view_controls(graph)
     if ss.gv_view_failed:   # its controls stay: another centre or hops may do

@@ -167,7 +167,8 @@ def test_first_screen_is_the_karate_view():
     assert len(element.proto.js_content) < 4000 and "vis.Network" not in element.proto.js_content
     assert len(element.proto.json) < 100_000
     urls = component_data(element)["assets"]["js"]
-    assert [u.split("?")[0] for u in urls] == ["/app/static/vis-network.min.js", "/app/static/gatviz-view.js"]
+    assert [u.split("?")[0] for u in urls] == ["/app/static/vis-network.min.js", "/app/static/gatviz-view.js",
+                                                 "/app/static/gatviz-live.js"]
     assert (ROOT / "static" / "vis-network.min.js").stat().st_size > 400_000
     rows = table(at)
     assert len(rows) == graph.degree[center] + 1
@@ -404,7 +405,7 @@ def follow_token(at):
 
 def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows():
     """ui.network.view_first: the view's fragment runs alone (its view sent with a token the
-    browser returns once drawn), then the explorer; while a run trains, the explorer's own run."""
+    browser returns once drawn), then the explorer; also while a run trains."""
     at = start(gv_epochs=2, gv_per_update=2)
     run(button(at, "Train").click())
     train_until_idle(at)
@@ -425,8 +426,11 @@ def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows()
     run(at)
     run(button(at, "Train").click())
     assert at.session_state["gv_training"]
-    during = run(at.radio(key="gv_hops").set_value(1), follow=False)
-    assert at.session_state["gv_training"] and not follow_token(during)
+    during = run(at.radio(key="gv_hops").set_value(1), follow=False)   # the same while it trains
+    assert at.session_state["gv_training"] and follow_token(during) and view(during)["hops"] == 1
+    assert not during.get("progress")                                    # (the curves are not sent)
+    after = run(during, follow=False)
+    assert not follow_token(after) and view(after)["hops"] == 1
     run(button(at, "Stop").click())   # (its thread would hold a training slot for the tests after)
     assert not at.session_state["gv_training"]
 

@@ -85,25 +85,6 @@ def test_the_tick_does_not_wait_for_a_long_run_nor_does_a_full_run_wait_in_wait_
     assert not runner.alive
 
 
-def test_the_progress_tick_hands_the_end_to_the_view_s_tick_which_draws_the_newest_view_first(tab, monkeypatch):
-    runner = training(tab, 100_000)
-    monkeypatch.setattr(live, "fragment_run", lambda: True)
-    assert not live.hand_end_to_view()           # no view has ticked: the progress tick waits itself
-    assert not live.view_ticked()                # the view's tick (nothing handed over)
-    assert live.hand_end_to_view()               # the next progress tick: the view's tick waits
-    assert live.view_ticked() and not live.view_ticked()   # once
-    assert live.hand_end_to_view()
-    monkeypatch.setattr(live, "fragment_run", lambda: False)
-    assert not live.view_ticked() and "gv_end_in_view" not in tab   # a full run drops it
-    tab.gv_view_seen -= 3 * live.TICK_S          # a view that stopped ticking (an error in its place)
-    assert not live.hand_end_to_view()
-    live.stop()
-    assert runner.done.is_set()
-    tab.gv_runner = runner
-    live.view_ticked()
-    assert not live.hand_end_to_view()           # over already: nothing to wait for in another tick
-
-
 def test_a_timer_made_while_its_run_trained_alone_slows_once_another_tab_trains(tab, monkeypatch):
     # the browser keeps a fragment's timer; an auto-rerun message for that fragment gives it a new interval
     sent, runs = [], [1]
@@ -122,14 +103,14 @@ def test_a_timer_made_while_its_run_trained_alone_slows_once_another_tab_trains(
     assert msg.auto_rerun.interval == pytest.approx(2 * live.TICK_S) == tab.gv_tick
     live.retime("progress")
     assert len(sent) == 1                                   # once
-    assert live.tick("view") == 2 * live.TICK_S             # a timer made now: its own interval
-    live.retime("view")
+    assert live.tick("progress") == 2 * live.TICK_S         # a timer made now: its own interval
+    live.retime("progress")
     assert len(sent) == 1
     runs[0] = 1                                             # the other run ends: back to a tick per run
     live.retime("progress")
     assert sent[-1].auto_rerun.interval == pytest.approx(live.TICK_S)
     tab.gv_training, runs[0] = False, 2                     # this tab's run is over: no timer to retime
-    live.retime("view")
+    live.retime("progress")
     assert len(sent) == 2
 
 

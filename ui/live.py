@@ -7,9 +7,9 @@ threads, 1.10× in children; ``python -m bench --only together``). A run alone t
 thread itself: no fork, nothing to send back.
 
 The thread trains epoch after epoch (the trainer's lock is held one epoch at a time, so
-the view reads a consistent model between epochs) while the Explorer's curves and view
-rerun on a timer (:func:`tick`: TICK_S per run training at once) to draw the newest
-eval-mode attention. The page no longer waits for the training nor the training for the
+the view reads a consistent model between epochs) while the Explorer's curves rerun on a
+timer (:func:`tick`: TICK_S per run training at once) and its view fetches the newest
+eval-mode attention as often, outside script runs (ui.feed). The page no longer waits for the training nor the training for the
 page: the run takes about the library's own time. A run that ends before the next tick
 is waited for by a full script run (:func:`settle`), which draws it done at once. At most
 ``shared.MAX_TRAININGS`` threads train at once; the others wait in a FIFO queue, asking
@@ -54,7 +54,7 @@ def training_now() -> int:
     return sum(1 for r in list(_alive) if r.alive)
 
 
-def _tick_s() -> float:
+def tick_seconds() -> float:
     """TICK_S per run training at once on this server (the queued ones take no core), at most
     TICK_MAX_S: several tabs training at once leave the cores to their runs."""
     return min(TICK_S * max(1, min(training_now(), shared.MAX_TRAININGS)), TICK_MAX_S)
@@ -62,7 +62,7 @@ def _tick_s() -> float:
 
 def view_every() -> float:
     """While runs train, the Explorer draws a new view at most this often (one tick)."""
-    return _tick_s() - 0.05
+    return tick_seconds() - 0.05
 
 
 class Runner:
@@ -230,13 +230,13 @@ def epoch_seconds(rows: list[dict]) -> float:
 
 
 def tick(timer: str) -> float | None:
-    """The interval of the Explorer's ``timer`` (its curves' or its view's) while training, set
+    """The interval of the Explorer's ``timer`` (its curves') while training, set
     where the timer's fragment is made (a full run, or the Train click's run of the page's
     fragments), else None (no timer): TICK_S per run training at once on this server, at most
     TICK_MAX_S. The timer follows the runs that start or end later: :func:`retime`."""
     ss = st.session_state
     every = ss.setdefault("gv_every", {})
-    every[timer] = ss.gv_tick = _tick_s() if ss.gv_training else None
+    every[timer] = ss.gv_tick = tick_seconds() if ss.gv_training else None
     return ss.gv_tick
 
 
@@ -253,7 +253,7 @@ def retime(timer: str) -> None:
     every, ctx, fragment = ss.get("gv_every") or {}, get_script_run_ctx(), ThreadState.get().fragment_id
     if not ss.get("gv_training") or every.get(timer) is None or ctx is None or fragment is None:
         return
-    want = _tick_s()
+    want = tick_seconds()
     if want == every[timer]:
         return
     msg = ForwardMsg()
@@ -320,7 +320,7 @@ def ends_soon() -> bool:
     """The tab's run ends before a first tick would come: a full run waits for it (:func:`settle`)
     and draws it done. A new run's first epochs are timed first (up to PROBE_S)."""
     runner = st.session_state.get("gv_runner")
-    return runner is not None and runner.about_to_finish(_horizon(_tick_s()))
+    return runner is not None and runner.about_to_finish(_horizon(tick_seconds()))
 
 
 def settle() -> None:
@@ -335,7 +335,7 @@ def settle() -> None:
         return
     if runner.done.is_set() and not runner.error and runner.trainer.remaining:
         return   # it stopped while the tab was away: follow_training() starts it again
-    if runner.wait_finish(_horizon(_tick_s())):
+    if runner.wait_finish(_horizon(tick_seconds())):
         _ended(runner)
 
 
@@ -348,31 +348,6 @@ def wait_end() -> None:
     runner = st.session_state.get("gv_runner")
     if runner is not None and fragment_run():
         runner.wait_finish(_horizon(st.session_state.get("gv_tick")))
-
-
-def hand_end_to_view() -> bool:
-    """The progress tick, its curves drawn, when the run ends before the next tick: the view's
-    tick, which comes right after it (the two timers start in the same script run, the
-    progress column's first), draws the newest view and waits for the end (:func:`view_ticked`).
-    Waited for here, the view's tick would queue behind the wait, and the view would stand at
-    the Train click's model until the end (two runs at once: ticks of 2.4 s, runs of 4-5 s).
-    False (wait here) when the run is over already or no view has ticked lately."""
-    ss = st.session_state
-    runner = ss.get("gv_runner")
-    if (runner is None or runner.done.is_set()
-            or time.monotonic() - ss.get("gv_view_seen", float("-inf")) > 2 * (ss.get("gv_tick") or 0)):
-        return False
-    ss.gv_end_in_view = True
-    return True
-
-
-def view_ticked() -> bool:
-    """The view's timer, its view drawn: True when this tick waits for the run's end (handed
-    over by the progress tick), then runs the page in full."""
-    ss = st.session_state
-    ss.gv_view_seen = time.monotonic()
-    handed = bool(ss.pop("gv_end_in_view", False))   # (a full run drops a hand-over it finds)
-    return handed and fragment_run()
 
 
 def follow_training() -> bool:

@@ -49,7 +49,9 @@ export default function ({ data: [data], parentElement, setTriggerValue }) {   /
   root.__gatvizToken = token;
   assets(data.assets).then(() => {
     if (root.__gatvizToken !== token) return;   // a newer payload came meanwhile
-    const drew = window.gatvizMount(root, data.payload, (name, value) => setTriggerValue(name, value));
+    const send = (name, value) => setTriggerValue(name, value);
+    const drew = window.gatvizMount(root, data.payload, send);
+    if (data.live) window.gatvizFollow(root, data.live, token, send);   // (static/gatviz-live.js)
     // A view that ran alone (a click, a new centre or hops): the page around it follows once
     // this view is drawn (ui/network.py, view_first), one "shown" per such run.
     if (data.follow && root.__followed !== data.follow) {

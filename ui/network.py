@@ -21,7 +21,7 @@ from .i18n import view_words
 
 APP_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = APP_DIR / "static"
-ASSETS = ("vis-network.min.js", "gatviz-view.js", "vis-network.css", "gatviz-view.css")
+ASSETS = ("vis-network.min.js", "gatviz-view.js", "gatviz-live.js", "vis-network.css", "gatviz-view.css")
 _STATIC_VERSIONS: dict[str, str] | None = None
 
 
@@ -120,19 +120,28 @@ def preload(height: int) -> None:
     _component(key="gv_preload", data=[{"payload": None, "assets": _asset_urls()}], height=height)
 
 
-def draw_view(payload: dict, key: str = "gv_view", page: str | None = None) -> None:
+def live_url(token: str) -> str:
+    """Where the browser fetches a training run's view (ui.feed), under the server's base path."""
+    from .feed import url
+    return url(token, str(st.get_option("server.baseUrlPath") or ""))
+
+
+def draw_view(payload: dict, key: str = "gv_view", page: str | None = None, live: dict | None = None) -> None:
     """Draw a render.view payload; a click on a node re-centres the view on it. A payload with
     ``choices`` (gatviz.choices) also offers its layers and heads, switched in the browser.
 
     ``page``: the key of the fragment around the view, on a page where the view is a fragment
     of its own. A click then reruns the view's fragment alone (drawn first) and a pick that
     page; and where this run is the view's alone (:func:`view_first`, a click), the page
-    follows once the browser has drawn it."""
+    follows once the browser has drawn it.
+
+    ``live``: while the tab's run trains, {"url": live_url(token), "every": seconds}: the browser
+    fetches the run's newest view there every tick and draws it in place (ui.feed)."""
     ss = st.session_state
     follow = bool(page and ss.get("gv_follow"))
     ss.gv_follow = False
     data = {"payload": view_words(payload), "assets": _asset_urls(),
             # (new at each such run: the browser tells it once)
-            "follow": f"{time.monotonic_ns()}" if follow else None}
+            "follow": f"{time.monotonic_ns()}" if follow else None, "live": live}
     _component(key=key, data=[data], on_click_change=partial(_on_click, key, page),
                on_pick_change=partial(_on_pick, key, page), on_shown_change=partial(_on_shown, page))

@@ -23,6 +23,8 @@ Per tab, ``st.session_state`` holds:
                           then trains (ui.sidebar.train_asked)
     gv_tick               the timers' interval while the tab's run trains (ui.live.tick), else None
     gv_every              each Explorer timer's interval, as made or since retimed (ui.live.retime)
+    gv_live               ui.feed.Tab: the tab's token and its run's feed, the view the browser
+                          fetches while the run trains (ui.feed)
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
     gv_message            a one-line error from a callback, shown once
 

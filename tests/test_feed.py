@@ -1,0 +1,99 @@
+"""ui.feed: while a tab's run trains, its browser fetches the run's newest view at a route of
+the server (no script run per redraw). The route's answer is the page's own view."""
+import json
+import threading
+import time
+
+import pytest
+import torch
+from starlette.requests import Request
+
+from tests.test_app import button, component_data, run, start, view
+from ui import feed, live
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)   # what the ui package sets for the app
+
+
+def ask(token: str, after=None):
+    """The route as Starlette calls it: (status, JSON body)."""
+    query = b"" if after is None else f"after={after}".encode()
+    request = Request({"type": "http", "method": "GET", "path": feed.url(token), "query_string": query,
+                       "headers": [], "path_params": {"token": token}})
+    response = feed.endpoint(request)
+    assert response.headers["cache-control"] == "no-store"
+    return response.status_code, json.loads(response.body)
+
+
+def test_a_feed_builds_a_view_at_most_once_a_tick_and_only_for_a_new_epoch():
+    epoch, built, done = [3], [], threading.Event()
+
+    def build():
+        built.append(epoch[0])
+        return {"epoch": epoch[0], "name": "<b>x</b>"}
+
+    one = feed.Feed("key", build, done=done, epoch=lambda: epoch[0], every=lambda: 0.3,
+                    words=lambda p: {**p, "lang": "zh"}, first={"epoch": 0})
+    assert one.view() == ({"epoch": 0}, -1)          # the view on screen when the run started, within a tick
+    time.sleep(0.3)
+    assert one.view() == ({"epoch": 3, "name": "<b>x</b>"}, 3) and built == [3]
+    epoch[0] = 4
+    assert one.view()[1] == 3 and built == [3]       # a new epoch, but within a tick of the last build
+    time.sleep(0.3)
+    assert one.view()[1] == 4
+    time.sleep(0.3)
+    assert one.view()[1] == 4 and built == [3, 4]    # a tick later, the same epoch: not built again
+    assert one.answer(after=None)["payload"]["lang"] == "zh"   # in the tab's language
+    assert one.answer(after=4) == {"epoch": 4, "every": 0.3, "payload": None}   # the browser has it
+
+
+def test_the_route_answers_a_training_tab_s_token_only_and_escapes_names():
+    tab, done = feed.Tab(), threading.Event()
+    assert ask(tab.token) == (404, {"done": True})                     # no run trains there
+    assert ask("not-a-token") == (404, {"done": True})
+    tab.feed = feed.Feed("key", lambda: {"name": "</script><img src=x onerror=alert(1)>"}, done=done,
+                         epoch=lambda: 1, every=lambda: 1.2, words=lambda p: p)
+    request = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": [],
+                       "path_params": {"token": tab.token}})
+    raw = feed.endpoint(request).body.decode()
+    assert "<" not in raw and ">" not in raw                           # JSON safe inside HTML as well
+    status, body = ask(tab.token)
+    assert status == 200 and body["epoch"] == 1 and body["payload"]["name"].startswith("</script>")
+    assert ask(tab.token, after=1)[1]["payload"] is None
+    assert ask(tab.token, after="x")[1]["payload"] is not None         # a malformed query: sent in full
+    done.set()                                                         # the run has ended
+    assert ask(tab.token)[0] == 404
+    token = tab.token
+    del tab
+    assert ask(token)[0] == 404                                        # the session is gone
+
+
+def test_the_app_routes_the_feed_under_the_server_s_base_path():
+    (route,) = feed.routes("/lecture/")
+    assert route.path == "/lecture/gatviz/live/{token}" and feed.url("abc", "lecture") == "/lecture/gatviz/live/abc"
+    assert feed.routes()[0].path == feed.ROUTE == "/gatviz/live/{token}"
+
+
+def test_while_a_run_trains_the_page_tells_the_view_where_to_fetch_and_both_send_the_same_view():
+    """Stepping (5 epochs per update): the model stands still between two ticks, so the page's
+    view and the fetched one can be compared at one epoch."""
+    at = start(gv_epochs=100_000, gv_per_update=5)
+    at = run(button(at, "Train").click())
+    data = component_data(at.get("bidi_component")[-1])
+    live_data, token = data["live"], at.session_state["gv_live"].token
+    assert live_data["url"] == feed.url(token) and live_data["every"] == pytest.approx(live.TICK_S)
+    trainer = at.session_state["gv_trainer"]
+    deadline = time.monotonic() + 30
+    while trainer.epoch < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(live.TICK_S)
+    status, body = ask(token)
+    assert status == 200 and body["epoch"] == 5
+    assert body["payload"]["file_stem"].endswith("-epoch5")
+    at = run(at)                                                       # a rerun of the page meanwhile
+    assert view(at) == body["payload"]                                 # the same view, not built again
+    stopped = run(button(at, "Stop").click())
+    assert component_data(stopped.get("bidi_component")[-1])["live"] is None   # no fetch once stopped
+    assert ask(token)[0] == 404

@@ -1,0 +1,111 @@
+"""The Explorer's view while its run trains, fetched by the browser: no script run per redraw.
+
+A script run, even a fragment's, re-renders every element of the page in the browser
+(Streamlit's run state changes at its start and end): on Cora, ~1,000 React components three
+times per run. While a tab's run trains, its view no longer has a timer of its own: the view
+component (network.js) asks this server for the newest view every tick, at
+``/gatviz/live/<token>`` (:data:`ROUTE`, a route of app.py's ``st.App``), and draws it in
+place. The curves keep their timer (ui.live.tick): that tick also keeps the run going and
+draws the run's end.
+
+A tab's token is random (128 bits) and known only to its page; it gives the view of its run
+while the run trains, and nothing else (the route answers 404 when no run trains there).
+The response is the payload the page itself would have drawn, built by the page's own
+function for the tab's centre, layer, head and options at the time (:class:`Feed`).
+
+This module imports no torch: app.py reads it as the server starts.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable
+
+ROUTE = "/gatviz/live/{token}"
+
+
+class Tab:
+    """A tab's token and the feed of its training run (in its session state: ``gv_live``)."""
+
+    def __init__(self):
+        self.token = secrets.token_urlsafe(16)
+        self.feed: Feed | None = None
+        _tabs[self.token] = self
+
+
+# token -> the tab's Tab, while its session holds it
+_tabs: "weakref.WeakValueDictionary[str, Tab]" = weakref.WeakValueDictionary()
+
+
+def url(token: str, base: str = "") -> str:
+    """The path the browser asks (``base``: Streamlit's ``server.baseUrlPath``)."""
+    base = base.strip("/")
+    return ("/" + base if base else "") + ROUTE.format(token=token)
+
+
+class Feed:
+    """The newest view of a training run for one choice of centre, layer, head and options
+    (``key``): ``build()`` makes it (the page's own function), at most once a tick (``every()``
+    seconds: the browser asks once a tick) and only for a new epoch. The page's runs while training send the same view
+    (:meth:`view`), so a rerun never draws an older one than the browser fetched."""
+
+    def __init__(self, key, build: Callable[[], dict], *, done: threading.Event, epoch: Callable[[], int],
+                 every: Callable[[], float], words: Callable[[dict], dict], first: dict | None = None):
+        self.key, self.done = key, done   # (the run's: set once it has ended)
+        self._build, self._epoch, self._every, self._words = build, epoch, every, words
+        self._lock = threading.Lock()
+        # a view of this key built before the run started counts as built now: the Train click's
+        # run sends the view on screen (not drawn again), the first fetch a tick later the trained one
+        self._payload, self._at, self._epoch_of = first, time.monotonic(), None if first is None else -1
+
+    def view(self) -> tuple[dict, int]:
+        """(payload, its epoch): the one built last if it is younger than a tick or the model
+        has not moved since, else a new one."""
+        with self._lock:
+            epoch = self._epoch()
+            if self._payload is None or (epoch != self._epoch_of and time.monotonic() - self._at >= self._every() - 0.05):
+                self._payload, self._at, self._epoch_of = self._build(), time.monotonic(), epoch
+            return self._payload, self._epoch_of
+
+    def answer(self, after: int | None) -> dict:
+        """What the route sends: the view, unless the browser has that epoch's already."""
+        payload, epoch = self.view()
+        return {"epoch": epoch, "every": self._every(),
+                "payload": None if epoch == after and epoch >= 0 else self._words(payload)}
+
+
+def answer(token: str, after: int | None) -> dict | None:
+    """The route's answer for ``token``: None (404) when that tab's run is not training."""
+    tab = _tabs.get(token)
+    feed = tab.feed if tab is not None else None
+    if feed is None or feed.done.is_set():
+        return None
+    return feed.answer(after)
+
+
+def endpoint(request):
+    """GET ``ROUTE``?after=<epoch drawn>: JSON {epoch, every (s to the next ask), payload}."""
+    from starlette.responses import Response
+
+    try:
+        after = int(request.query_params.get("after", ""))
+    except ValueError:
+        after = None
+    body = answer(request.path_params["token"], after)
+    if body is None:
+        return Response(b'{"done": true}', status_code=404, media_type="application/json",
+                        headers={"Cache-Control": "no-store"})
+    from gatviz.render import to_json   # (escapes <, >, &: the names are a user's text)
+    return Response(to_json(body).encode("utf-8"), media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
+
+
+def routes(base: str = "") -> list:
+    """The route for app.py's ``st.App`` (a sync endpoint: Starlette runs it in a worker thread,
+    not on the server's event loop)."""
+    from starlette.routing import Route
+
+    base = base.strip("/")
+    return [Route(("/" + base if base else "") + ROUTE, endpoint, methods=["GET"])]

@@ -240,6 +240,8 @@ def view_payload(trainer, graph):
                                      every=ui.live.tick_seconds, words=lambda p: view_words(p, in_lang),
                                      first=cached[2] if cached and cached[0] == view_key else None)
         return live.feed.view()[0], center, layer, head, att
+    if ss.get("gv_live") is not None:   # (no run trains: the feed lets go of its trainer and graph)
+        ss.gv_live.feed = None
     if cached and cached[0] == view_key and cached[3] == trainer.epoch:
         return cached[2], center, layer, head, att
     payload = build()

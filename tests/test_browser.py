@@ -640,10 +640,21 @@ def progress_epoch(page) -> int:
 
 
 def test_the_view_follows_a_running_training_and_its_controls_still_work(server):
-    """While Cora trains: the view redraws on its own timer, a node clicked in it re-centres it
-    (and the centre's list follows), a hops switch redraws it, and Stop ends the run."""
+    """While Cora trains: the view redraws from the run's feed (ui.feed; a failed answer is
+    asked again), a node clicked in it re-centres it (and the centre's list follows), a hops
+    switch redraws it, and Stop ends the run."""
     url, _ = server
     with explorer_at(url, "dataset=cora&epochs=3000") as page:
+        asked = []
+
+        def first_fails(route):
+            asked.append(route.request.url)
+            if len(asked) == 1:
+                route.fulfill(status=500, body='{"error": true}', content_type="application/json")
+            else:
+                route.continue_()
+
+        page.route("**/gatviz/live/**", first_fails)
         page.evaluate(f"document.querySelector('{VIEW}').__kept = true")
         page.wait_for_selector(CHART, timeout=30_000)
         page.evaluate(f"document.querySelector('{CHART}').__kept = true")
@@ -653,7 +664,8 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
         assert page.locator("[data-testid=stSidebar] [data-testid=stNumberInput]").count() >= 8
         assert page.locator("h1").count() == 1
         before, epoch = drawn(page), progress_epoch(page)
-        wait_redrawn(page, before + 1, timeout=30_000)          # two new views on the timer alone
+        wait_redrawn(page, before + 1, timeout=30_000)          # two new views, fetched (ui.feed)
+        assert len(asked) >= 3 and "?after=" in asked[-1]
         # the view sits in one place whether the run trains or not: updated, never re-mounted;
         # the curves grow in the Vega view drawn before the click (a new one costs ~0.2 CPU s)
         assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True

@@ -63,6 +63,13 @@ def test_the_route_answers_a_training_tab_s_token_only_and_escapes_names():
     assert status == 200 and body["epoch"] == 1 and body["payload"]["name"].startswith("</script>")
     assert ask(tab.token, after=1)[1]["payload"] is None
     assert ask(tab.token, after="x")[1]["payload"] is not None         # a malformed query: sent in full
+    def broken():
+        raise RuntimeError("CUDA out of memory")
+
+    tab.feed = feed.Feed("key2", broken, done=done, epoch=lambda: 2, every=lambda: 1.2, words=lambda p: p)
+    request = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": [],
+                       "path_params": {"token": tab.token}})
+    assert feed.endpoint(request).status_code == 500                   # asked again a tick later
     done.set()                                                         # the run has ended
     assert ask(tab.token)[0] == 404
     token = tab.token
@@ -96,4 +103,5 @@ def test_while_a_run_trains_the_page_tells_the_view_where_to_fetch_and_both_send
     assert view(at) == body["payload"]                                 # the same view, not built again
     stopped = run(button(at, "Stop").click())
     assert component_data(stopped.get("bidi_component")[-1])["live"] is None   # no fetch once stopped
+    assert stopped.session_state["gv_live"].feed is None               # (nor a trainer held for one)
     assert ask(token)[0] == 404

@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import traceback
 import weakref
 from collections.abc import Callable
 
@@ -86,14 +87,21 @@ def answer(token: str, after: int | None) -> dict | None:
 
 
 def endpoint(request):
-    """GET ``ROUTE``?after=<epoch drawn>: JSON {epoch, every (s to the next ask), payload}."""
+    """GET ``ROUTE``?after=<epoch drawn>: JSON {epoch, every (s to the next ask), payload}; 404
+    when the tab's run is not training (the browser stops asking), 500 when its view could not
+    be built (the browser asks again a tick later; the server's log has the traceback)."""
     from starlette.responses import Response
 
     try:
         after = int(request.query_params.get("after", ""))
     except ValueError:
         after = None
-    body = answer(request.path_params["token"], after)
+    try:
+        body = answer(request.path_params["token"], after)
+    except Exception:   # (a view that cannot be built: the page's own run says why; asked again)
+        traceback.print_exc()
+        return Response(b'{"error": true}', status_code=500, media_type="application/json",
+                        headers={"Cache-Control": "no-store"})
     if body is None:
         return Response(b'{"done": true}', status_code=404, media_type="application/json",
                         headers={"Cache-Control": "no-store"})

@@ -236,8 +236,9 @@ def view_payload(trainer, graph):
     if ss.gv_training and runner is not None and runner.trainer is trainer:
         live = ss.setdefault("gv_live", ui.feed.Tab())
         if live.feed is None or live.feed.key != view_key or live.feed.done is not runner.done:
-            live.feed = ui.feed.Feed(view_key, build, done=runner.done, epoch=lambda: trainer.epoch,
-                                     every=ui.live.tick_seconds, words=lambda p: view_words(p, in_lang),
+            live.feed = ui.feed.Feed(view_key, build, done=runner.done, trainer=trainer,
+                                     epoch=lambda: trainer.epoch, every=ui.live.tick_seconds,
+                                     words=lambda p: view_words(p, in_lang),
                                      first=cached[2] if cached and cached[0] == view_key else None)
         return live.feed.view()[0], center, layer, head, att
     if ss.get("gv_live") is not None:   # (no run trains: the feed lets go of its trainer and graph)

@@ -85,6 +85,26 @@ def test_the_tick_does_not_wait_for_a_long_run_nor_does_a_full_run_wait_in_wait_
     assert not runner.alive
 
 
+def test_a_new_run_of_the_same_model_takes_the_view_s_feed_over(tab):
+    """A run that stopped while the tab was away starts again when it comes back; the view's
+    feed (made in the same script run, maybe before) follows the new run, not the ended one."""
+    from ui import feed
+    runner = training(tab, 100_000)
+    tab.gv_live = feed.Tab()
+    tab.gv_live.feed = feed.Feed("key", dict, done=runner.done, trainer=tab.gv_trainer, epoch=lambda: 0,
+                                 every=lambda: live.TICK_S, words=dict)
+    live.stop()
+    assert runner.done.is_set() and feed.answer(tab.gv_live.token, None) is None   # the browser stops asking
+    live.start()
+    assert feed.answer(tab.gv_live.token, None) is not None                       # ... or goes on, the run back
+    other = feed.Feed("key", dict, done=threading.Event(), trainer=object(), epoch=lambda: 0,
+                      every=lambda: live.TICK_S, words=dict)
+    tab.gv_live.feed = other
+    live.stop()
+    live.start()
+    assert other.done is not tab.gv_runner.done                                    # another model's: left alone
+
+
 def test_a_timer_made_while_its_run_trained_alone_slows_once_another_tab_trains(tab, monkeypatch):
     # the browser keeps a fragment's timer; an auto-rerun message for that fragment gives it a new interval
     sent, runs = [], [1]

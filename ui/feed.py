@@ -53,8 +53,11 @@ class Feed:
     (:meth:`view`), so a rerun never draws an older one than the browser fetched."""
 
     def __init__(self, key, build: Callable[[], dict], *, done: threading.Event, epoch: Callable[[], int],
-                 every: Callable[[], float], words: Callable[[dict], dict], first: dict | None = None):
-        self.key, self.done = key, done   # (the run's: set once it has ended)
+                 every: Callable[[], float], words: Callable[[dict], dict], first: dict | None = None,
+                 trainer=None):
+        # done: the run's event, set once it has ended (a new run of the same trainer takes the
+        # feed over: ui.live.start); trainer: the model it shows
+        self.key, self.done, self.trainer = key, done, trainer
         self._build, self._epoch, self._every, self._words = build, epoch, every, words
         self._lock = threading.Lock()
         # a view of this key built before the run started counts as built now: the Train click's

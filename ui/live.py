@@ -285,6 +285,9 @@ def start() -> None:
     ss.gv_runner = Runner(ss.gv_trainer, sid, _per_update())
     ss.gv_runner.look()
     ss.gv_runner_fresh = True   # this script run's tick grants no second step
+    follows = ss.get("gv_live")   # the view's feed of this model follows the new run (ui.feed)
+    if follows is not None and follows.feed is not None and follows.feed.trainer is ss.gv_trainer:
+        follows.feed.done = ss.gv_runner.done
 
 
 def started() -> float:

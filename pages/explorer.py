@@ -168,9 +168,11 @@ def view() -> None:
     try:
         payload = view_payload(ss.gv_trainer, ss.gv_graph)[0]
         live = ss.get("gv_live")
-        follows = ss.gv_training and live is not None and live.feed is not None
-        ui.draw_view(payload, page=EXPLORER, live={"url": ui.network.live_url(live.token), "every": ui.live.tick_seconds()}
-                     if follows else None)
+        if ss.gv_training and live is not None and live.feed is not None:   # fetched every tick (ui.feed)
+            live = {"url": ui.network.live_url(live.token), "every": ui.live.tick_seconds()}
+        else:
+            live = None
+        ui.draw_view(payload, page=EXPLORER, live=live)
     except ui.USER_ERRORS as e:   # one line in place of the view (the explorer keeps only its controls)
         if alone:   # (no view to follow: the page's run says it, without the table of the view before)
             ss.gv_follow = False
@@ -239,14 +241,14 @@ def view_payload(trainer, graph):
             live.feed = ui.feed.Feed(view_key, build, done=runner.done, trainer=trainer,
                                      epoch=lambda: trainer.epoch, every=ui.live.tick_seconds,
                                      words=lambda p: view_words(p, in_lang),
-                                     first=cached[2] if cached and cached[0] == view_key else None)
+                                     first=cached[1] if cached and cached[0] == view_key else None)
         return live.feed.view()[0], center, layer, head, att
     if ss.get("gv_live") is not None:   # (no run trains: the feed lets go of its trainer and graph)
         ss.gv_live.feed = None
-    if cached and cached[0] == view_key and cached[3] == trainer.epoch:
-        return cached[2], center, layer, head, att
+    if cached and cached[0] == view_key and cached[2] == trainer.epoch:
+        return cached[1], center, layer, head, att
     payload = build()
-    ss.gv_view_cache = (view_key, time.monotonic(), payload, trainer.epoch)
+    ss.gv_view_cache = (view_key, payload, trainer.epoch)
     return payload, center, layer, head, att
 
 

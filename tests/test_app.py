@@ -302,11 +302,11 @@ def test_the_train_clicks_run_sends_the_view_on_screen_and_a_tick_later_the_trai
     at = start(gv_epochs=100_000)
     before = view(at)
     trainer = at.session_state["gv_trainer"]
-    time.sleep(live.view_every())                # (a view older than a tick, as a person's page has)
+    time.sleep(live.tick_seconds())                # (a view older than a tick, as a person's page has)
     run(button(at, "Train").click())
     assert at.session_state["gv_training"] and view(at) == before and trainer.epoch > 0
     wait_epoch(trainer, 3)
-    time.sleep(live.view_every())
+    time.sleep(live.tick_seconds())
     run(at)
     after = view(at)
     assert before["file_stem"].endswith("-epoch0") and int(after["file_stem"].rsplit("-epoch", 1)[1]) >= 3

@@ -49,8 +49,9 @@ def url(token: str, base: str = "") -> str:
 class Feed:
     """The newest view of a training run for one choice of centre, layer, head and options
     (``key``): ``build()`` makes it (the page's own function), at most once a tick (``every()``
-    seconds: the browser asks once a tick) and only for a new epoch. The page's runs while training send the same view
-    (:meth:`view`), so a rerun never draws an older one than the browser fetched."""
+    seconds: the browser asks once a tick) and only for a new epoch. The page's runs while
+    training send the same view (:meth:`view`), so a rerun never draws an older one than the
+    browser fetched."""
 
     def __init__(self, key, build: Callable[[], dict], *, done: threading.Event, epoch: Callable[[], int],
                  every: Callable[[], float], words: Callable[[dict], dict], first: dict | None = None,
@@ -69,7 +70,8 @@ class Feed:
         has not moved since, else a new one."""
         with self._lock:
             epoch = self._epoch()
-            if self._payload is None or (epoch != self._epoch_of and time.monotonic() - self._at >= self._every() - 0.05):
+            due = time.monotonic() - self._at >= self._every() - 0.05   # (a fetch a tick later finds it due)
+            if self._payload is None or (epoch != self._epoch_of and due):
                 self._payload, self._at, self._epoch_of = self._build(), time.monotonic(), epoch
             return self._payload, self._epoch_of
 

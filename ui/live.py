@@ -9,9 +9,10 @@ thread itself: no fork, nothing to send back.
 The thread trains epoch after epoch (the trainer's lock is held one epoch at a time, so
 the view reads a consistent model between epochs) while the Explorer's curves rerun on a
 timer (:func:`tick`: TICK_S per run training at once) and its view fetches the newest
-eval-mode attention as often, outside script runs (ui.feed). The page no longer waits for the training nor the training for the
-page: the run takes about the library's own time. A run that ends before the next tick
-is waited for by a full script run (:func:`settle`), which draws it done at once. At most
+eval-mode attention as often, outside script runs (ui.feed). The page no longer waits for
+the training nor the training for the page: the run takes about the library's own time. A
+run that ends before the next tick is waited for by a full script run (:func:`settle`),
+which draws it done at once. At most
 ``shared.MAX_TRAININGS`` threads train at once; the others wait in a FIFO queue, asking
 again every 50 ms ("waiting: N ahead of you").
 
@@ -58,11 +59,6 @@ def tick_seconds() -> float:
     """TICK_S per run training at once on this server (the queued ones take no core), at most
     TICK_MAX_S: several tabs training at once leave the cores to their runs."""
     return min(TICK_S * max(1, min(training_now(), shared.MAX_TRAININGS)), TICK_MAX_S)
-
-
-def view_every() -> float:
-    """While runs train, the Explorer draws a new view at most this often (one tick)."""
-    return tick_seconds() - 0.05
 
 
 class Runner:
@@ -288,12 +284,6 @@ def start() -> None:
     follows = ss.get("gv_live")   # the view's feed of this model follows the new run (ui.feed)
     if follows is not None and follows.feed is not None and follows.feed.trainer is ss.gv_trainer:
         follows.feed.done = ss.gv_runner.done
-
-
-def started() -> float:
-    """When the tab's training thread started (time.monotonic()); -inf without one."""
-    runner = st.session_state.get("gv_runner")
-    return runner.started if runner is not None else float("-inf")
 
 
 def stop() -> None:

@@ -135,11 +135,11 @@ PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the 
 
 @st.fragment(key=PROGRESS)
 def progress() -> None:
-    st.fragment(run_every=ui.tick("progress"))(progress_tick)()   # (no timer when no run trains)
+    st.fragment(run_every=ui.tick())(progress_tick)()   # (no timer when no run trains)
 
 
 def progress_tick() -> None:
-    ui.live.retime("progress")   # (another tab's run started or ended since the timer was made)
+    ui.live.retime()   # (another tab's run started or ended since the timer was made)
     ends = ui.follow_training()
     curves(ss.gv_trainer)
     # The run ends before the next tick: waited for here, the curves drawn (ui.live.wait_end; the
@@ -236,7 +236,7 @@ def view_payload(trainer, graph):
     cached = ss.get("gv_view_cache")
     runner = ss.get("gv_runner")
     if ss.gv_training and runner is not None and runner.trainer is trainer:
-        live = ss.setdefault("gv_live", ui.feed.Tab())
+        live = ss.get("gv_live") or ss.setdefault("gv_live", ui.feed.Tab())   # (one token per tab)
         if live.feed is None or live.feed.key != view_key or live.feed.done is not runner.done:
             live.feed = ui.feed.Feed(view_key, build, done=runner.done, trainer=trainer,
                                      epoch=lambda: trainer.epoch, every=ui.live.tick_seconds,

@@ -113,24 +113,24 @@ def test_a_timer_made_while_its_run_trained_alone_slows_once_another_tab_trains(
         get=lambda: types.SimpleNamespace(fragment_id="the-timer")))
     monkeypatch.setattr(live, "training_now", lambda: runs[0])
     tab.gv_training = True
-    assert live.tick("progress") == live.TICK_S           # made while this tab's run trains alone
-    live.retime("progress")
+    assert live.tick() == live.TICK_S                      # made while this tab's run trains alone
+    live.retime()
     assert not sent                                         # nothing has changed
     runs[0] = 2                                             # another tab's run starts
-    live.retime("progress")
+    live.retime()
     (msg,) = sent
     assert msg.auto_rerun.fragment_id == "the-timer"
     assert msg.auto_rerun.interval == pytest.approx(2 * live.TICK_S) == tab.gv_tick
-    live.retime("progress")
+    live.retime()
     assert len(sent) == 1                                   # once
-    assert live.tick("progress") == 2 * live.TICK_S         # a timer made now: its own interval
-    live.retime("progress")
+    assert live.tick() == 2 * live.TICK_S                  # a timer made now: its own interval
+    live.retime()
     assert len(sent) == 1
     runs[0] = 1                                             # the other run ends: back to a tick per run
-    live.retime("progress")
+    live.retime()
     assert sent[-1].auto_rerun.interval == pytest.approx(live.TICK_S)
     tab.gv_training, runs[0] = False, 2                     # this tab's run is over: no timer to retime
-    live.retime("progress")
+    live.retime()
     assert len(sent) == 2
 
 

@@ -225,19 +225,18 @@ def epoch_seconds(rows: list[dict]) -> float:
     return seconds[len(seconds) // 4]
 
 
-def tick(timer: str) -> float | None:
-    """The interval of the Explorer's ``timer`` (its curves') while training, set
-    where the timer's fragment is made (a full run, or the Train click's run of the page's
-    fragments), else None (no timer): TICK_S per run training at once on this server, at most
-    TICK_MAX_S. The timer follows the runs that start or end later: :func:`retime`."""
+def tick() -> float | None:
+    """The interval of the Explorer's timer (its curves') while training, set where the
+    timer's fragment is made (a full run, or the Train click's run of the page's fragments),
+    else None (no timer): TICK_S per run training at once on this server, at most TICK_MAX_S.
+    The timer follows the runs that start or end later: :func:`retime`."""
     ss = st.session_state
-    every = ss.setdefault("gv_every", {})
-    every[timer] = ss.gv_tick = tick_seconds() if ss.gv_training else None
+    ss.gv_tick = tick_seconds() if ss.gv_training else None
     return ss.gv_tick
 
 
-def retime(timer: str) -> None:
-    """In the run of the Explorer's ``timer``: when the runs training on the server call for
+def retime() -> None:
+    """In the run of the Explorer's timer: when the runs training on the server call for
     another interval than the timer's (another tab's run has started or ended since the timer
     was made), the timer takes it from now on. A tab whose run started alone ticked every 1.2 s
     all along its run, beside the 2.4 s of the tab that started a moment later: twice the
@@ -246,16 +245,16 @@ def retime(timer: str) -> None:
     for that fragment, which Streamlit sends where a timer's fragment is made (not in the
     timer's own runs): one is sent here."""
     ss = st.session_state
-    every, ctx, fragment = ss.get("gv_every") or {}, get_script_run_ctx(), ThreadState.get().fragment_id
-    if not ss.get("gv_training") or every.get(timer) is None or ctx is None or fragment is None:
+    ctx, fragment = get_script_run_ctx(), ThreadState.get().fragment_id
+    if not ss.get("gv_training") or ss.get("gv_tick") is None or ctx is None or fragment is None:
         return
     want = tick_seconds()
-    if want == every[timer]:
+    if want == ss.gv_tick:
         return
     msg = ForwardMsg()
     msg.auto_rerun.interval, msg.auto_rerun.fragment_id = want, fragment
     ctx.enqueue(msg)
-    every[timer] = ss.gv_tick = want
+    ss.gv_tick = want
 
 
 def _horizon(tick_s: float | None) -> float:

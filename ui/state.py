@@ -21,8 +21,8 @@ Per tab, ``st.session_state`` holds:
     gv_train_keys         the fragments a Train click reruns on this page (None: the whole page)
     gv_train_asked        Train clicked with settings not yet applied: the page's run applies them,
                           then trains (ui.sidebar.train_asked)
-    gv_tick               the timers' interval while the tab's run trains (ui.live.tick), else None
-    gv_every              each Explorer timer's interval, as made or since retimed (ui.live.retime)
+    gv_tick               the Explorer timer's interval while the tab's run trains, as made
+                          (ui.live.tick) or since retimed (ui.live.retime), else None
     gv_live               ui.feed.Tab: the tab's token and its run's feed, the view the browser
                           fetches while the run trains (ui.feed)
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages

@@ -143,11 +143,11 @@ def progress_tick() -> None:
     ends = ui.follow_training()
     curves(ss.gv_trainer)
     # The run ends before the next tick: waited for here, the curves drawn (ui.live.wait_end; the
-    # view goes on fetching meanwhile); then a full run draws it done at once, with the sidebar's
-    # buttons and the final view; the timer stops.
+    # view goes on fetching meanwhile); then a run of the page's fragments draws it done at once,
+    # with the sidebar's buttons and the final view (ui.live.show_end); the timer stops.
     if ends:
         ui.live.wait_end()
-        st.rerun()
+        ui.live.show_end([PROGRESS, EXPLORER, ui.sidebar.BUTTONS])
 
 
 @st.fragment(key=EXPLORER)

@@ -59,6 +59,37 @@ def test_the_tick_waits_for_a_run_that_ends_before_the_next_and_the_full_run_fin
     assert waited and all(w >= live.FINISH_WAIT_S for w in waited)
 
 
+class Rerun(Exception):
+    """st.rerun() in the fake Streamlit: ends the run, as Streamlit's does."""
+
+
+def test_the_tick_that_saw_the_end_reruns_the_page_s_fragments_unless_the_page_has_more_to_say(tab, monkeypatch):
+    reruns = []
+    monkeypatch.setattr(live.st, "rerun", lambda: (_ for _ in ()).throw(Rerun()), raising=False)
+
+    def fragments(keys):
+        reruns.append(list(keys))
+        raise Rerun()
+    monkeypatch.setattr(live, "rerun_fragments", fragments)
+    keys = ["progress", "explorer", "buttons"]
+    runner = training(tab, 30)
+    assert runner.done.wait(30)
+    with pytest.raises(Rerun):
+        live.show_end(keys)
+    assert reruns == [keys] and not tab.gv_training and tab.gv_runner is None   # drawn done by the fragments
+    for more in ("pending", "error", "running"):   # the page's banner, or a run not over: a full run
+        runner = training(tab, 30 if more != "running" else 100_000)
+        if more != "running":
+            assert runner.done.wait(30)
+        tab.gv_pending = {"lr": 0.01} if more == "pending" else None
+        runner.error = "it stopped" if more == "error" else None
+        with pytest.raises(Rerun):
+            live.show_end(keys)
+        assert reruns == [keys] and tab.gv_training and tab.gv_runner is runner   # settle() words it
+        live.stop()
+        tab.gv_pending = None
+
+
 def test_a_new_run_whose_first_epochs_the_click_s_own_run_slowed_is_still_seen_to_end_soon():
     # karate's first epochs after a Train click, as the app's thread trained them (ms): the
     # median (5.6 ms x 194 epochs = 1.1 s) sat at the 1.3 s horizon; 7 ms read "not soon"

@@ -31,6 +31,7 @@ import weakref
 import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
 
 from gatviz import forked
@@ -340,6 +341,35 @@ def wait_end() -> None:
     runner = st.session_state.get("gv_runner")
     if runner is not None and fragment_run():
         runner.wait_finish(_horizon(st.session_state.get("gv_tick")))
+
+
+def show_end(keys) -> None:
+    """The Explorer's tick, once :func:`wait_end` has seen the run end: the page's fragments
+    named in ``keys`` (its progress, its explorer, the sidebar's buttons) rerun and draw it
+    done, as a Train click's run started it (ui.sidebar._on_train). Not a full run: the
+    sidebar's ~55 elements, the title and the rest were not drawn again for the Train click
+    and have nothing new now; each element sent is more of the browser's work at the end, on
+    the cores another tab's run trains on. A full run instead when there is more to say than
+    the fragments show: an error (the page's banner says why the run stopped), settings
+    waiting to be applied (the banner's words change), a run not over yet (:func:`settle`)."""
+    ss = st.session_state
+    runner = ss.get("gv_runner")
+    if (keys and runner is not None and runner.done.is_set() and not runner.error
+            and runner.trainer is ss.get("gv_trainer") and not ss.get("gv_pending")):
+        _ended(runner)
+        rerun_fragments(keys)
+    st.rerun()
+
+
+def rerun_fragments(keys) -> None:
+    """``st.rerun(keys)`` from a fragment's run: Streamlit takes fragment keys from a widget's
+    callback only, so the request is made as st.rerun makes it there. It ends this run."""
+    ctx = get_script_run_ctx()
+    ctx.script_requests.request_rerun(RerunData(
+        query_string=ctx.query_string, page_script_hash=ctx.page_script_hash,
+        fragment_id_queue=ctx.fragment_storage.resolve_target(list(keys)), is_fragment_scoped_rerun=True,
+        cached_message_hashes=ctx.cached_message_hashes, context_info=ctx.context_info))
+    st.empty()   # a yield point: the script runner takes the request here, nothing is sent
 
 
 def follow_training() -> bool:

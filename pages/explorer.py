@@ -135,7 +135,11 @@ PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the 
 
 @st.fragment(key=PROGRESS)
 def progress() -> None:
-    st.fragment(run_every=ui.tick())(progress_tick)()   # (no timer when no run trains)
+    every = ui.tick()
+    if every is None:   # no run trains: no timer. (A timer's fragment made again without run_every
+        progress_tick()   # would keep the browser's timer; one not made again is stopped: its end)
+    else:
+        st.fragment(run_every=every)(progress_tick)()
 
 
 def progress_tick() -> None:

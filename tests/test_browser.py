@@ -698,6 +698,26 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
         assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
 
 
+def test_a_run_that_ends_between_two_ticks_is_drawn_done_and_then_nothing_reruns(server):
+    """Cora, 200 epochs: longer than a tick, so its end is drawn by the tick that sees it coming
+    (ui.live.show_end: the page's fragments rerun, not the whole page). The page is the trained
+    one then (the table, its downloads, Train back), and the timer has stopped: an idle tab
+    sends nothing (a timer kept would rerun the page's curves every 1.2 s for good)."""
+    url, _ = server
+    with explorer_at(url, "dataset=cora&epochs=200") as page:
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("come back when it stops").wait_for(timeout=30_000)   # (not done in the click's run)
+        page.get_by_text("Epoch 200 of 200 · done").wait_for(timeout=120_000)
+        page.get_by_role("button", name="Download table (CSV)").wait_for(timeout=30_000)
+        assert page.get_by_role("button", name="Train", exact=True).is_enabled()
+        assert page.get_by_text("come back when it stops").count() == 0
+        page.wait_for_timeout(500)
+        page.evaluate("""() => { const send = WebSocket.prototype.send; window.__sent = 0;
+            WebSocket.prototype.send = function (data) { window.__sent++; return send.call(this, data); }; }""")
+        page.wait_for_timeout(4000)   # > 3 ticks
+        assert page.evaluate("window.__sent") == 0
+
+
 def test_a_node_of_a_view_zoomed_in_on_a_few_nodes_takes_a_click(server):
     """vis-network finds a node under the pointer only if it spans more than 2 of the network's
     units (its hit box is ±1 unit around the pointer). A view of a few nodes is fitted at a high

@@ -135,11 +135,7 @@ PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the 
 
 @st.fragment(key=PROGRESS)
 def progress() -> None:
-    every = ui.tick()
-    if every is None:   # no run trains: no timer. (A timer's fragment made again without run_every
-        progress_tick()   # would keep the browser's timer; one not made again is stopped: its end)
-    else:
-        st.fragment(run_every=every)(progress_tick)()
+    st.fragment(run_every=ui.tick())(progress_tick)()   # (no timer when no run trains)
 
 
 def progress_tick() -> None:
@@ -319,7 +315,7 @@ def body(start: float) -> None:
 
 # (keyed: on a narrow window the progress column goes below the view, full width: ui.frame's style)
 view_column, progress_column = st.container(key="gv_explorer_columns").columns([3, 1], gap="medium")
-ss.gv_train_keys = [ui.sidebar.BUTTONS, PROGRESS, EXPLORER]   # what a Train click reruns here
+ss.gv_train_keys = [PROGRESS, EXPLORER, ui.sidebar.BUTTONS]   # what a Train click reruns here (in this order)
 # A trained model's progress ("done", the curves) goes first: a run's end is drawn before the
 # explorer's rerun. An untrained one's follows the view: on a cold server the first view is
 # sent before pandas is imported (the curves' data frame; ui.boot), ~0.3 s sooner.

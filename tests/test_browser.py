@@ -701,16 +701,20 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
 def test_a_run_that_ends_between_two_ticks_is_drawn_done_and_then_nothing_reruns(server):
     """Cora, 200 epochs: longer than a tick, so its end is drawn by the tick that sees it coming
     (ui.live.show_end: the page's fragments rerun, not the whole page). The page is the trained
-    one then (the table, its downloads, Train back), and the timer has stopped: an idle tab
-    sends nothing (a timer kept would rerun the page's curves every 1.2 s for good)."""
+    one then (the table, its downloads, Train back), its curves still the Vega view drawn
+    before the click, and the timer has stopped: an idle tab sends nothing (a timer kept would
+    rerun the page's curves every 1.2 s for good)."""
     url, _ = server
     with explorer_at(url, "dataset=cora&epochs=200") as page:
+        page.wait_for_selector(CHART, timeout=30_000)
+        page.evaluate(f"document.querySelector('{CHART}').__kept = true")
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("come back when it stops").wait_for(timeout=30_000)   # (not done in the click's run)
         page.get_by_text("Epoch 200 of 200 · done").wait_for(timeout=120_000)
         page.get_by_role("button", name="Download table (CSV)").wait_for(timeout=30_000)
         assert page.get_by_role("button", name="Train", exact=True).is_enabled()
         assert page.get_by_text("come back when it stops").count() == 0
+        assert page.evaluate(f"document.querySelector('{CHART}').__kept") is True   # one Vega view throughout
         page.wait_for_timeout(500)
         page.evaluate("""() => { const send = WebSocket.prototype.send; window.__sent = 0;
             WebSocket.prototype.send = function (data) { window.__sent++; return send.call(this, data); }; }""")

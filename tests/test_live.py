@@ -71,12 +71,13 @@ def test_the_tick_that_saw_the_end_reruns_the_page_s_fragments_unless_the_page_h
         reruns.append(list(keys))
         raise Rerun()
     monkeypatch.setattr(live, "rerun_fragments", fragments)
+    monkeypatch.setattr(live, "stop_timer", lambda: reruns.append("timer stopped"))
     keys = ["progress", "explorer", "buttons"]
     runner = training(tab, 30)
     assert runner.done.wait(30)
     with pytest.raises(Rerun):
         live.show_end(keys)
-    assert reruns == [keys] and not tab.gv_training and tab.gv_runner is None   # drawn done by the fragments
+    assert reruns == ["timer stopped", keys] and not tab.gv_training and tab.gv_runner is None   # drawn done by the fragments
     for more in ("pending", "error", "running"):   # the page's banner, or a run not over: a full run
         runner = training(tab, 30 if more != "running" else 100_000)
         if more != "running":
@@ -85,7 +86,7 @@ def test_the_tick_that_saw_the_end_reruns_the_page_s_fragments_unless_the_page_h
         runner.error = "it stopped" if more == "error" else None
         with pytest.raises(Rerun):
             live.show_end(keys)
-        assert reruns == [keys] and tab.gv_training and tab.gv_runner is runner   # settle() words it
+        assert reruns == ["timer stopped", keys] and tab.gv_training and tab.gv_runner is runner   # settle() words it
         live.stop()
         tab.gv_pending = None
 

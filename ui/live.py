@@ -11,8 +11,9 @@ the view reads a consistent model between epochs) while the Explorer's curves re
 timer (:func:`tick`: TICK_S per run training at once) and its view fetches the newest
 eval-mode attention as often, outside script runs (ui.feed). The page no longer waits for
 the training nor the training for the page: the run takes about the library's own time. A
-run that ends before the next tick is waited for by a full script run (:func:`settle`),
-which draws it done at once. At most
+run that ends before the next tick is waited for (:func:`settle`, :func:`wait_end`), and one
+script run draws it done at once: the Explorer's fragments (:func:`show_end`; the Train
+click's callback), else the whole page. At most
 ``shared.MAX_TRAININGS`` threads train at once; the others wait in a FIFO queue, asking
 again every 50 ms ("waiting: N ahead of you").
 
@@ -309,18 +310,12 @@ def _ended(runner: Runner) -> None:
     ss.gv_training, ss.gv_runner = False, None
 
 
-def ends_soon() -> bool:
-    """The tab's run ends before a first tick would come: a full run waits for it (:func:`settle`)
-    and draws it done. A new run's first epochs are timed first (up to PROBE_S)."""
-    runner = st.session_state.get("gv_runner")
-    return runner is not None and runner.about_to_finish(_horizon(tick_seconds()))
-
-
 def settle() -> None:
-    """At the start of a full run, before anything is drawn: a run about to finish (before
-    the next tick, at least FINISH_WAIT_S) is waited for, so that this one script run draws
-    it done: the page, the sidebar's buttons and the final view at once, without another
-    tick and rerun. A karate run (0.5 s) is done in the script run of its Train click."""
+    """At the start of a full run, before anything is drawn, or in the Train click's callback
+    (ui.sidebar._on_train): a run about to finish (before the next tick, at least
+    FINISH_WAIT_S) is waited for, so that the one script run that follows draws it done: the
+    page, the sidebar's buttons and the final view at once, without another tick and rerun.
+    A karate run (0.5 s) is done in the script run of its Train click."""
     ss = st.session_state
     runner = ss.get("gv_runner")
     if (not ss.get("gv_training") or runner is None or runner.trainer is not ss.get("gv_trainer")
@@ -357,8 +352,24 @@ def show_end(keys) -> None:
     if (keys and runner is not None and runner.done.is_set() and not runner.error
             and runner.trainer is ss.get("gv_trainer") and not ss.get("gv_pending")):
         _ended(runner)
+        stop_timer()
         rerun_fragments(keys)
     st.rerun()
+
+
+def stop_timer() -> None:
+    """In the run of the Explorer's timer: the browser stops that timer. A timer's fragment
+    made again without run_every (the progress column's, once no run trains) keeps the
+    browser's timer: an idle tab would rerun its curves every tick for good. A full run clears
+    every timer the run does not make again; a run of fragments only those it no longer makes.
+    (The timer's fragment is made again, not dropped: its elements stay in place, and the
+    browser keeps the curves' Vega view from one run to the next.)"""
+    ctx = get_script_run_ctx()
+    fragment = ThreadState.get().fragment_id if ctx is not None else None
+    if fragment is not None:
+        msg = ForwardMsg()
+        msg.stop_auto_rerun.fragment_ids.append(fragment)
+        ctx.enqueue(msg)
 
 
 def rerun_fragments(keys) -> None:

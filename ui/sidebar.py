@@ -236,8 +236,13 @@ def _on_train() -> None:
         st.rerun()
     train_now()
     keys = ss.get("gv_train_keys")
-    if keys and not live.ends_soon():
-        st.rerun(keys)   # the page's fragments switch to the run: its timers start there
+    if keys:
+        # A run that ends within a moment is waited for here (karate's 200 epochs: ~0.5 s); the
+        # page's fragments then draw it done, or switch to the run and start its timers. The
+        # whole page only when its banner has news: an error, settings waiting to be applied.
+        live.settle()
+        if not ss.get("gv_message") and not ss.get("gv_pending"):
+            st.rerun(keys)
     st.rerun()   # the whole page; a run that ends within a moment is waited for and drawn done (live.settle)
 
 

@@ -57,6 +57,22 @@ def test_many_finalised_at_once_release_once(karate, releases, monkeypatch):
     assert release.stats["finalised"] - before >= 3 and releases == []
 
 
+def test_a_finaliser_run_where_its_thread_holds_the_lock_does_not_wait_for_itself(releases):
+    """A collection may run a trainer's finaliser in any thread, also one inside ``_lock`` (the
+    janitor's sweep, a script run's watch): it must not wait there for its own thread."""
+    done = threading.Event()
+
+    def holder():
+        with release._lock:
+            release.request_release()   # what the finaliser does, a collection run at this point
+        done.set()
+
+    threading.Thread(target=holder, daemon=True).start()
+    assert done.wait(10), "the thread waited for the lock it holds"
+    wait_for(releases, 1)
+    assert release.stats["finalised"] == 1 and len(releases) == 1
+
+
 def test_the_real_release_collects_and_trims(capsys):
     release.release()
     line = capsys.readouterr().out

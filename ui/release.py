@@ -35,7 +35,11 @@ THROTTLE_S = 1.0          # finalisations within this window share one collectio
 TRIM = os.environ.get("GATVIZ_NO_TRIM") != "1"        # "1": no malloc_trim (collection still runs)
 ON = os.environ.get("GATVIZ_NO_RELEASE") != "1"       # "1": none of this (to measure without it)
 
-_lock = threading.Lock()
+# Re-entrant: a trainer's finaliser (request_release) runs wherever a collection happens, also in
+# a thread that holds this lock (the janitor's sweep, a script run's watch). With a plain lock
+# that thread waited for itself, and every script run after it waited in watch(): the server
+# hung (seen once, in a test run's janitor, mid-sweep).
+_lock = threading.RLock()
 _tracked: weakref.WeakSet = weakref.WeakSet()
 _pending = False            # a release is scheduled
 _collecting = None          # thread id inside release()'s gc.collect(): its finalisers need no new release

@@ -329,13 +329,20 @@ def settle() -> None:
 
 def wait_end() -> None:
     """The Explorer's tick, its curves drawn, when :func:`follow_training` said the run ends
-    before the next tick: wait for the end here, so that the full run that follows finds it
-    done (:func:`settle`) and draws it at once. Not in the full run itself: there every element
-    of the page waits undrawn meanwhile, and Streamlit fades the elements a run has not reached
-    after 0.5 s (the whole page, for up to 1.5 s, repainted on every frame of the fade)."""
+    before the next tick: wait for the end here, so that the run of the page's fragments that
+    follows (:func:`show_end`) draws it done at once. Not in that run itself: there every
+    element it draws waits undrawn meanwhile, and Streamlit fades the elements a run has not
+    reached after 0.5 s (repainted on every frame of the fade)."""
     runner = st.session_state.get("gv_runner")
-    if runner is not None and fragment_run():
-        runner.wait_finish(_horizon(st.session_state.get("gv_tick")))
+    if runner is None or not fragment_run():
+        return
+    # Waited for as long as the run keeps ending within the horizon: its epochs' own times (a
+    # child's, on cores shared with another run and the browser) can promise an end sooner than
+    # it comes. Then a full run waited again, with the whole page sent for the end.
+    horizon = _horizon(st.session_state.get("gv_tick"))
+    deadline = time.monotonic() + 2 * (horizon + 0.3)   # (a Stop clicked meanwhile waits for this)
+    while not runner.done.is_set() and time.monotonic() < deadline and runner.about_to_finish(horizon):
+        runner.done.wait(0.1)
 
 
 def show_end(keys) -> None:
@@ -346,10 +353,13 @@ def show_end(keys) -> None:
     and have nothing new now; each element sent is more of the browser's work at the end, on
     the cores another tab's run trains on. A full run instead when there is more to say than
     the fragments show: an error (the page's banner says why the run stopped), settings
-    waiting to be applied (the banner's words change), a run not over yet (:func:`settle`)."""
+    waiting to be applied (the banner's words change). A run not over yet after all: nothing,
+    the timer's next tick looks again."""
     ss = st.session_state
     runner = ss.get("gv_runner")
-    if (keys and runner is not None and runner.done.is_set() and not runner.error
+    if runner is not None and runner.trainer is ss.get("gv_trainer") and not runner.done.is_set():
+        return   # not over after all (held, or slower than its epochs said): the next tick looks again
+    if (keys and runner is not None and not runner.error
             and runner.trainer is ss.get("gv_trainer") and not ss.get("gv_pending")):
         _ended(runner)
         stop_timer()

@@ -135,6 +135,7 @@ PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the 
 
 @st.fragment(key=PROGRESS)
 def progress() -> None:
+    ui.live.settle_fragments()   # (a Train click's run: a run that ends within a moment is drawn done)
     st.fragment(run_every=ui.tick())(progress_tick)()   # (no timer when no run trains)
 
 

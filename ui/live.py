@@ -327,6 +327,18 @@ def settle() -> None:
         _ended(runner)
 
 
+def settle_fragments() -> None:
+    """At the start of the first fragment a Train click reruns (the Explorer's progress, ahead
+    of its explorer and buttons): :func:`settle`, so that this run of the fragments draws a
+    run that ends within a moment done. A run that failed meanwhile: the whole page, whose
+    banner says why."""
+    if not fragment_run():
+        return   # (a full run has settled in ui.frame already)
+    settle()
+    if st.session_state.get("gv_message"):
+        st.rerun()
+
+
 def wait_end() -> None:
     """The Explorer's tick, its curves drawn, when :func:`follow_training` said the run ends
     before the next tick: wait for the end here, so that the run of the page's fragments that

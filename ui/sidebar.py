@@ -236,13 +236,13 @@ def _on_train() -> None:
         st.rerun()
     train_now()
     keys = ss.get("gv_train_keys")
-    if keys:
-        # A run that ends within a moment is waited for here (karate's 200 epochs: ~0.5 s); the
-        # page's fragments then draw it done, or switch to the run and start its timers. The
-        # whole page only when its banner has news: an error, settings waiting to be applied.
-        live.settle()
-        if not ss.get("gv_message") and not ss.get("gv_pending"):
-            st.rerun(keys)
+    if keys and not ss.get("gv_pending"):
+        # The page's fragments switch to the run and start its timers; a run that ends within a
+        # moment (karate's 200 epochs: ~0.5 s) is waited for by the first of them, which then
+        # draw it done (live.settle_fragments). Not waited for here: the rerun's own 20-40 ms
+        # would come after the run's end. The whole page when its banner has news (settings
+        # waiting to be applied; an error: live.settle_fragments).
+        st.rerun(keys)
     st.rerun()   # the whole page; a run that ends within a moment is waited for and drawn done (live.settle)
 
 

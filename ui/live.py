@@ -12,8 +12,8 @@ timer (:func:`tick`: TICK_S per run training at once) and its view fetches the n
 eval-mode attention as often, outside script runs (ui.feed). The page no longer waits for
 the training nor the training for the page: the run takes about the library's own time. A
 run that ends before the next tick is waited for (:func:`settle`, :func:`wait_end`), and one
-script run draws it done at once: the Explorer's fragments (:func:`show_end`; the Train
-click's callback), else the whole page. At most
+script run draws it done at once: the Explorer's fragments (:func:`show_end`,
+:func:`settle_fragments`), else the whole page. At most
 ``shared.MAX_TRAININGS`` threads train at once; the others wait in a FIFO queue, asking
 again every 50 ms ("waiting: N ahead of you").
 
@@ -311,8 +311,8 @@ def _ended(runner: Runner) -> None:
 
 
 def settle() -> None:
-    """At the start of a full run, before anything is drawn, or in the Train click's callback
-    (ui.sidebar._on_train): a run about to finish (before the next tick, at least
+    """At the start of a full run, before anything is drawn, or of the fragments a Train click
+    reruns (:func:`settle_fragments`): a run about to finish (before the next tick, at least
     FINISH_WAIT_S) is waited for, so that the one script run that follows draws it done: the
     page, the sidebar's buttons and the final view at once, without another tick and rerun.
     A karate run (0.5 s) is done in the script run of its Train click."""
@@ -350,7 +350,7 @@ def wait_end() -> None:
         return
     # Waited for as long as the run keeps ending within the horizon: its epochs' own times (a
     # child's, on cores shared with another run and the browser) can promise an end sooner than
-    # it comes. Then a full run waited again, with the whole page sent for the end.
+    # it comes. (One wait gave up there, and a full run waited again, the whole page sent.)
     horizon = _horizon(st.session_state.get("gv_tick"))
     deadline = time.monotonic() + 2 * (horizon + 0.3)   # (a Stop clicked meanwhile waits for this)
     while not runner.done.is_set() and time.monotonic() < deadline and runner.about_to_finish(horizon):
@@ -369,13 +369,13 @@ def show_end(keys) -> None:
     the timer's next tick looks again."""
     ss = st.session_state
     runner = ss.get("gv_runner")
-    if runner is not None and runner.trainer is ss.get("gv_trainer") and not runner.done.is_set():
-        return   # not over after all (held, or slower than its epochs said): the next tick looks again
-    if (keys and runner is not None and not runner.error
-            and runner.trainer is ss.get("gv_trainer") and not ss.get("gv_pending")):
-        _ended(runner)
-        stop_timer()
-        rerun_fragments(keys)
+    if runner is not None and runner.trainer is ss.get("gv_trainer"):
+        if not runner.done.is_set():
+            return   # not over after all (slower than its epochs said): the next tick looks again
+        if keys and not runner.error and not ss.get("gv_pending"):
+            _ended(runner)
+            stop_timer()
+            rerun_fragments(keys)
     st.rerun()
 
 

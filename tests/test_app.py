@@ -37,14 +37,15 @@ def start(**state) -> AppTest:
 
 def run(target, follow: bool = True) -> AppTest:
     """Rerun the app (``target`` is the AppTest or a widget that was just set). A run of the
-    page's fragments alone is followed by a full run (below). A run of the view's fragment alone (a new centre, hops, edges: ui.network.view_first) is followed, as
-    the browser does once it has drawn that view, by a run of the rest (here a full run: AppTest
-    sends no component's events)."""
+    page's fragments alone is followed by a full run (below). A run of the view's fragment
+    alone (a new centre, hops, edges: ui.network.view_first) is followed, as the browser does
+    once it has drawn that view, by a run of the rest (here a full run: AppTest sends no
+    component's events)."""
     at = target.run()
     assert not at.exception, at.exception
     if follow and not at.title and not at.session_state["gv_training"]:
-        # a run of the page's fragments alone that drew a run done (a Train click's: ui.sidebar.
-        # _on_train): the browser keeps the rest of the page, AppTest shows only what the run
+        # a run of the page's fragments alone that drew a run done (a Train click's: ui.live.
+        # settle_fragments; a tick's: ui.live.show_end): the browser keeps the rest of the page, AppTest shows only what the run
         # sent; a full run shows it all. (While training, the test's next run is the tick.)
         at = at.run()
         assert not at.exception, at.exception
@@ -286,8 +287,8 @@ def test_a_short_run_is_drawn_done_by_the_script_run_of_its_train_click():
 
 
 def test_a_run_that_fails_is_drawn_by_the_whole_page_whose_banner_says_why(monkeypatch):
-    """A Train click's run that ends in an error: not the page's fragments alone (ui.sidebar.
-    _on_train) but the whole page, whose banner says why in one line; the model stays."""
+    """A Train click's run that ends in an error: not the page's fragments alone (ui.live.
+    settle_fragments) but the whole page, whose banner says why in one line; the model stays."""
     from gatviz.errors import GatvizError
     from gatviz.training import Trainer
     real = Trainer.step

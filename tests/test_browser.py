@@ -722,6 +722,26 @@ def test_a_run_that_ends_between_two_ticks_is_drawn_done_and_then_nothing_reruns
         assert page.evaluate("window.__sent") == 0
 
 
+def test_a_view_widget_clicked_while_the_tick_waits_for_the_run_s_end_leaves_the_end_drawn(server):
+    """Cora, 200 epochs: the tick that draws the curves late in the run (past epoch 120) waits
+    for the run's end (ui.live.wait_end). A hops click then is folded by Streamlit into that
+    tick's request to draw the end (the progress, the explorer, the buttons); its callback,
+    which reruns the view's fragment first, keeps them (ui.reruns.retarget). Narrowed to the
+    view, the page said "training" with a Stop button for good."""
+    url, _ = server
+    with explorer_at(url, "dataset=cora&epochs=200&hops=1") as page:
+        for hops in ("2 hops", "1 hop"):
+            page.get_by_role("button", name="Train", exact=True).click()
+            page.wait_for_function("""() => { const p = document.querySelector('[data-testid=stProgress]');
+                const m = p && /Epoch (\\d+) of 200 · training/.exec(p.innerText); return m && +m[1] > 120; }""",
+                                   timeout=60_000, polling=20)
+            page.get_by_text(hops, exact=True).click()
+            page.get_by_text("Epoch 200 of 200 · done").wait_for(timeout=20_000)
+            page.get_by_role("button", name="Train", exact=True).wait_for(timeout=20_000)
+            page.get_by_role("button", name="Reset", exact=True).click()   # a new model: Train trains 200 again
+            page.get_by_text("Epoch 0 of 200").wait_for(timeout=30_000)
+
+
 def test_a_node_of_a_view_zoomed_in_on_a_few_nodes_takes_a_click(server):
     """vis-network finds a node under the pointer only if it spans more than 2 of the network's
     units (its hit box is ±1 unit around the pointer). A view of a few nodes is fitted at a high

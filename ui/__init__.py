@@ -3,9 +3,10 @@
 One concern per module: ``frame`` (what every page starts with), ``state`` (what a tab
 holds, carried across pages), ``sidebar`` (settings, Train / Stop / Reset), ``live``
 (training in a thread per tab), ``feed`` (the view a training tab's browser fetches),
-``network`` (the view component, its script in ``network.js``), ``controls`` (centre node,
-layer, head), ``text`` (user text made safe), ``words`` (the library's verdicts in the tab's
-language) and ``boot`` (what a page draws while torch and PyG load). Every page starts with
+``network`` (the view component, its script in ``network.js``), ``reruns`` (reruns of
+some of a page's fragments), ``controls`` (centre node, layer, head), ``text`` (user text
+made safe), ``words`` (the library's verdicts in the tab's language) and ``boot`` (what a
+page draws while torch and PyG load). Every page starts with
 :func:`page`.
 
 The names below load their module on first use (PEP 562): ``import ui`` costs nothing,
@@ -23,7 +24,8 @@ _FROM = {"page": "frame", "frame": "frame", "PAGES": "frame", "draw_sidebar": "f
          "ensure_static": "network", "draw_view": "network",
          "pending_banner": "sidebar", "sidebar": "sidebar",
          "USER_ERRORS": "text", "head_label": "text", "plain": "text"}
-_MODULES = {"boot", "charts", "controls", "feed", "frame", "i18n", "links", "live", "network", "runfiles", "shared", "sidebar",
+_MODULES = {"boot", "charts", "controls", "feed", "frame", "i18n", "links", "live", "network", "reruns", "runfiles",
+            "shared", "sidebar",
             "state", "text", "words"}
 
 

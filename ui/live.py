@@ -32,12 +32,11 @@ import weakref
 import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner import get_script_run_ctx
-from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
 
 from gatviz import forked
 
-from . import shared
+from . import reruns, shared
 from .i18n import t
 from .text import USER_ERRORS
 
@@ -395,14 +394,8 @@ def stop_timer() -> None:
 
 
 def rerun_fragments(keys) -> None:
-    """``st.rerun(keys)`` from a fragment's run: Streamlit takes fragment keys from a widget's
-    callback only, so the request is made as st.rerun makes it there. It ends this run."""
-    ctx = get_script_run_ctx()
-    ctx.script_requests.request_rerun(RerunData(
-        query_string=ctx.query_string, page_script_hash=ctx.page_script_hash,
-        fragment_id_queue=ctx.fragment_storage.resolve_target(list(keys)), is_fragment_scoped_rerun=True,
-        cached_message_hashes=ctx.cached_message_hashes, context_info=ctx.context_info))
-    st.empty()   # a yield point: the script runner takes the request here, nothing is sent
+    """``st.rerun(keys)`` from a fragment's run (ui.reruns.fragments). It ends this run."""
+    reruns.fragments(get_script_run_ctx().fragment_storage.resolve_target(list(keys)))
 
 
 def follow_training() -> bool:

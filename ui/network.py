@@ -17,6 +17,7 @@ from streamlit.errors import StreamlitAPIException
 
 from gatviz.assets import asset
 
+from . import reruns
 from .i18n import view_words
 
 APP_DIR = Path(__file__).resolve().parents[1]
@@ -92,11 +93,12 @@ def _on_shown(page: str | None) -> None:
 
 
 def _rerun(fragment: str) -> None:
-    """From a callback: rerun only the fragment keyed ``fragment`` (instead of the one the
-    widget is in); st.rerun ends the callback. Returns (the default rerun follows) only when
-    that fragment is not on the page (yet)."""
+    """From a callback: rerun the fragment keyed ``fragment`` instead of the one the widget
+    is in, and whatever else the run carries (ui.reruns.retarget); it ends the callback.
+    Returns (the default rerun follows) when the run is a full one, or that fragment is not
+    on the page (yet)."""
     try:
-        st.rerun(fragment)
+        reruns.retarget([fragment])
     except StreamlitAPIException:
         pass
 

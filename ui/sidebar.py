@@ -19,7 +19,7 @@ from gatviz.parse import parse_upload
 from gatviz.training import Trainer
 
 from .state import SIDEBAR, Applied, Upload, Wanted, remember, sidebar_values
-from . import batching, links, live, release, runfiles, words
+from . import batching, links, live, release, reruns, runfiles, words
 from .shared import own_trainer
 from .i18n import lang, t
 from .text import USER_ERRORS, plain
@@ -242,7 +242,7 @@ def _on_train() -> None:
         # draw it done (live.settle_fragments). Not waited for here: the rerun's own 20-40 ms
         # would come after the run's end. The whole page when its banner has news (settings
         # waiting to be applied; an error: live.settle_fragments).
-        st.rerun(keys)
+        reruns.retarget(keys)   # (and what else the run carries; a full run goes on: below)
     st.rerun()   # the whole page; a run that ends within a moment is waited for and drawn done (live.settle)
 
 

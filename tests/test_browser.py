@@ -722,19 +722,33 @@ def test_a_run_that_ends_between_two_ticks_is_drawn_done_and_then_nothing_reruns
         assert page.evaluate("window.__sent") == 0
 
 
+# True once the progress column shows a tick whose run ends within 1.5 s at the pace of its
+# epochs so far (the tick that waits for the end: within FINISH_WAIT_S, 1.3 s), or "done"
+ENDS_SOON = """() => {
+  const p = document.querySelector('[data-testid=stProgress]'), text = p ? p.innerText : '';
+  if (text.includes('· done')) return true;
+  const m = /Epoch (\\d+) of (\\d+) · training/.exec(text);
+  if (!m) return false;
+  const seen = window.__ticks || (window.__ticks = []), epoch = +m[1], now = performance.now();
+  if (!seen.length || seen[seen.length - 1][1] !== epoch) seen.push([now, epoch]);
+  if (seen.length < 2 || epoch === seen[0][1]) return false;
+  const perSecond = (epoch - seen[0][1]) / (now - seen[0][0]) * 1000;
+  return (+m[2] - epoch) / perSecond < 1.5;
+}"""
+
+
 def test_a_view_widget_clicked_while_the_tick_waits_for_the_run_s_end_leaves_the_end_drawn(server):
-    """Cora, 200 epochs: the tick that draws the curves late in the run (past epoch 120) waits
-    for the run's end (ui.live.wait_end). A hops click then is folded by Streamlit into that
-    tick's request to draw the end (the progress, the explorer, the buttons); its callback,
-    which reruns the view's fragment first, keeps them (ui.reruns.retarget). Narrowed to the
-    view, the page said "training" with a Stop button for good."""
+    """Cora, 200 epochs: the tick that sees the run's end coming waits for it (ui.live.wait_end).
+    A hops click then is folded by Streamlit into that tick's request to draw the end (the
+    progress, the explorer, the buttons); its callback, which reruns the view's fragment first,
+    keeps them (ui.reruns.retarget). Narrowed to the view, the page said "training" with a
+    Stop button for good."""
     url, _ = server
     with explorer_at(url, "dataset=cora&epochs=200&hops=1") as page:
         for hops in ("2 hops", "1 hop"):
+            page.evaluate("window.__ticks = []")
             page.get_by_role("button", name="Train", exact=True).click()
-            page.wait_for_function("""() => { const p = document.querySelector('[data-testid=stProgress]');
-                const m = p && /Epoch (\\d+) of 200 · training/.exec(p.innerText); return m && +m[1] > 120; }""",
-                                   timeout=60_000, polling=20)
+            page.wait_for_function(ENDS_SOON, timeout=60_000, polling=20)
             page.get_by_text(hops, exact=True).click()
             page.get_by_text("Epoch 200 of 200 · done").wait_for(timeout=20_000)
             page.get_by_role("button", name="Train", exact=True).wait_for(timeout=20_000)

@@ -6,8 +6,7 @@ holds, carried across pages), ``sidebar`` (settings, Train / Stop / Reset), ``li
 ``network`` (the view component, its script in ``network.js``), ``reruns`` (reruns of
 some of a page's fragments), ``controls`` (centre node, layer, head), ``text`` (user text
 made safe), ``words`` (the library's verdicts in the tab's language) and ``boot`` (what a
-page draws while torch and PyG load). Every page starts with
-:func:`page`.
+page draws while torch and PyG load). Every page starts with :func:`page`.
 
 The names below load their module on first use (PEP 562): ``import ui`` costs nothing,
 so that a page draws its title and a skeleton of the view before the ~3 s import of
@@ -25,8 +24,7 @@ _FROM = {"page": "frame", "frame": "frame", "PAGES": "frame", "draw_sidebar": "f
          "pending_banner": "sidebar", "sidebar": "sidebar",
          "USER_ERRORS": "text", "head_label": "text", "plain": "text"}
 _MODULES = {"boot", "charts", "controls", "feed", "frame", "i18n", "links", "live", "network", "reruns", "runfiles",
-            "shared", "sidebar",
-            "state", "text", "words"}
+            "shared", "sidebar", "state", "text", "words"}
 
 
 def __getattr__(name: str):

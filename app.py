@@ -9,7 +9,8 @@ This file is read twice. Imported by the server (``streamlit run`` finds ``app``
 an ``st.App``), it starts the imports every page needs (torch, PyG: ~2 s on 2 cores) as
 the server starts, while the browser is still loading the page. Run as a session's
 script, it only opens the Explorer, keeping the link's query parameters. The server also
-answers the Explorer's view of a training run (ui.feed) at a route of its own.
+answers the Explorer's view of a training run (ui.feed) at a route of its own, and writes
+every thread's stack to its log on SIGUSR1 (a page that never comes: where the server waits).
 """
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 if get_script_run_ctx(suppress_warning=True) is None:   # the server, starting
+    import faulthandler
+    import signal
+    import sys
+
+    if hasattr(signal, "SIGUSR1"):   # `kill -USR1 <pid>`: every thread's stack to the server's log
+        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+
     @asynccontextmanager
     async def _lifespan(_app):
         import ui.boot

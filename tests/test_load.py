@@ -5,6 +5,7 @@ tabs each train their own Cora run through the bounded queue, and all finish. Sl
 minute on an idle 2-core machine); CI runs it.
 """
 import os
+import signal
 import threading
 import time
 
@@ -36,13 +37,37 @@ class PeakRss:
 
     def _run(self):
         while not self._stop:
-            self.last = self.process.memory_info().rss
+            try:
+                self.last = self.process.memory_info().rss
+            except psutil.NoSuchProcess:   # the server has gone (a failed test's teardown)
+                return
             self.peak = max(self.peak, self.last)
             time.sleep(0.2)
 
     def stop(self):
         self._stop = True
         self._thread.join()
+
+
+def _why_not_shown(pages, seen, notes, proc, log) -> str:
+    """What each tab that never showed the view shows instead, and where the server's threads are."""
+    lines = []
+    for i, page in enumerate(pages):
+        if i in seen:
+            continue
+        state = page.evaluate(f"""() => {{
+            const root = document.querySelector('{VIEW}');
+            const status = document.querySelector('[data-testid=stStatusWidget]');
+            return {{url: location.href, view: root ? JSON.stringify(root.dataset) : null,
+                     status: status ? status.innerText : null,
+                     text: document.body.innerText.slice(0, 400)}};
+        }}""")
+        lines.append(f"tab {i}: {state}; console: {notes[i][-8:]}")
+    before = len(log.read_text(errors="replace"))
+    proc.send_signal(signal.SIGUSR1)   # app.py: every server thread's stack to its log
+    time.sleep(1)
+    lines.append("server threads (SIGUSR1):\n" + log.read_text(errors="replace")[before:][-8000:])
+    return "\n".join(lines)
 
 
 def test_twenty_tabs_one_training_then_six_own_runs(server):
@@ -60,11 +85,14 @@ def test_twenty_tabs_one_training_then_six_own_runs(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=[*ARGS, "--renderer-process-limit=2"])
         try:
-            pages, started = [], time.perf_counter()
+            pages, notes, started = [], [[] for _ in range(20)], time.perf_counter()
             hall = browser.new_context(viewport={"width": 1280, "height": 720})
-            for _ in range(20):   # the lecturer's link, opened by 20 students at once
+            for i in range(20):   # the lecturer's link, opened by 20 students at once
                 page = hall.new_page()
                 page.on("pageerror", lambda e: problems.append(str(e)))
+                page.on("console", lambda m, i=i: notes[i].append(
+                    f"{time.perf_counter() - started:.1f}s {m.type}: {m.text[:200]}")
+                    if m.type in ("error", "warning") else None)
                 page.goto(url + LINK, wait_until="commit")
                 pages.append(page)
             seen = {}
@@ -74,7 +102,9 @@ def test_twenty_tabs_one_training_then_six_own_runs(server):
                             f"document.querySelector('{VIEW}')?.dataset.center === '1358'"):
                         seen[i] = time.perf_counter() - started
                 time.sleep(0.2)
-            assert len(seen) == 20, f"{20 - len(seen)} tabs never showed the view"
+            assert len(seen) == 20, (f"{20 - len(seen)} tabs never showed the view (the others: "
+                                     f"{sorted(round(t, 1) for t in seen.values())} s)\n"
+                                     + _why_not_shown(pages, seen, notes, proc, log))
             trainings = log.read_text(errors="replace").count("gatviz: trained a shared run")
             assert trainings == 1
             assert all(page.get_by_text("Epoch 30 of 200").count() == 1 for page in pages)

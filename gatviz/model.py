@@ -46,7 +46,10 @@ def drop_template_files() -> None:
     by then and never read their files again. Called after a model is built.
     """
     folder = os.path.realpath(tempfile.gettempdir())
-    for name, module in list(sys.modules.items()):
+    # a copy in one step: other threads import meanwhile (a server's other sessions), and
+    # list(sys.modules.items()) can let one in halfway (a garbage collection that its tuples
+    # start runs finalisers, i.e. Python code): "dictionary changed size during iteration"
+    for name, module in sys.modules.copy().items():
         if name in _template_files_gone or not name.endswith(_TEMPLATE_SUFFIXES):
             continue
         path = getattr(module, "__file__", None)

@@ -105,6 +105,7 @@ def test_twenty_tabs_one_training_then_six_own_runs(server):
             assert len(seen) == 20, (f"{20 - len(seen)} tabs never showed the view (the others: "
                                      f"{sorted(round(t, 1) for t in seen.values())} s)\n"
                                      + _why_not_shown(pages, seen, notes, proc, log))
+            assert all(page.locator("[data-testid=stException]").count() == 0 for page in pages)
             trainings = log.read_text(errors="replace").count("gatviz: trained a shared run")
             assert trainings == 1
             assert all(page.get_by_text("Epoch 30 of 200").count() == 1 for page in pages)

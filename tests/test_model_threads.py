@@ -1,0 +1,66 @@
+"""Building a model while other threads import (a server's other sessions, each in its thread)."""
+import gc
+import sys
+import threading
+import time
+import types
+import weakref
+
+from gatviz.model import drop_template_files
+
+
+class _Cycle:
+    pass
+
+
+def test_template_files_are_dropped_while_other_threads_import_and_collect():
+    """The model's clean-up reads sys.modules while other threads add to it.
+
+    A garbage collection that starts during that read runs finalisers (Python code) and so
+    lets another thread in: with a plain iteration of sys.modules that raised "dictionary
+    changed size during iteration" in a tab of 20 opening one link at once (the page then
+    showed the traceback instead of the view). Here one thread imports and forgets modules,
+    another makes cycles with finalisers, thresholds and the switch interval are low: the
+    iteration fails a few times per second; the copy never."""
+    stop = threading.Event()
+
+    def imports():
+        i = 0
+        while not stop.is_set():
+            name = f"_gatviz_thread_test_{i % 50}"
+            if sys.modules.pop(name, None) is None:
+                sys.modules[name] = types.ModuleType(name)
+            i += 1
+
+    def cycles():
+        while not stop.is_set():
+            a, b = _Cycle(), _Cycle()
+            a.other, b.other = b, a
+            weakref.finalize(a, time.sleep, 0)
+            time.sleep(0)
+
+    threshold, interval = gc.get_threshold(), sys.getswitchinterval()
+    threads = [threading.Thread(target=imports), threading.Thread(target=cycles)]
+    failures, calls = [], 0
+    try:
+        gc.set_threshold(10)
+        sys.setswitchinterval(1e-6)
+        for thread in threads:
+            thread.start()
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            try:
+                drop_template_files()
+            except RuntimeError as e:
+                failures.append(str(e))
+            calls += 1
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        gc.set_threshold(*threshold)
+        sys.setswitchinterval(interval)
+        for name in [n for n in sys.modules if n.startswith("_gatviz_thread_test_")]:
+            del sys.modules[name]
+    assert calls > 100
+    assert not failures, f"{len(failures)} of {calls} calls: {failures[0]}"

@@ -1,6 +1,7 @@
 """ui.live: the end of a run is waited for in the Explorer's tick, with its curves drawn, so the
 full run that draws it done starts with the run already over (nothing of the page waits undrawn:
 Streamlit fades the elements a run has not reached after 0.5 s)."""
+import sys
 import threading
 import time
 import types
@@ -240,3 +241,37 @@ def test_runs_training_at_once_train_in_child_processes_and_end_as_if_trained_al
         assert there.epoch == 120 and [dict(r, seconds=0) for r in there.history] == [
             dict(r, seconds=0) for r in here.history]
         assert all(torch.equal(x, y) for x, y in zip(here.model.parameters(), there.model.parameters()))
+
+
+def test_runs_counted_while_other_tabs_start_theirs():
+    """Every tick counts the server's runs while other tabs' threads start new ones: the count
+    never fails ("Set changed size during iteration", a few per thousand before the lock)."""
+    class Run:
+        alive = True
+
+    stop, started, failures, calls = threading.Event(), [], [], 0
+
+    def other_tabs():
+        while not stop.is_set():
+            started.append(Run())
+            live._enlist(started[-1])
+            del started[:-30]   # older runs are collected and leave the set
+
+    interval = sys.getswitchinterval()
+    thread = threading.Thread(target=other_tabs)
+    try:
+        sys.setswitchinterval(1e-6)
+        thread.start()
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            try:
+                assert live.training_now() >= 1
+            except RuntimeError as e:
+                failures.append(str(e))
+            calls += 1
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert calls > 1000
+    assert not failures, f"{len(failures)} of {calls} counts: {failures[0]}"

@@ -49,11 +49,21 @@ PROBE_S = 0.25          # a new run is timed over a few epochs (at most this lon
 
 
 _alive: "weakref.WeakSet[Runner]" = weakref.WeakSet()   # training threads of this server
+# (a WeakSet's iteration is Python code: a run started meanwhile in another tab's thread
+# raised "Set changed size during iteration" in the reading tab without it)
+_alive_lock = threading.Lock()
+
+
+def _enlist(runner: "Runner") -> None:
+    with _alive_lock:
+        _alive.add(runner)
 
 
 def training_now() -> int:
     """Runs training on this server at the moment."""
-    return sum(1 for r in list(_alive) if r.alive)
+    with _alive_lock:
+        runners = list(_alive)
+    return sum(1 for r in runners if r.alive)
 
 
 def tick_seconds() -> float:
@@ -85,7 +95,7 @@ class Runner:
         self.forks = 0                            # children that trained some of the run
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"gatviz-train-{sid[:8]}")
         self.thread.start()
-        _alive.add(self)
+        _enlist(self)
 
     # ------------------------------------------------------------ the page's side
     def look(self, grant: bool = True) -> None:

@@ -149,7 +149,6 @@ if ss.gv_presenter:   # one step per screen, walked with Back / Next
 else:
     for step in STEPS:
         step()
-with st.expander(t("link")):
-    ui.links.share_box()
+ui.links.share()
 ui.links.sync_url()
 ui.boot.warm()   # (the first screen is drawn: what it did not need is imported meanwhile)

@@ -309,8 +309,7 @@ def body(start: float) -> None:
                                help=t("bundle.help") if label == "download.bundle" else None)
     st.caption(t("view.of", epoch=trainer.epoch, kb=f"{render.payload_bytes(payload) / 1000:.1f}",
                  ms=f"{1000 * (time.perf_counter() - start):.0f}"))
-    with st.expander(t("link")):
-        ui.links.share_box()
+    ui.links.share()
     ui.links.sync_url()
 
 

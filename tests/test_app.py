@@ -756,6 +756,20 @@ def test_a_link_rebuilds_the_view_with_the_clis_alpha(tmp_path, capsys):
     assert params["trained"] == ["12"] or params["trained"] == "12"
 
 
+def test_the_link_to_the_view_is_drawn_once_its_expander_is_opened():
+    """Folded, the link is not drawn (its code box costs the browser ~0.26 s per page load);
+    opened, it names the view's settings."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["node"] = "5"
+    run(at)
+    assert [e.label for e in at.expander if e.label == "Link to this view"] and not at.code
+    at.session_state["gv_link_open"] = True   # (the browser's click on the expander)
+    run(at)
+    (code,) = at.code
+    assert code.value.startswith("?") and "node=5" in code.value and "layer=1" in code.value
+    assert code.language == "plaintext"   # nothing to highlight
+
+
 def test_a_link_with_bad_parameters_applies_the_rest():
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in {"heads": "many", "layers": "99", "colour": "red", "hidden": "5",

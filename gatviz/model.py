@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +34,7 @@ from .errors import GatvizError
 from .sparse import CsrLinear, Transposer, first_linears
 
 _TEMPLATE_SUFFIXES = ("_propagate", "_edge_updater")
+_BUILD_LOCK = threading.Lock()
 _template_files_gone: set[str] = set()
 
 
@@ -141,6 +143,15 @@ class GAT(nn.Module):
 
     def __init__(self, in_dim: int, num_classes: int, config: RunConfig):
         super().__init__()
+        # One model built at a time per process: a conv class's first instance renders and
+        # imports PyG's template module, and a second thread meanwhile finds it half-made in
+        # sys.modules (PyG then falls back, silently, to the generic propagate for good), or
+        # drop_template_files() in another thread deletes its file before it is read.
+        with _BUILD_LOCK:
+            self._build(in_dim, num_classes, config)
+            drop_template_files()
+
+    def _build(self, in_dim: int, num_classes: int, config: RunConfig) -> None:
         self.dropout = config.dropout
         self.convs = nn.ModuleList()
         # "gcn": the baseline without attention, same depth and hidden width heads * hidden
@@ -152,7 +163,6 @@ class GAT(nn.Module):
                 width = config.heads * config.hidden
             self.convs.append(GCNConv(width, num_classes, add_self_loops=False))
             self._loops = None
-            drop_template_files()
             return
         conv = CONVS[config.model]
         width = in_dim
@@ -170,7 +180,6 @@ class GAT(nn.Module):
             setattr(self.convs[0], name, CsrLinear(getattr(self.convs[0], name)))
         self._transposer: Transposer | None = None
         self._loops: tuple[Tensor, int, Tensor] | None = None
-        drop_template_files()
 
     @property
     def generator(self) -> torch.Generator | None:

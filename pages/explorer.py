@@ -270,7 +270,7 @@ def body(start: float) -> None:
         with controls:
             view_controls(graph)
         st.caption(t("view.help"))
-        st.caption(t("while.training", seconds=f"{ss.gv_tick or ui.live.tick_seconds():.1f}"))
+        st.caption(t("while.training", seconds=ui.live.tick_span()))
         # The rest waits for the end: every tick's work here would be CPU the training
         # thread does not get (2 cores: a slower run).
         return

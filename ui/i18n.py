@@ -79,9 +79,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "seed": ("Seed", "随机种子"),
     "device": ("Device", "设备"),
     "per.update": ("Epochs per update", "每次刷新的轮数"),
-    "while.training": ("Training: the view follows the model every {seconds} s; the table, the head verdicts "
-                       "and the downloads come back when it stops.",
-                       "训练中：视图每 {seconds} 秒随模型更新；表格、注意力头判断和下载在训练停止后恢复。"),
+    "while.training": ("Training: the view follows the model every {seconds} s (less often while other runs "
+                       "train on this server); the table, the head verdicts and the downloads come back when it "
+                       "stops.",
+                       "训练中：视图每 {seconds} 秒随模型更新（服务器上同时训练的运行越多，更新越慢）；"
+                       "表格、注意力头判断和下载在训练停止后恢复。"),
     "boot.loading": ("Loading torch and PyTorch Geometric (a few seconds, once per server)…",
                      "正在加载 torch 与 PyTorch Geometric（每次启动服务器只需几秒）…"),
     "per.update.auto": ("auto (full speed)", "自动（全速）"),

@@ -236,6 +236,14 @@ def epoch_seconds(rows: list[dict]) -> float:
     return seconds[len(seconds) // 4]
 
 
+def tick_span() -> str:
+    """How often the view follows a training run, as words for the page: "1.2", or "1.2–2.4"
+    where other runs training on this server slow the tick (the browser's fetch follows it:
+    ui.feed answers the interval of the moment)."""
+    slowest = min(TICK_S * shared.MAX_TRAININGS, TICK_MAX_S)
+    return f"{TICK_S:.1f}" if slowest == TICK_S else f"{TICK_S:.1f}–{slowest:.1f}"
+
+
 def tick() -> float | None:
     """The interval of the Explorer's timer (its curves') while training, set where the
     timer's fragment is made (a full run, or the Train click's run of the page's fragments),

@@ -66,10 +66,14 @@ def training_now() -> int:
     return sum(1 for r in runners if r.alive)
 
 
+def _interval(runs: int) -> float:
+    return min(TICK_S * max(1, min(runs, shared.MAX_TRAININGS)), TICK_MAX_S)
+
+
 def tick_seconds() -> float:
     """TICK_S per run training at once on this server (the queued ones take no core), at most
     TICK_MAX_S: several tabs training at once leave the cores to their runs."""
-    return min(TICK_S * max(1, min(training_now(), shared.MAX_TRAININGS)), TICK_MAX_S)
+    return _interval(training_now())
 
 
 class Runner:
@@ -240,7 +244,7 @@ def tick_span() -> str:
     """How often the view follows a training run, as words for the page: "1.2", or "1.2–2.4"
     where other runs training on this server slow the tick (the browser's fetch follows it:
     ui.feed answers the interval of the moment)."""
-    slowest = min(TICK_S * shared.MAX_TRAININGS, TICK_MAX_S)
+    slowest = _interval(shared.MAX_TRAININGS)
     return f"{TICK_S:.1f}" if slowest == TICK_S else f"{TICK_S:.1f}–{slowest:.1f}"
 
 

@@ -17,7 +17,6 @@ loaded = ui.boot.skeleton("explorer.title")
 
 import re  # noqa: E402
 import time  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from ui.i18n import lang, t, view_words  # noqa: E402
 from gatviz import attention, exports, render, synthetic, uniformity  # noqa: E402
@@ -35,40 +34,21 @@ def safe(text) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text))[:40]
 
 
-HISTORY = ["epoch", "loss", "val_loss", "train_acc", "val_acc", "test_acc"]
-
-
 def curves(trainer) -> None:
-    """Progress, last accuracies, loss and accuracy curves (they grow as it trains).
-
-    The chart is there before the first epoch, its x axis fixed from 0 to the run's last
-    epoch and accuracy's from 0 to 1: the curves grow across a still frame, and the browser
-    keeps one Vega view from the page's first draw to the run's end (it replaces the data;
-    a new view cost Chromium ~0.2 s of CPU at each Train click)."""
-    target = trainer.config.epochs
-    status = t("training") if ss.gv_training else (t("done") if trainer.remaining == 0 else "")
-    if ss.gv_training and ss.get("gv_waiting"):
-        status = t("waiting", ahead=ss.gv_waiting)
-    st.progress(min(trainer.epoch / target, 1.0) if target else 1.0,
-                text=t("epoch.of", epoch=trainer.epoch, epochs=target) + status)
-    history = trainer.history[:]   # a copy: the training thread appends meanwhile
-    frame = pd.DataFrame(history, columns=HISTORY).set_index("epoch")
-    split = {s: t(f"cmp.split.{s}") for s in ("train", "val", "test")}
-    if history:
-        last = history[-1]
-        acc = "  ·  ".join(f"{split[s]} **{'n/a' if np.isnan(v) else format(v, '.0%')}**"
-                           for s, v in ((s, last[f"{s}_acc"]) for s in ("train", "val", "test")))
-        st.markdown(f"{t('accuracy')}: {acc}")
-    else:
-        st.info(t("press.train"))
-    if ss.gv_training:   # every epoch once the run is over; meanwhile a chart of fixed size
-        frame = ui.charts.thinned(frame, ui.charts.LIVE_POINTS)
-    ui.charts.stacked_line_charts(
-        ((t("loss"), frame[["loss", "val_loss"]].rename(columns={"loss": split["train"], "val_loss": split["val"]}),
-          ("#3B6EA8", "#E69F00")),
-         (t("accuracy"), frame[["train_acc", "val_acc", "test_acc"]].rename(columns=lambda c: split[c[:-4]]),
-          ("#3B6EA8", "#E69F00", "#009E73"), (0, 1))),
-        height=150, x_label=t("cmp.x.epoch"), x_domain=(0, max(target, trainer.epoch, 1)))
+    """Progress, last accuracies, loss and accuracy curves (ui.curves). While the tab's run
+    trains on its own, the browser asks for their newest every tick (ui.feed: no script run per
+    tick) and tells the page once the run has ended: this fragment reruns and draws it done."""
+    live = None
+    if ui.live.follows() and ss.get("gv_runner") is not None:
+        tab = ss.get("gv_live") or ss.setdefault("gv_live", ui.feed.Tab())   # (one token per tab: the view's too)
+        runner, words, presenter = ss.gv_runner, ui.curves.words(lang()), ss.gv_presenter
+        tab.curves = ui.feed.Curves(
+            lambda: ui.curves.data(trainer, words, training=True, waiting=runner.waiting, presenter=presenter),
+            runner, every=ui.live.tick_seconds, horizon=ui.live.horizon)
+        live = {"url": ui.network.live_url(tab.token, ui.feed.CURVES_ROUTE), "every": ui.live.tick_seconds()}
+    elif ss.get("gv_live") is not None:
+        ss.gv_live.curves = None
+    ui.curves.draw(trainer, live=live)
 
 
 def table(trainer, graph, center: int, layer: int, head) -> "pd.DataFrame":
@@ -140,12 +120,14 @@ def progress() -> None:
 
 
 def progress_tick() -> None:
+    """The progress column: a Train click's run, a tick of the timer while stepping through
+    epochs, or the run the browser asks for once its fetch finds the run ended (ui.curves)."""
     ui.live.retime()   # (another tab's run started or ended since the timer was made)
     ends = ui.follow_training()
     curves(ss.gv_trainer)
     # The run ends before the next tick: waited for here, the curves drawn (ui.live.wait_end; the
     # view goes on fetching meanwhile); then a run of the page's fragments draws it done at once,
-    # with the sidebar's buttons and the final view (ui.live.show_end); the timer stops.
+    # with the sidebar's buttons and the final view (ui.live.show_end); a timer stops.
     if ends:
         ui.live.wait_end()
         ui.live.show_end([PROGRESS, EXPLORER, ui.sidebar.BUTTONS])

@@ -49,7 +49,7 @@ def run(target, follow: bool = True) -> AppTest:
         # sent; a full run shows it all. (While training, the test's next run is the tick.)
         at = at.run()
         assert not at.exception, at.exception
-    if follow and any(component_data(e).get("follow") for e in at.get("bidi_component")):
+    if follow and any(component_data(e).get("follow") for e in at.get("bidi_component")):   # (the view's)
         at = at.run()
         assert not at.exception, at.exception
     return at
@@ -64,10 +64,27 @@ def component_data(element) -> dict:
     return data
 
 
+def view_element(at):
+    """The network view's element (the page's other component element is its progress column)."""
+    (element,) = [e for e in at.get("bidi_component") if "curves" not in component_data(e)]
+    return element
+
+
 def view(at) -> dict:
     """The payload the network component was mounted with."""
-    (element,) = at.get("bidi_component")
-    return component_data(element)["payload"]
+    return component_data(view_element(at))["payload"]
+
+
+def progress(at) -> dict:
+    """What the progress column was drawn from (ui.curves.data)."""
+    (element,) = [e for e in at.get("bidi_component") if "curves" in component_data(e)]
+    return component_data(element)["curves"]
+
+
+def progress_live(at) -> dict | None:
+    """Where the progress column's browser fetches while the run trains (None: it does not)."""
+    (element,) = [e for e in at.get("bidi_component") if "curves" in component_data(e)]
+    return component_data(element)["live"]
 
 
 def pick(at, layer=None, head=None) -> AppTest:
@@ -138,9 +155,8 @@ def trained_on(page: str, query: dict | None = None, **state) -> AppTest:
 
 
 def curves(at) -> list[str]:
-    """Titles of the curves in the progress column (one Vega-Lite chart, stacked views)."""
-    (chart,) = at.get("vega_lite_chart")
-    return [view["title"]["text"] for view in json.loads(chart.proto.spec)["vconcat"]]
+    """Titles of the curves in the progress column."""
+    return [chart["title"] for chart in progress(at)["charts"]]
 
 
 def table(at):
@@ -170,12 +186,12 @@ def test_first_screen_is_the_karate_view():
     assert not any("wrong" in n for n in payload["nodes"])    # no "wrong prediction" before training
     assert payload["encoding"] == "uniform" and "uniform" in payload["legend"]["title"]
     # the big scripts are served statically; the inline module stays small
-    (element,) = at.get("bidi_component")
-    assert len(element.proto.js_content) < 4000 and "vis.Network" not in element.proto.js_content
+    element = view_element(at)
+    assert len(element.proto.js_content) < 5000 and "vis.Network" not in element.proto.js_content
     assert len(element.proto.json) < 100_000
     urls = component_data(element)["assets"]["js"]
     assert [u.split("?")[0] for u in urls] == ["/app/static/vis-network.min.js", "/app/static/gatviz-view.js",
-                                                 "/app/static/gatviz-live.js"]
+                                                 "/app/static/gatviz-live.js", "/app/static/gatviz-curves.js"]
     assert (ROOT / "static" / "vis-network.min.js").stat().st_size > 400_000
     rows = table(at)
     assert len(rows) == graph.degree[center] + 1
@@ -206,7 +222,7 @@ def test_train_stop_resume_and_extend():
     train_until_idle(at)
     assert at.session_state["gv_trainer"] is trainer            # resumed, not restarted
     assert trainer.epoch == 6 and [r["epoch"] for r in trainer.history] == list(range(1, 7))
-    assert at.get("progress")[0].proto.text == "Epoch 6 of 6 · done"
+    assert progress(at)["progress"]["text"] == "Epoch 6 of 6 · done"
     assert curves(at) == ["Loss", "Accuracy"]                     # loss and accuracy curves
     assert view(at)["panels"][0]["edges"]                          # the view follows the model
     run(button(at, "Train").click())             # budget reached: Train adds Epochs more
@@ -237,14 +253,14 @@ def test_train_runs_in_a_thread_that_stop_ends_between_epochs():
 
 
 def chart_epochs(at) -> list[int]:
-    """The epochs in the curves' data (one Vega-Lite chart; every series has the same)."""
-    (chart,) = at.get("vega_lite_chart")
-    data = pa.ipc.open_stream(chart.proto.data.data).read_pandas()
-    return sorted(set(data["x"].astype(int)))
+    """The epochs of the curves the progress column was drawn from (every series has one value each)."""
+    data = progress(at)
+    assert all(len(series["values"]) == len(data["x"]) for c in data["charts"] for series in c["series"])
+    return data["x"]
 
 
 def test_the_live_curves_keep_a_fixed_size_and_show_every_epoch_once_stopped():
-    from ui.charts import LIVE_POINTS
+    from ui.curves import LIVE_POINTS
     at = start(gv_epochs=100_000)
     trainer = at.session_state["gv_trainer"]
     run(button(at, "Train").click())
@@ -256,23 +272,29 @@ def test_the_live_curves_keep_a_fixed_size_and_show_every_epoch_once_stopped():
     assert chart_epochs(at) == list(range(1, trainer.epoch + 1))
 
 
-def test_the_curves_frame_is_there_before_training_and_keeps_its_spec_to_the_end():
-    """One Vega spec from the untrained page to the run's end: the browser keeps its view and
-    replaces the data (a new spec would make it build a new view). The x axis spans the budget,
-    accuracy 0 to 1."""
+def test_the_curves_frame_is_there_before_training_and_their_numbers_are_the_run_s():
+    """The column is drawn before the first epoch: x spans the budget, accuracy 0 to 1, the
+    curves grow across a still frame; every number is the trainer's history's (NaN: a gap)."""
     at = start(gv_epochs=100_000, gv_per_update=2)
-    (chart,) = at.get("vega_lite_chart")
-    before = json.loads(chart.proto.spec)
-    assert [v["encoding"]["x"]["scale"]["domain"] for v in before["vconcat"]] == [[0, 100_000]] * 2
-    assert "scale" not in before["vconcat"][0]["encoding"]["y"]                  # loss follows its data
-    assert before["vconcat"][1]["encoding"]["y"]["scale"]["domain"] == [0, 1]
-    assert chart_epochs(at) == [] and any("Press **Train**" in i.value for i in at.info)
+    before = progress(at)
+    assert before["x_domain"] == [0, 100_000] and "y_domain" not in before["charts"][0]   # loss follows its data
+    assert before["charts"][1]["y_domain"] == [0, 1] and before["charts"][1]["percent"]
+    assert chart_epochs(at) == [] and "Press **Train**" in before["info"] and before["accuracy"] is None
     run(button(at, "Train").click())
-    wait_epoch(at.session_state["gv_trainer"], 2)
+    trainer = at.session_state["gv_trainer"]
+    wait_epoch(trainer, 2)
     run(at)                                           # (it may grant the next 2 epochs meanwhile)
-    assert chart_epochs(at) in ([1, 2], [1, 2, 3], [1, 2, 3, 4]) and json.loads(at.get("vega_lite_chart")[0].proto.spec) == before
+    assert chart_epochs(at) in ([1, 2], [1, 2, 3], [1, 2, 3, 4])
     run(button(at, "Stop").click())
-    assert json.loads(at.get("vega_lite_chart")[0].proto.spec) == before and not at.info
+    data = progress(at)
+    assert data["x_domain"] == [0, 100_000] and data["info"] is None
+    loss, acc = data["charts"]
+    assert [s["name"] for s in loss["series"]] == ["train", "val"] and [s["name"] for s in acc["series"]] == ["train", "val", "test"]
+    for k, row in enumerate(trainer.history):
+        assert loss["series"][0]["values"][k] == pytest.approx(row["loss"], abs=1e-5)
+        assert acc["series"][2]["values"][k] == pytest.approx(row["test_acc"], abs=1e-5)
+    last = trainer.history[-1]
+    assert data["accuracy"]["items"][1] == ["val", format(last["val_acc"], ".0%")]
 
 
 def test_a_short_run_is_drawn_done_by_the_script_run_of_its_train_click():
@@ -281,7 +303,7 @@ def test_a_short_run_is_drawn_done_by_the_script_run_of_its_train_click():
     at = run(button(at, "Train").click(), follow=False)   # one script run, no tick: the page is the finished one
     assert not at.title and not at.sidebar.number_input   # ... a run of the page's fragments: no title, no settings
     assert trainer.epoch == 120 and not at.session_state["gv_training"]
-    assert at.get("progress")[0].proto.text == "Epoch 120 of 120 · done"
+    assert progress(at)["progress"]["text"] == "Epoch 120 of 120 · done"
     assert not button(at, "Train").disabled and button(at, "Stop").disabled
     assert len(at.get("download_button")) == 6 and curves(at) == ["Loss", "Accuracy"]
     assert view(at)["panels"][0]["edges"]
@@ -318,13 +340,13 @@ def test_settings_changed_with_the_train_click_are_the_ones_it_trains():
     at.number_input(key="gv_epochs").set_value(150)
     run(button(at, "Train").click())             # karate: done within the click's run (ui.live.settle)
     assert at.session_state["gv_trainer"] is trainer and trainer.epoch == 150
-    assert not at.session_state["gv_training"] and at.get("progress")[0].proto.text == "Epoch 150 of 150 · done"
+    assert not at.session_state["gv_training"] and progress(at)["progress"]["text"] == "Epoch 150 of 150 · done"
     at = start(gv_epochs=120)
     at.number_input(key="gv_heads").set_value(4)
     run(button(at, "Train").click())
     trainer = at.session_state["gv_trainer"]
     assert trainer.config.heads == 4 and trainer.epoch == 120 and not at.session_state["gv_pending"]
-    assert at.get("progress")[0].proto.text == "Epoch 120 of 120 · done"
+    assert progress(at)["progress"]["text"] == "Epoch 120 of 120 · done"
 
 
 def test_the_train_clicks_run_sends_the_view_on_screen_and_a_tick_later_the_trained_one():
@@ -354,7 +376,7 @@ def test_a_train_click_on_the_explorer_reruns_its_fragments_not_the_page():
     assert at.session_state["gv_training"]
     assert not after.title and not after.number_input                        # not the whole page
     assert button(after, "Train").disabled and not button(after, "Stop").disabled
-    assert after.get("progress") and view(after)["panels"][0]["edges"]       # curves and view follow the run
+    assert progress(after)["x"] and view(after)["panels"][0]["edges"]       # curves and view follow the run
     assert any("come back when it stops" in c.value for c in after.caption)
     stopped = run(button(after, "Stop").click())                             # Stop: the whole page
     assert not at.session_state["gv_training"] and stopped.title and stopped.number_input
@@ -431,8 +453,7 @@ def test_click_recentres_and_an_unknown_node_is_one_line():
 
 
 def follow_token(at):
-    (element,) = at.get("bidi_component")
-    return component_data(element).get("follow")
+    return component_data(view_element(at)).get("follow")
 
 
 def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows():
@@ -460,7 +481,7 @@ def test_a_change_of_centre_or_hops_draws_the_view_first_then_the_page_follows()
     assert at.session_state["gv_training"]
     during = run(at.radio(key="gv_hops").set_value(1), follow=False)   # the same while it trains
     assert at.session_state["gv_training"] and follow_token(during) and view(during)["hops"] == 1
-    assert not during.get("progress")                                    # (the curves are not sent)
+    assert not [e for e in during.get("bidi_component") if "curves" in component_data(e)]   # (the curves are not sent)
     after = run(during, follow=False)
     assert not follow_token(after) and view(after)["hops"] == 1
     run(button(at, "Stop").click())   # (its thread would hold a training slot for the tests after)
@@ -485,7 +506,7 @@ def test_a_view_that_fails_alone_leaves_one_line_and_no_stale_table(monkeypatch)
     assert at.dataframe
     failed = run(at.radio(key="gv_hops").set_value(2), follow=False)
     assert [e.value for e in failed.error] == ["no view at 2 hops here"]
-    assert not failed.dataframe and not failed.get("bidi_component")
+    assert not failed.dataframe and not [e for e in failed.get("bidi_component") if "curves" not in component_data(e)]
     assert failed.radio(key="gv_hops").value == 2   # the page ran (not the view's fragment alone): controls kept
     back = run(failed.radio(key="gv_hops").set_value(1))
     assert not back.error and view(back)["hops"] == 1 and back.dataframe
@@ -637,7 +658,7 @@ def test_cora_switches_redraw_the_view():
     run(typed(at, None, "0"))   # Cora's box lists only some names (next test)
     assert view(at)["center"] == 0 and view(at)["layer"] == 1
     # the hub's view with every layer's panels stays under 100 kB (speed: bench/felt.py)
-    assert len(at.get("bidi_component")[0].proto.json) < 100_000
+    assert len(view_element(at).proto.json) < 100_000
 
 
 def test_a_large_graphs_centre_box_lists_some_names_and_takes_any_typed_one():

@@ -630,12 +630,12 @@ def explorer_at(url: str, query: str):
             browser.close()
 
 
-CHART = "[data-testid=stVegaLiteChart] canvas, [data-testid=stVegaLiteChart] svg"   # the curves' Vega view
+CHART = ".gatviz-curves-root"   # the progress column's element (ui.curves)
 
 
 def progress_epoch(page) -> int:
     """The epoch the progress column shows."""
-    text = page.locator("[data-testid=stProgress]").inner_text()
+    text = page.locator(".gatviz-progress-text").inner_text()
     return int(re.search(r"Epoch (\d+) of", text).group(1))
 
 
@@ -663,14 +663,18 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
         # (Train reran the page's fragments alone: the title and the settings stay as they were)
         assert page.locator("[data-testid=stSidebar] [data-testid=stNumberInput]").count() >= 8
         assert page.locator("h1").count() == 1
+        page.wait_for_timeout(500)   # (the click's run of the page's fragments is over)
         before, epoch = drawn(page), progress_epoch(page)
+        page.evaluate("""() => { const send = WebSocket.prototype.send; window.__sent = 0;
+            WebSocket.prototype.send = function (data) { window.__sent++; return send.call(this, data); }; }""")
         wait_redrawn(page, before + 1, timeout=30_000)          # two new views, fetched (ui.feed)
         assert len(asked) >= 3 and "?after=" in asked[-1]
         # the view sits in one place whether the run trains or not: updated, never re-mounted;
-        # the curves grow in the Vega view drawn before the click (a new one costs ~0.2 CPU s)
+        # the curves grow in the element drawn before the click, fetched too (ui.curves)
         assert page.evaluate(f"document.querySelector('{VIEW}').__kept") is True
-        assert progress_epoch(page) > epoch
+        assert progress_epoch(page) > epoch and any(u.endswith("/curves") for u in asked)
         assert page.evaluate(f"document.querySelector('{CHART}').__kept") is True
+        assert page.evaluate("window.__sent") == 0   # no script run: neither the view nor the curves ask the page
         target = other_node(page)
         page.mouse.click(target["x"], target["y"])
         page.wait_for_function(f"document.querySelector('{VIEW}').dataset.center === '{target['id']}'",
@@ -701,9 +705,9 @@ def test_the_view_follows_a_running_training_and_its_controls_still_work(server)
 def test_a_run_that_ends_between_two_ticks_is_drawn_done_and_then_nothing_reruns(server):
     """Cora, 200 epochs: longer than a tick, so its end is drawn by the tick that sees it coming
     (ui.live.show_end: the page's fragments rerun, not the whole page). The page is the trained
-    one then (the table, its downloads, Train back), its curves still the Vega view drawn
-    before the click, and the timer has stopped: an idle tab sends nothing (a timer kept would
-    rerun the page's curves every 1.2 s for good)."""
+    one then (the table, its downloads, Train back), its curves still the element drawn before
+    the click, and nothing goes on: an idle tab sends nothing (a timer or fetch kept would
+    rerun or redraw the page's curves every 1.2 s for good)."""
     url, _ = server
     with explorer_at(url, "dataset=cora&epochs=200") as page:
         page.wait_for_selector(CHART, timeout=30_000)
@@ -714,18 +718,20 @@ def test_a_run_that_ends_between_two_ticks_is_drawn_done_and_then_nothing_reruns
         page.get_by_role("button", name="Download table (CSV)").wait_for(timeout=30_000)
         assert page.get_by_role("button", name="Train", exact=True).is_enabled()
         assert page.get_by_text("come back when it stops").count() == 0
-        assert page.evaluate(f"document.querySelector('{CHART}').__kept") is True   # one Vega view throughout
+        assert page.evaluate(f"document.querySelector('{CHART}').__kept") is True   # one element throughout
         page.wait_for_timeout(500)
         page.evaluate("""() => { const send = WebSocket.prototype.send; window.__sent = 0;
             WebSocket.prototype.send = function (data) { window.__sent++; return send.call(this, data); }; }""")
+        fetched = []
+        page.on("request", lambda r: fetched.append(r.url) if "/gatviz/live/" in r.url else None)
         page.wait_for_timeout(4000)   # > 3 ticks
-        assert page.evaluate("window.__sent") == 0
+        assert page.evaluate("window.__sent") == 0 and fetched == []
 
 
 # True once the progress column shows a tick whose run ends within 1.5 s at the pace of its
 # epochs so far (the tick that waits for the end: within FINISH_WAIT_S, 1.3 s), or "done"
 ENDS_SOON = """() => {
-  const p = document.querySelector('[data-testid=stProgress]'), text = p ? p.innerText : '';
+  const p = document.querySelector('.gatviz-progress-text'), text = p ? p.innerText : '';
   if (text.includes('· done')) return true;
   const m = /Epoch (\\d+) of (\\d+) · training/.exec(text);
   if (!m) return false;

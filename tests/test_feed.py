@@ -8,7 +8,7 @@ import pytest
 import torch
 from starlette.requests import Request
 
-from tests.test_app import button, component_data, run, start, view
+from tests.test_app import button, component_data, progress, progress_live, run, start, view, view_element
 from ui import feed, live
 
 
@@ -78,9 +78,64 @@ def test_the_route_answers_a_training_tab_s_token_only_and_escapes_names():
 
 
 def test_the_app_routes_the_feed_under_the_server_s_base_path():
-    (route,) = feed.routes("/lecture/")
-    assert route.path == "/lecture/gatviz/live/{token}" and feed.url("abc", "lecture") == "/lecture/gatviz/live/abc"
-    assert feed.routes()[0].path == feed.ROUTE == "/gatviz/live/{token}"
+    view_route, curves_route = feed.routes("/lecture/")
+    assert view_route.path == "/lecture/gatviz/live/{token}" and feed.url("abc", "lecture") == "/lecture/gatviz/live/abc"
+    assert curves_route.path == "/lecture/gatviz/live/{token}/curves"
+    assert feed.url("abc", "lecture", feed.CURVES_ROUTE) == "/lecture/gatviz/live/abc/curves"
+    assert [r.path for r in feed.routes()] == [feed.ROUTE, feed.CURVES_ROUTE] == ["/gatviz/live/{token}",
+                                                                                   "/gatviz/live/{token}/curves"]
+
+
+def ask_curves(token: str, wait: bool = False):
+    """The curves route as Starlette calls it: (status, JSON body)."""
+    request = Request({"type": "http", "method": "GET", "path": feed.url(token, route=feed.CURVES_ROUTE),
+                       "query_string": b"wait=1" if wait else b"", "headers": [], "path_params": {"token": token}})
+    response = feed.curves_endpoint(request)
+    assert response.headers["cache-control"] == "no-store"
+    return response.status_code, json.loads(response.body)
+
+
+class FakeRun:
+    """What ui.feed.Curves asks of a run (ui.live.Runner's methods)."""
+
+    def __init__(self):
+        self.done, self.ending, self.seen, self.waited = threading.Event(), False, 0, []
+
+    def seen_now(self):
+        self.seen += 1
+
+    def about_to_finish(self, horizon):
+        return self.ending
+
+    def wait_end(self, horizon):
+        self.waited.append(horizon)
+        self.done.set()   # (it has ended meanwhile)
+
+
+def test_the_curves_route_keeps_the_run_alive_says_when_it_ends_soon_and_waits_for_the_end():
+    tab, run_ = feed.Tab(), FakeRun()
+    assert ask_curves(tab.token) == (404, {"done": True})             # no run trains there
+    built = []
+    tab.curves = feed.Curves(lambda: built.append(1) or {"progress": {"text": "</script>"}}, run_,
+                             every=lambda: 2.4, horizon=lambda: 2.5)
+    status, body = ask_curves(tab.token)
+    assert status == 200 and body == {"every": 2.4, "curves": {"progress": {"text": "</script>"}}, "soon": False}
+    assert run_.seen == 1 and built == [1]                              # the tab is alive; built at every ask
+    run_.ending = True
+    assert ask_curves(tab.token)[1]["soon"] is True                     # ask again at once, with wait
+    assert ask_curves(tab.token, wait=True) == (404, {"done": True}) and run_.waited == [2.5]
+    assert run_.seen == 3
+
+
+def test_the_curves_route_waits_for_a_real_run_s_end():
+    """ui.live.Runner.wait_end: a run that ends within the horizon is waited for, and the answer
+    that follows is the end (404)."""
+    at = start(gv_epochs=60)                 # karate: ~0.1 s
+    trainer = at.session_state["gv_trainer"]
+    runner = live.Runner(trainer, "test-feed")
+    tab = feed.Tab()
+    tab.curves = feed.Curves(lambda: {}, runner, every=lambda: 1.2, horizon=lambda: 1.3)
+    assert ask_curves(tab.token, wait=True) == (404, {"done": True}) and trainer.epoch == 60
 
 
 def test_while_a_run_trains_the_page_tells_the_view_where_to_fetch_and_both_send_the_same_view():
@@ -88,7 +143,7 @@ def test_while_a_run_trains_the_page_tells_the_view_where_to_fetch_and_both_send
     view and the fetched one can be compared at one epoch."""
     at = start(gv_epochs=100_000, gv_per_update=5)
     at = run(button(at, "Train").click())
-    data = component_data(at.get("bidi_component")[-1])
+    data = component_data(view_element(at))
     live_data, token = data["live"], at.session_state["gv_live"].token
     assert live_data["url"] == feed.url(token) and live_data["every"] == pytest.approx(live.TICK_S)
     trainer = at.session_state["gv_trainer"]
@@ -102,6 +157,29 @@ def test_while_a_run_trains_the_page_tells_the_view_where_to_fetch_and_both_send
     at = run(at)                                                       # a rerun of the page meanwhile
     assert view(at) == body["payload"]                                 # the same view, not built again
     stopped = run(button(at, "Stop").click())
-    assert component_data(stopped.get("bidi_component")[-1])["live"] is None   # no fetch once stopped
+    assert component_data(view_element(stopped))["live"] is None   # no fetch once stopped
     assert stopped.session_state["gv_live"].feed is None               # (nor a trainer held for one)
     assert ask(token)[0] == 404
+
+
+def test_a_run_training_on_its_own_has_its_curves_fetched_and_no_timer():
+    """Epochs per update auto: the progress column's browser fetches the run's curves every tick
+    (no timer, no script run per tick); the answer is the page's own column at a later epoch."""
+    at = start(gv_epochs=100_000)
+    at = run(button(at, "Train").click())
+    token = at.session_state["gv_live"].token
+    fetched = progress_live(at)
+    assert fetched == {"url": feed.url(token, route=feed.CURVES_ROUTE), "every": pytest.approx(live.tick_seconds())}
+    assert at.session_state["gv_tick"] is None                         # no timer
+    trainer = at.session_state["gv_trainer"]
+    deadline = time.monotonic() + 30
+    while trainer.epoch < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status, body = ask_curves(token)
+    assert status == 200 and body["soon"] is False and body["every"] == pytest.approx(live.tick_seconds())
+    shown = body["curves"]
+    assert shown["x"][-1] >= 5 and shown["progress"]["text"].startswith(f"Epoch {shown['x'][-1]} of 100000 · training")
+    assert shown.keys() == progress(at).keys()
+    stopped = run(button(at, "Stop").click())
+    assert progress_live(stopped) is None and stopped.session_state["gv_live"].curves is None
+    assert ask_curves(token)[0] == 404

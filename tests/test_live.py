@@ -100,7 +100,9 @@ def test_the_tick_waits_on_while_the_run_keeps_ending_within_the_horizon(tab, mo
     the horizon and a margin), so that the page's fragments draw it done, not a full run that
     waits again."""
     done, promised = threading.Event(), []
-    tab.gv_runner = types.SimpleNamespace(done=done, about_to_finish=lambda within: promised.append(within) or True)
+    runner = types.SimpleNamespace(done=done, about_to_finish=lambda within: promised.append(within) or True)
+    runner.wait_end = lambda horizon: live.Runner.wait_end(runner, horizon)   # (the browser's fetch waits likewise: ui.feed)
+    tab.gv_runner = runner
     monkeypatch.setattr(live, "fragment_run", lambda: True)
     monkeypatch.setattr(live, "_horizon", lambda tick: 0.2)   # a wait of the horizon and 0.3 s: 0.5 s
     threading.Timer(0.7, done.set).start()                     # the end comes later than that
@@ -155,6 +157,15 @@ def test_a_new_run_of_the_same_model_takes_the_view_s_feed_over(tab):
     assert other.done is not tab.gv_runner.done                                    # another model's: left alone
 
 
+def test_a_run_training_on_its_own_has_no_timer_one_stepping_through_epochs_has(tab):
+    tab.gv_training = True
+    assert live.tick() is None and live.follows()           # the browser fetches (ui.feed, ui.curves)
+    tab.gv_per_update = 5
+    assert live.tick() == live.TICK_S and not live.follows()   # each tick grants the next step
+    tab.gv_training = False
+    assert live.tick() is None and not live.follows()
+
+
 def test_a_timer_made_while_its_run_trained_alone_slows_once_another_tab_trains(tab, monkeypatch):
     # the browser keeps a fragment's timer; an auto-rerun message for that fragment gives it a new interval
     sent, runs = [], [1]
@@ -162,7 +173,7 @@ def test_a_timer_made_while_its_run_trained_alone_slows_once_another_tab_trains(
     monkeypatch.setattr(live, "ThreadState", types.SimpleNamespace(
         get=lambda: types.SimpleNamespace(fragment_id="the-timer")))
     monkeypatch.setattr(live, "training_now", lambda: runs[0])
-    tab.gv_training = True
+    tab.gv_training, tab.gv_per_update = True, 5            # (a timer: stepping through epochs)
     assert live.tick() == live.TICK_S                      # made while this tab's run trains alone
     live.retime()
     assert not sent                                         # nothing has changed

@@ -3,7 +3,8 @@
 One concern per module: ``frame`` (what every page starts with), ``state`` (what a tab
 holds, carried across pages), ``sidebar`` (settings, Train / Stop / Reset), ``live``
 (training in a thread per tab), ``feed`` (the view a training tab's browser fetches),
-``network`` (the view component, its script in ``network.js``), ``reruns`` (reruns of
+``network`` (the view component, its script in ``network.js``), ``curves`` (the
+Explorer's progress column, drawn by the same component), ``reruns`` (reruns of
 some of a page's fragments), ``controls`` (centre node, layer, head), ``text`` (user text
 made safe), ``words`` (the library's verdicts in the tab's language) and ``boot`` (what a
 page draws while torch and PyG load). Every page starts with :func:`page`.
@@ -23,7 +24,7 @@ _FROM = {"page": "frame", "frame": "frame", "PAGES": "frame", "draw_sidebar": "f
          "ensure_static": "network", "draw_view": "network",
          "pending_banner": "sidebar", "sidebar": "sidebar",
          "USER_ERRORS": "text", "head_label": "text", "plain": "text"}
-_MODULES = {"boot", "charts", "controls", "feed", "frame", "i18n", "links", "live", "network", "reruns", "runfiles",
+_MODULES = {"boot", "charts", "controls", "curves", "feed", "frame", "i18n", "links", "live", "network", "reruns", "runfiles",
             "shared", "sidebar", "state", "text", "words"}
 
 

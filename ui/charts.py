@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 import streamlit as st
-
-LIVE_POINTS = 150   # epochs per curve while a run trains (the browser redraws them at every tick)
-
 
 def _long(frame: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
     """The series' names and ``frame`` in long form: columns x, series, value."""
@@ -69,12 +65,3 @@ def stacked_line_charts(charts: Sequence[tuple], height: int, x_label: str,
                       **_lines(series, colors, height, x_label, x_domain, y_domain[0] if y_domain else None)})
     spec = {"vconcat": views, "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}}}
     st.vega_lite_chart(pd.concat(parts, ignore_index=True), spec, width="stretch")
-
-
-def thinned(frame: pd.DataFrame, points: int) -> pd.DataFrame:
-    """At most ``points`` rows of ``frame``, evenly spread, the first and the last kept (their x
-    values exact). A live chart given all its rows redraws more at every tick the longer a run
-    goes; this keeps its size fixed."""
-    if len(frame) <= points:
-        return frame
-    return frame.iloc[np.unique(np.linspace(0, len(frame) - 1, points).round().astype(int))]

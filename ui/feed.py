@@ -5,8 +5,11 @@ A script run, even a fragment's, re-renders every element of the page in the bro
 times per run. While a tab's run trains, its view no longer has a timer of its own: the view
 component (network.js) asks this server for the newest view every tick, at
 ``/gatviz/live/<token>`` (:data:`ROUTE`, a route of app.py's ``st.App``), and draws it in
-place. The curves keep their timer (ui.live.tick): that tick also keeps the run going and
-draws the run's end.
+place. The progress column (ui.curves) asks likewise at ``/gatviz/live/<token>/curves``
+(:data:`CURVES_ROUTE`, :class:`Curves`): its fetch keeps the run going (the tab is alive), and
+the one that finds the run ended tells the page, whose run of the Explorer's fragments draws it
+done. A fetch asked with ``?wait=1`` (the last answer said the run ends within a tick) is
+answered once the run has ended.
 
 A tab's token is random (128 bits) and known only to its page; it gives the view of its run
 while the run trains, and nothing else (the route answers 404 when no run trains there).
@@ -25,6 +28,7 @@ import weakref
 from collections.abc import Callable
 
 ROUTE = "/gatviz/live/{token}"
+CURVES_ROUTE = "/gatviz/live/{token}/curves"
 
 
 class Tab:
@@ -33,6 +37,7 @@ class Tab:
     def __init__(self):
         self.token = secrets.token_urlsafe(16)
         self.feed: Feed | None = None
+        self.curves: Curves | None = None
         _tabs[self.token] = self
 
 
@@ -40,10 +45,10 @@ class Tab:
 _tabs: "weakref.WeakValueDictionary[str, Tab]" = weakref.WeakValueDictionary()
 
 
-def url(token: str, base: str = "") -> str:
+def url(token: str, base: str = "", route: str = ROUTE) -> str:
     """The path the browser asks (``base``: Streamlit's ``server.baseUrlPath``)."""
     base = base.strip("/")
-    return ("/" + base if base else "") + ROUTE.format(token=token)
+    return ("/" + base if base else "") + route.format(token=token)
 
 
 class Feed:
@@ -82,6 +87,35 @@ class Feed:
                 "payload": None if epoch == after and epoch >= 0 else self._words(payload)}
 
 
+class Curves:
+    """The progress column's data while a tab's run trains: ``build()`` makes it (ui.curves.data,
+    the page's words), at every fetch. ``runner``: the run (ui.live.Runner); ``every()``: the
+    tick, s; ``horizon()``: a run that ends within this is waited for (ui.live)."""
+
+    def __init__(self, build: Callable[[], dict], runner, *, every: Callable[[], float],
+                 horizon: Callable[[], float]):
+        self.runner, self._build, self._every, self._horizon = runner, build, every, horizon
+
+    def answer(self, wait: bool = False) -> dict | None:
+        """{every, curves, soon}: ``soon`` when the run ends within the horizon (the browser asks
+        again at once, with ``wait``: answered once it has ended); None once it has ended."""
+        runner = self.runner
+        runner.seen_now()   # the tab is alive: its run goes on (ui.live.ABANDONED_S)
+        if wait:
+            runner.wait_end(self._horizon())
+        if runner.done.is_set():
+            return None
+        return {"every": self._every(), "curves": self._build(),
+                "soon": runner.about_to_finish(self._horizon())}
+
+
+def curves_answer(token: str, wait: bool) -> dict | None:
+    """The curves route's answer for ``token``: None (404) when that tab's run is not training."""
+    tab = _tabs.get(token)
+    curves = tab.curves if tab is not None else None
+    return None if curves is None else curves.answer(wait)
+
+
 def answer(token: str, after: int | None) -> dict | None:
     """The route's answer for ``token``: None (404) when that tab's run is not training."""
     tab = _tabs.get(token)
@@ -95,14 +129,24 @@ def endpoint(request):
     """GET ``ROUTE``?after=<epoch drawn>: JSON {epoch, every (s to the next ask), payload}; 404
     when the tab's run is not training (the browser stops asking), 500 when its view could not
     be built (the browser asks again a tick later; the server's log has the traceback)."""
-    from starlette.responses import Response
-
     try:
         after = int(request.query_params.get("after", ""))
     except ValueError:
         after = None
+    return _respond(lambda: answer(request.path_params["token"], after))
+
+
+def curves_endpoint(request):
+    """GET ``CURVES_ROUTE``[?wait=1]: JSON {every, curves, soon}; 404 once the tab's run is not
+    training (the browser tells the page), 500 as :func:`endpoint`."""
+    return _respond(lambda: curves_answer(request.path_params["token"], request.query_params.get("wait") == "1"))
+
+
+def _respond(make: Callable[[], dict | None]):
+    from starlette.responses import Response
+
     try:
-        body = answer(request.path_params["token"], after)
+        body = make()
     except Exception:   # (a view that cannot be built: the page's own run says why; asked again)
         traceback.print_exc()
         return Response(b'{"error": true}', status_code=500, media_type="application/json",
@@ -121,4 +165,5 @@ def routes(base: str = "") -> list:
     from starlette.routing import Route
 
     base = base.strip("/")
-    return [Route(("/" + base if base else "") + ROUTE, endpoint, methods=["GET"])]
+    base = "/" + base if base else ""
+    return [Route(base + ROUTE, endpoint, methods=["GET"]), Route(base + CURVES_ROUTE, curves_endpoint, methods=["GET"])]

@@ -150,6 +150,19 @@ class Runner:
         behind = time.monotonic() - child.state_at if child is not None and not child.finished else 0.0
         return trainer.remaining * per_epoch - behind <= within
 
+    def wait_end(self, horizon: float) -> None:
+        """Wait for the run's end for as long as it keeps ending within ``horizon`` s: its
+        epochs' own times (a child's, on cores shared with another run and the browser) can
+        promise an end sooner than it comes. (One wait gave up there, and a full run waited
+        again, the whole page sent.) At most twice the horizon and a margin."""
+        deadline = time.monotonic() + 2 * (horizon + 0.3)   # (a Stop clicked meanwhile waits for this)
+        while not self.done.is_set() and time.monotonic() < deadline and self.about_to_finish(horizon):
+            self.done.wait(0.1)
+
+    def seen_now(self) -> None:
+        """The tab is alive (its page's fetch): the run is not abandoned."""
+        self.seen = time.monotonic()
+
     def wait_finish(self, within: float = FINISH_WAIT_S) -> bool:
         """Wait for a run that finishes ``within`` seconds (and a margin); True once it has."""
         if self.about_to_finish(within):
@@ -249,13 +262,22 @@ def tick_span() -> str:
 
 
 def tick() -> float | None:
-    """The interval of the Explorer's timer (its curves') while training, set where the
-    timer's fragment is made (a full run, or the Train click's run of the page's fragments),
-    else None (no timer): TICK_S per run training at once on this server, at most TICK_MAX_S.
-    The timer follows the runs that start or end later: :func:`retime`."""
+    """The interval of the Explorer's timer while the tab's run steps through its epochs
+    ("epochs per update": each tick grants the next step), set where the timer's fragment is
+    made (a full run, or the Train click's run of the page's fragments), else None (no timer:
+    a run training on its own is followed by the browser's fetches, :func:`follows`): TICK_S
+    per run training at once on this server, at most TICK_MAX_S. The timer follows the runs
+    that start or end later: :func:`retime`."""
     ss = st.session_state
-    ss.gv_tick = tick_seconds() if ss.gv_training else None
+    ss.gv_tick = tick_seconds() if ss.gv_training and _per_update() else None
     return ss.gv_tick
+
+
+def follows() -> bool:
+    """True while the tab's run trains on its own: the browser fetches its curves and view
+    (ui.feed) every tick, no timer."""
+    ss = st.session_state
+    return bool(ss.get("gv_training")) and _per_update() is None
 
 
 def retime() -> None:
@@ -283,6 +305,12 @@ def retime() -> None:
 def _horizon(tick_s: float | None) -> float:
     """A run ending within this is waited for: before the next tick, or FINISH_WAIT_S."""
     return max(FINISH_WAIT_S, (tick_s or 0) + 0.1)
+
+
+def horizon() -> float:
+    """A run that ends within this is waited for by the browser's fetch (ui.feed.Curves): before
+    its next tick at the interval of the moment."""
+    return _horizon(tick_seconds())
 
 
 def _per_update() -> int | None:
@@ -369,13 +397,7 @@ def wait_end() -> None:
     runner = st.session_state.get("gv_runner")
     if runner is None or not fragment_run():
         return
-    # Waited for as long as the run keeps ending within the horizon: its epochs' own times (a
-    # child's, on cores shared with another run and the browser) can promise an end sooner than
-    # it comes. (One wait gave up there, and a full run waited again, the whole page sent.)
-    horizon = _horizon(st.session_state.get("gv_tick"))
-    deadline = time.monotonic() + 2 * (horizon + 0.3)   # (a Stop clicked meanwhile waits for this)
-    while not runner.done.is_set() and time.monotonic() < deadline and runner.about_to_finish(horizon):
-        runner.done.wait(0.1)
+    runner.wait_end(_horizon(st.session_state.get("gv_tick")))
 
 
 def show_end(keys) -> None:

@@ -31,7 +31,24 @@ function assets(a) {
   }
   return p;
 }
+// The Explorer's progress column (ui/curves.py; static/gatviz-curves.js), fetched while training
+function curves(data, parentElement, setTriggerValue) {
+  let root = parentElement.querySelector(".gatviz-curves-root");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "gatviz-curves-root";
+    parentElement.appendChild(root);
+  }
+  const token = {};
+  root.__gatvizToken = token;
+  assets(data.assets).then(() => {
+    if (root.__gatvizToken !== token) return;
+    window.gatvizCurves(root, data.curves);
+    if (data.live) window.gatvizCurvesFollow(root, data.live, token, () => setTriggerValue("ended", Date.now()));
+  }).catch((err) => { root.textContent = "The curves could not load: " + err.message; });
+}
 export default function ({ data: [data], parentElement, setTriggerValue }) {   // (a list: ui/network.py)
+  if (data.curves) return curves(data, parentElement, setTriggerValue);
   if (!data.payload) {   // the page's skeleton: load the scripts while the server imports torch
     assets(data.assets).catch(() => {});
     return;

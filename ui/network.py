@@ -22,7 +22,8 @@ from .i18n import view_words
 
 APP_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = APP_DIR / "static"
-ASSETS = ("vis-network.min.js", "gatviz-view.js", "gatviz-live.js", "vis-network.css", "gatviz-view.css")
+ASSETS = ("vis-network.min.js", "gatviz-view.js", "gatviz-live.js", "gatviz-curves.js", "vis-network.css",
+          "gatviz-view.css", "gatviz-curves.css")
 _STATIC_VERSIONS: dict[str, str] | None = None
 
 
@@ -122,10 +123,20 @@ def preload(height: int) -> None:
     _component(key="gv_preload", data=[{"payload": None, "assets": _asset_urls()}], height=height)
 
 
-def live_url(token: str) -> str:
-    """Where the browser fetches a training run's view (ui.feed), under the server's base path."""
-    from .feed import url
-    return url(token, str(st.get_option("server.baseUrlPath") or ""))
+def live_url(token: str, route: str | None = None) -> str:
+    """Where the browser fetches a training run's view (or ``route``: ui.feed.CURVES_ROUTE, its
+    curves), under the server's base path."""
+    from .feed import ROUTE, url
+    return url(token, str(st.get_option("server.baseUrlPath") or ""), route or ROUTE)
+
+
+def draw_curves(curves: dict, live: dict | None = None, on_ended=None) -> None:
+    """The Explorer's progress column (ui.curves: its data), drawn by static/gatviz-curves.js.
+    ``live``: while the tab's run trains, {"url": ui.feed curves url, "every": seconds}: the
+    browser asks there every tick, and tells the page once the run has ended ("ended": the
+    fragment it is in reruns, after ``on_ended``)."""
+    _component(key="gv_curves", data=[{"curves": curves, "assets": _asset_urls(), "live": live}],
+               on_ended_change=on_ended or (lambda: None))
 
 
 def draw_view(payload: dict, key: str = "gv_view", page: str | None = None, live: dict | None = None) -> None:

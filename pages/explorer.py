@@ -48,7 +48,7 @@ def curves(trainer) -> None:
         live = {"url": ui.network.live_url(tab.token, ui.feed.CURVES_ROUTE), "every": ui.live.tick_seconds()}
     elif ss.get("gv_live") is not None:
         ss.gv_live.curves = None
-    ui.curves.draw(trainer, live=live)
+    ui.curves.draw(trainer, live=live, on_ended=ui.live.on_ended)
 
 
 def table(trainer, graph, center: int, layer: int, head) -> "pd.DataFrame":

@@ -94,6 +94,41 @@ def test_the_tick_that_saw_the_end_reruns_the_page_s_fragments_unless_the_page_h
     assert reruns == ["timer stopped", keys] and tab.gv_training and tab.gv_runner is runner and runner.alive
 
 
+def test_the_browser_s_ended_draws_a_finished_run_done_in_its_own_run_of_the_page_s_fragments(tab, monkeypatch):
+    """ui.live.on_ended, the callback of the progress column's "ended" (its fetch found the run
+    over): a run that trained its budget is drawn done by that interaction's run, retargeted to
+    the page's fragments; anything else is left to the fragment's own run (show_end)."""
+    retargeted = []
+
+    def retarget(keys):
+        retargeted.append(list(keys))
+        raise Rerun()
+    monkeypatch.setattr(live.reruns, "retarget", retarget)
+    keys = tab.gv_train_keys = ["progress", "explorer", "buttons"]
+    runner = training(tab, 100_000)
+    live.on_ended()                               # not over (an ended fetch from an older page): nothing
+    assert retargeted == [] and tab.gv_training and runner.alive
+    live.stop()
+    tab.gv_runner, tab.gv_training = runner, True
+    live.on_ended()                               # stopped before its budget: the fragment's own run looks
+    assert retargeted == [] and tab.gv_training
+    tab.gv_runner = None
+    for more in ("pending", "error", None):
+        runner = training(tab, 30)
+        assert runner.done.wait(30)
+        tab.gv_pending = {"lr": 0.01} if more == "pending" else None
+        runner.error = "it stopped" if more == "error" else None
+        if more:                                  # the page's banner has news: the fragment's run, then a full one
+            live.on_ended()
+            assert retargeted == [] and tab.gv_training and tab.gv_runner is runner
+            live.stop()
+        else:
+            with pytest.raises(Rerun):
+                live.on_ended()
+            assert retargeted == [keys] and not tab.gv_training and tab.gv_runner is None   # drawn done
+    tab.gv_pending = None
+
+
 def test_the_tick_waits_on_while_the_run_keeps_ending_within_the_horizon(tab, monkeypatch):
     """A child's epochs, on cores shared with another run and the browser, can promise an end
     sooner than it comes: the tick waits on while the end stays within the horizon (up to twice

@@ -422,6 +422,22 @@ def show_end(keys) -> None:
     st.rerun()
 
 
+def on_ended() -> None:
+    """The callback of the progress column's "ended" (its fetch found the tab's run over:
+    ui.curves): a run that has trained its budget is drawn done by this interaction's run of
+    the page's fragments (``gv_train_keys``: the progress, the explorer, the sidebar's buttons),
+    at once. Anything else (an error, settings waiting, a run stopped early, another run now) is
+    left to the fragment's own run: :func:`follow_training` and :func:`show_end` look."""
+    ss = st.session_state
+    runner, keys = ss.get("gv_runner"), ss.get("gv_train_keys")
+    if (runner is None or runner.trainer is not ss.get("gv_trainer") or not runner.done.is_set()
+            or runner.error or runner.trainer.remaining or ss.get("gv_pending") or not keys
+            or not ss.get("gv_training")):
+        return
+    _ended(runner)
+    reruns.retarget(keys)   # (it ends the callback; a full run goes on as it is)
+
+
 def stop_timer() -> None:
     """In the run of the Explorer's timer: the browser stops that timer. A timer's fragment
     made again without run_every (the progress column's, once no run trains) keeps the

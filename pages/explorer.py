@@ -1,9 +1,9 @@
 """Attention explorer: train live, then read every head's attention around one node.
 
 Two fragments: the progress column and the explorer (the view, its widgets, the table).
-The run trains in a thread of its own (ui.live); while it trains, the progress column
-reruns on a timer (the growing curves) and the view (a fragment nested in the explorer)
-fetches the newest eval pass's view as often, outside script runs (ui.feed). A widget of
+The run trains in a thread of its own (ui.live); while it trains, the browser fetches the
+progress column (the growing curves, ui.curves) and the view (a fragment nested in the
+explorer: the newest eval pass's view) every tick, outside script runs (ui.feed). A widget of
 the explorer reruns only the explorer: switching node or hops never retrains, resends no
 curves, and reuses the graph's cached layout; layer and head switch in the browser
 (gatviz/choices.py).
@@ -102,14 +102,16 @@ def heads_verdict(att, graph, layer: int) -> None:
         st.caption(t("heads.against.help"))
 
 
-# While training, one timer: "progress_tick" follows the training thread and draws the curves;
-# the view fetches the run's newest view on its own, outside script runs (ui.feed: a script
-# run re-renders the whole page in the browser). A widget of the explorer reruns the explorer
-# only, so the curves (~23 KB) are not sent again for it. The timer is a fragment nested in a
-# keyed one (progress), made when it is drawn: the Train click reruns the keyed fragments and
-# the sidebar's buttons alone (gv_train_keys, ui.sidebar._on_train), and their run starts the
-# timer and the view's fetches. The title, the settings and the rest of the sidebar are not
-# sent again: on Cora, about 0.2 s less of Chromium's CPU per Train click (2 cores).
+# While training, no timer: the progress column and the view fetch the run's newest on their
+# own, outside script runs (ui.feed: a script run re-renders the whole page in the browser);
+# the column's fetch that finds the run ended reruns "progress_tick" (ui.live.on_ended). While
+# stepping through epochs, "progress_tick" is a timer's fragment: it grants each step. A widget
+# of the explorer reruns the explorer only, so the curves are not sent again for it.
+# "progress_tick" is a fragment nested in a keyed one (progress), made when it is drawn: the
+# Train click reruns the keyed fragments and the sidebar's buttons alone (gv_train_keys,
+# ui.sidebar._on_train), and their run starts the fetches (or the timer). The title, the
+# settings and the rest of the sidebar are not sent again: on Cora, about 0.2 s less of
+# Chromium's CPU per Train click (2 cores).
 PROGRESS, EXPLORER, VIEW = "gv_progress", "gv_explorer", "gv_view_part"   # the fragments' keys (st.rerun(key))
 
 
@@ -123,7 +125,12 @@ def progress_tick() -> None:
     """The progress column: a Train click's run, a tick of the timer while stepping through
     epochs, or the run the browser asks for once its fetch finds the run ended (ui.curves)."""
     ui.live.retime()   # (another tab's run started or ended since the timer was made)
+    runner = ss.get("gv_runner")
     ends = ui.follow_training()
+    if runner is not None and ss.get("gv_runner") is not runner and ui.live.follows() and ui.live.fragment_run():
+        # a run that stopped while the tab was away (its fetches throttled in a hidden tab) and
+        # trains on now: the view's fetches, which found it over, start again with the column's
+        ui.live.rerun_fragments([PROGRESS, EXPLORER])
     curves(ss.gv_trainer)
     # The run ends before the next tick: waited for here, the curves drawn (ui.live.wait_end; the
     # view goes on fetching meanwhile); then a run of the page's fragments draws it done at once,

@@ -1,4 +1,4 @@
-"""Live training: a tab's run trains in a background thread; the page shows it on a timer.
+"""Live training: a tab's run trains in a background thread; the page's browser follows it.
 
 While other runs train on the server at the same time, the thread has the epochs trained in a
 forked child process (gatviz.forked) and the trainer follows it: runs in threads of one
@@ -7,18 +7,19 @@ threads, 1.10× in children; ``python -m bench --only together``). A run alone t
 thread itself: no fork, nothing to send back.
 
 The thread trains epoch after epoch (the trainer's lock is held one epoch at a time, so
-the view reads a consistent model between epochs) while the Explorer's curves rerun on a
-timer (:func:`tick`: TICK_S per run training at once) and its view fetches the newest
-eval-mode attention as often, outside script runs (ui.feed). The page no longer waits for
-the training nor the training for the page: the run takes about the library's own time. A
-run that ends before the next tick is waited for (:func:`settle`, :func:`wait_end`), and one
-script run draws it done at once: the Explorer's fragments (:func:`show_end`,
-:func:`settle_fragments`), else the whole page. At most
+the view reads a consistent model between epochs) while the Explorer's browser fetches its
+progress column and its view every tick (TICK_S per run training at once: :func:`tick_seconds`),
+outside script runs (ui.feed, ui.curves); stepping through epochs, a timer reruns the column
+instead (:func:`tick`), each tick granting a step. The page no longer waits for the training
+nor the training for the page: the run takes about the library's own time. A run that ends
+before the next tick is waited for (:func:`settle`; the column's fetch: :meth:`Runner.wait_end`;
+the timer's tick: :func:`wait_end`), and one script run draws it done at once: the Explorer's
+fragments (:func:`on_ended`, :func:`show_end`, :func:`settle_fragments`), else the whole page. At most
 ``shared.MAX_TRAININGS`` threads train at once; the others wait in a FIFO queue, asking
 again every 50 ms ("waiting: N ahead of you").
 
 A thread stops at the end of the budget, on Stop / Reset / new settings, when the tab
-has not looked for ABANDONED_S (closed), and holds (between two epochs) while the tab
+has not looked (nor fetched) for ABANDONED_S (closed), and holds (between two epochs) while the tab
 shows a page that reads the model directly (Explain, Compare).
 """
 from __future__ import annotations

@@ -21,10 +21,10 @@ Per tab, ``st.session_state`` holds:
     gv_train_keys         the fragments a Train click reruns on this page (None: the whole page)
     gv_train_asked        Train clicked with settings not yet applied: the page's run applies them,
                           then trains (ui.sidebar.train_asked)
-    gv_tick               the Explorer timer's interval while the tab's run trains, as made
-                          (ui.live.tick) or since retimed (ui.live.retime), else None
-    gv_live               ui.feed.Tab: the tab's token and its run's feed, the view the browser
-                          fetches while the run trains (ui.feed)
+    gv_tick               the Explorer timer's interval while the tab's run steps through its
+                          epochs, as made (ui.live.tick) or since retimed (ui.live.retime), else None
+    gv_live               ui.feed.Tab: the tab's token and its run's feeds, the view and the
+                          curves the browser fetches while the run trains (ui.feed)
     gv_upload             :class:`Upload`: the last edge/node files read, kept across pages
     gv_message            a one-line error from a callback, shown once
 

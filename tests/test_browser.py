@@ -719,6 +719,14 @@ def test_a_run_that_ends_between_two_ticks_is_drawn_done_and_then_nothing_reruns
         assert page.get_by_role("button", name="Train", exact=True).is_enabled()
         assert page.get_by_text("come back when it stops").count() == 0
         assert page.evaluate(f"document.querySelector('{CHART}').__kept") is True   # one element throughout
+        # every epoch's numbers one hover away: the loss chart's middle is epoch ~100
+        box = page.locator(f"{CHART} svg").first.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.3)
+        tip = page.locator(".gatviz-curves-tip").first
+        tip.wait_for(state="visible", timeout=5_000)
+        shown = re.fullmatch(r"epoch (\d+)\s*train (\d\.\d{4})\s*val (\d\.\d{4})", tip.inner_text().strip())
+        assert shown and 60 < int(shown.group(1)) < 160, tip.inner_text()
+        page.mouse.move(0, 0)
         page.wait_for_timeout(500)
         page.evaluate("""() => { const send = WebSocket.prototype.send; window.__sent = 0;
             WebSocket.prototype.send = function (data) { window.__sent++; return send.call(this, data); }; }""")

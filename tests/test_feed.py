@@ -51,8 +51,8 @@ def test_a_feed_builds_a_view_at_most_once_a_tick_and_only_for_a_new_epoch():
 
 def test_the_route_answers_a_training_tab_s_token_only_and_escapes_names():
     tab, done = feed.Tab(), threading.Event()
-    assert ask(tab.token) == (404, {"done": True})                     # no run trains there
-    assert ask("not-a-token") == (404, {"done": True})
+    assert ask(tab.token) == (200, {"done": True})                     # no run trains there
+    assert ask("not-a-token") == (200, {"done": True})
     tab.feed = feed.Feed("key", lambda: {"name": "</script><img src=x onerror=alert(1)>"}, done=done,
                          epoch=lambda: 1, every=lambda: 1.2, words=lambda p: p)
     request = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": [],
@@ -71,10 +71,10 @@ def test_the_route_answers_a_training_tab_s_token_only_and_escapes_names():
                        "path_params": {"token": tab.token}})
     assert feed.endpoint(request).status_code == 500                   # asked again a tick later
     done.set()                                                         # the run has ended
-    assert ask(tab.token)[0] == 404
+    assert ask(tab.token)[1] == {"done": True}
     token = tab.token
     del tab
-    assert ask(token)[0] == 404                                        # the session is gone
+    assert ask(token)[1] == {"done": True}                                        # the session is gone
 
 
 def test_the_app_routes_the_feed_under_the_server_s_base_path():
@@ -114,7 +114,7 @@ class FakeRun:
 
 def test_the_curves_route_keeps_the_run_alive_says_when_it_ends_soon_and_waits_for_the_end():
     tab, run_ = feed.Tab(), FakeRun()
-    assert ask_curves(tab.token) == (404, {"done": True})             # no run trains there
+    assert ask_curves(tab.token) == (200, {"done": True})             # no run trains there
     built = []
     tab.curves = feed.Curves(lambda: built.append(1) or {"progress": {"text": "</script>"}}, run_,
                              every=lambda: 2.4, horizon=lambda: 2.5)
@@ -123,19 +123,19 @@ def test_the_curves_route_keeps_the_run_alive_says_when_it_ends_soon_and_waits_f
     assert run_.seen == 1 and built == [1]                              # the tab is alive; built at every ask
     run_.ending = True
     assert ask_curves(tab.token)[1]["soon"] is True                     # ask again at once, with wait
-    assert ask_curves(tab.token, wait=True) == (404, {"done": True}) and run_.waited == [2.5]
+    assert ask_curves(tab.token, wait=True) == (200, {"done": True}) and run_.waited == [2.5]
     assert run_.seen == 3
 
 
 def test_the_curves_route_waits_for_a_real_run_s_end():
     """ui.live.Runner.wait_end: a run that ends within the horizon is waited for, and the answer
-    that follows is the end (404)."""
+    that follows is the end ({"done": true})."""
     at = start(gv_epochs=60)                 # karate: ~0.1 s
     trainer = at.session_state["gv_trainer"]
     runner = live.Runner(trainer, "test-feed")
     tab = feed.Tab()
     tab.curves = feed.Curves(lambda: {}, runner, every=lambda: 1.2, horizon=lambda: 1.3)
-    assert ask_curves(tab.token, wait=True) == (404, {"done": True}) and trainer.epoch == 60
+    assert ask_curves(tab.token, wait=True) == (200, {"done": True}) and trainer.epoch == 60
 
 
 def test_while_a_run_trains_the_page_tells_the_view_where_to_fetch_and_both_send_the_same_view():
@@ -159,7 +159,7 @@ def test_while_a_run_trains_the_page_tells_the_view_where_to_fetch_and_both_send
     stopped = run(button(at, "Stop").click())
     assert component_data(view_element(stopped))["live"] is None   # no fetch once stopped
     assert stopped.session_state["gv_live"].feed is None               # (nor a trainer held for one)
-    assert ask(token)[0] == 404
+    assert ask(token)[1] == {"done": True}
 
 
 def test_a_run_training_on_its_own_has_its_curves_fetched_and_no_timer():
@@ -182,4 +182,4 @@ def test_a_run_training_on_its_own_has_its_curves_fetched_and_no_timer():
     assert shown.keys() == progress(at).keys()
     stopped = run(button(at, "Stop").click())
     assert progress_live(stopped) is None and stopped.session_state["gv_live"].curves is None
-    assert ask_curves(token)[0] == 404
+    assert ask_curves(token)[1] == {"done": True}

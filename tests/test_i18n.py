@@ -45,6 +45,11 @@ def test_the_app_in_chinese_from_a_link():
     assert [b.label for b in at.sidebar.button] == ["训练", "停止", "重置"]
     assert at.title[0].value == "图注意力，实时演示"
     assert at.number_input(key="gv_heads").label == "注意力头"
+    from tests.test_app import progress
+    column = progress(at)                                   # the progress column (ui.curves)
+    assert column["progress"]["text"].startswith("第 0 轮（共 ") and "按" in column["info"]
+    assert [c["title"] for c in column["charts"]] == ["损失", "准确率"] and column["x_label"] == "轮次"
+    assert [s["name"] for s in column["charts"][1]["series"]] == ["训练集", "验证集", "测试集"]
     at.switch_page("pages/explain.py")
     at.run()
     assert not at.exception and at.main.header[0].value.startswith("1 · 共享线性变换")

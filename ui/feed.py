@@ -12,7 +12,8 @@ done. A fetch asked with ``?wait=1`` (the last answer said the run ends within a
 answered once the run has ended.
 
 A tab's token is random (128 bits) and known only to its page; it gives the view of its run
-while the run trains, and nothing else (the route answers 404 when no run trains there).
+while the run trains, and nothing else (the route answers {"done": true} when no run trains
+there, as for a token it does not know).
 The response is the payload the page itself would have drawn, built by the page's own
 function for the tab's centre, layer, head and options at the time (:class:`Feed`).
 
@@ -110,14 +111,14 @@ class Curves:
 
 
 def curves_answer(token: str, wait: bool) -> dict | None:
-    """The curves route's answer for ``token``: None (404) when that tab's run is not training."""
+    """The curves route's answer for ``token``: None ({"done": true}) when that tab's run is not training."""
     tab = _tabs.get(token)
     curves = tab.curves if tab is not None else None
     return None if curves is None else curves.answer(wait)
 
 
 def answer(token: str, after: int | None) -> dict | None:
-    """The route's answer for ``token``: None (404) when that tab's run is not training."""
+    """The route's answer for ``token``: None ({"done": true}) when that tab's run is not training."""
     tab = _tabs.get(token)
     feed = tab.feed if tab is not None else None
     if feed is None or feed.done.is_set():
@@ -126,9 +127,10 @@ def answer(token: str, after: int | None) -> dict | None:
 
 
 def endpoint(request):
-    """GET ``ROUTE``?after=<epoch drawn>: JSON {epoch, every (s to the next ask), payload}; 404
-    when the tab's run is not training (the browser stops asking), 500 when its view could not
-    be built (the browser asks again a tick later; the server's log has the traceback)."""
+    """GET ``ROUTE``?after=<epoch drawn>: JSON {epoch, every (s to the next ask), payload};
+    {"done": true} when the tab's run is not training (the browser stops asking), 500 when its
+    view could not be built (the browser asks again a tick later; the server's log has the
+    traceback)."""
     try:
         after = int(request.query_params.get("after", ""))
     except ValueError:
@@ -137,8 +139,8 @@ def endpoint(request):
 
 
 def curves_endpoint(request):
-    """GET ``CURVES_ROUTE``[?wait=1]: JSON {every, curves, soon}; 404 once the tab's run is not
-    training (the browser tells the page), 500 as :func:`endpoint`."""
+    """GET ``CURVES_ROUTE``[?wait=1]: JSON {every, curves, soon}; {"done": true} once the tab's
+    run is not training (the browser tells the page), 500 as :func:`endpoint`."""
     return _respond(lambda: curves_answer(request.path_params["token"], request.query_params.get("wait") == "1"))
 
 
@@ -151,9 +153,8 @@ def _respond(make: Callable[[], dict | None]):
         traceback.print_exc()
         return Response(b'{"error": true}', status_code=500, media_type="application/json",
                         headers={"Cache-Control": "no-store"})
-    if body is None:
-        return Response(b'{"done": true}', status_code=404, media_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+    if body is None:   # (not a 404: the browser would log each run's end as a failed load in its console)
+        return Response(b'{"done": true}', media_type="application/json", headers={"Cache-Control": "no-store"})
     from gatviz.render import to_json   # (escapes <, >, &: the names are a user's text)
     return Response(to_json(body).encode("utf-8"), media_type="application/json",
                     headers={"Cache-Control": "no-store"})

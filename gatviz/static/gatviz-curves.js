@@ -155,7 +155,7 @@
   };
 
   // While the tab's run trains: the newest curves every tick (`live.every` s; the answer says
-  // the next interval) until the run has ended (404), then `ended()` (the page draws it done).
+  // the next interval) until the run has ended ({done: true}), then `ended()` (the page draws it done).
   // An answer with `soon`: the run ends within a tick; asked again at once, the server answers
   // when it has ended. A failed answer is asked again a tick later; a newer update of the
   // page (root.__gatvizToken) stops it.
@@ -164,10 +164,10 @@
     function ask(wait) {
       if (root.__gatvizToken !== token || !root.isConnected) return;
       fetch(live.url + (wait ? "?wait=1" : ""), { cache: "no-store" })
-        .then(function (r) { return r.ok ? r.json() : (r.status === 404 ? null : {}); })
+        .then(function (r) { return r.ok ? r.json() : {}; })
         .then(function (a) {
           if (root.__gatvizToken !== token) return;
-          if (a === null) { ended(); return; }   // the run is over
+          if (a.done) { ended(); return; }   // the run is over
           if (!a.curves) { later(live.every); return; }
           window.gatvizCurves(root, a.curves);
           if (a.soon) later(0, true); else later(a.every || live.every);

@@ -1,7 +1,7 @@
 // The app's view while the tab's run trains (ui/feed.py): asks the server for the run's newest
 // view every tick and draws it in place, with no script run (whose update re-renders the whole
 // page) per redraw. Stops at a newer update of the page (root.__gatvizToken) or at the run's
-// end (404: the page's own run then draws it done); a failed answer is asked again a tick
+// end ({done: true}: the page's own run then draws it done); a failed answer is asked again a tick
 // later. Not part of exported views.
 (function () {
   window.gatvizFollow = function (root, live, token, send) {
@@ -10,9 +10,9 @@
     function ask() {
       if (root.__gatvizToken !== token || !root.isConnected) return;
       fetch(live.url + (after === null ? "" : "?after=" + after), { cache: "no-store" })
-        .then(function (r) { return r.ok ? r.json() : (r.status === 404 ? null : {}); })
+        .then(function (r) { return r.ok ? r.json() : {}; })
         .then(function (a) {
-          if (!a || root.__gatvizToken !== token) return;   // the run is over
+          if (a.done || root.__gatvizToken !== token) return;   // the run is over
           if (a.epoch === undefined) { later(); return; }    // not built this time: again a tick later
           var pick = root.__pending;   // a layer or head picked here that the page has not caught up with
           if (a.payload && pick && a.payload.choices) {

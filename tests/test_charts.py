@@ -63,3 +63,26 @@ ui.charts.stacked_line_charts((("Loss", empty, ("#000000",)), ("Accuracy", empty
     assert "scale" not in spec["vconcat"][0]["encoding"]["y"]
     assert spec["vconcat"][1]["encoding"]["y"]["scale"] == {"domain": [0, 1], "nice": False}
     assert len(pa.ipc.open_stream(chart.proto.data.data).read_pandas()) == 0   # axes and legends, no lines
+
+
+def test_the_progress_column_s_numbers_are_the_history_s_with_gaps_for_missing_values():
+    import types
+    from ui.curves import LIVE_POINTS, MOST_POINTS, data, words
+    nan = float("nan")
+    history = [{"epoch": e, "loss": 1 / e, "val_loss": nan if e == 2 else 2 / e, "train_acc": 0.5,
+                "val_acc": nan, "test_acc": 0.25} for e in range(1, 4)]
+    trainer = types.SimpleNamespace(history=history, epoch=3, remaining=7, config=types.SimpleNamespace(epochs=10))
+    shown = data(trainer, words("en"), training=True, waiting=2)
+    assert shown["progress"] == {"value": 0.3, "text": "Epoch 3 of 10 · waiting: 2 ahead of you"}
+    assert shown["accuracy"]["items"] == [["train", "50%"], ["val", "n/a"], ["test", "25%"]]
+    loss, acc = shown["charts"]
+    assert loss["series"][1]["values"] == [2.0, None, 0.66667] and acc["series"][1]["values"] == [None] * 3
+    assert shown["x"] == [1, 2, 3] and shown["x_domain"] == [0, 10] and shown["info"] is None
+    json.dumps(shown, allow_nan=False)                                 # plain JSON for the browser
+    assert data(trainer, words("zh"), training=False)["progress"]["text"] == "第 3 轮（共 10 轮）"   # stopped early: no status
+    long = [dict(history[0], epoch=e) for e in range(1, 5_001)]
+    trainer = types.SimpleNamespace(history=long, epoch=5_000, remaining=0, config=types.SimpleNamespace(epochs=5_000))
+    assert len(data(trainer, words("en"), training=True)["x"]) == LIVE_POINTS
+    done = data(trainer, words("en"), training=False)
+    assert len(done["x"]) == MOST_POINTS and done["x"][0] == 1 and done["x"][-1] == 5_000
+    assert done["progress"]["text"] == "Epoch 5000 of 5000 · done"

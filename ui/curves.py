@@ -24,6 +24,7 @@ import streamlit as st
 from .i18n import lang, t
 
 LIVE_POINTS = 150   # epochs per curve while a run trains (the browser redraws them at every tick)
+MOST_POINTS = 2_000   # ... and at most, otherwise (every epoch up to there: more than a chart's pixels)
 SPLITS = ("train", "val", "test")
 COLORS = ("#3B6EA8", "#E69F00", "#009E73")   # train, val, test (colour-blind safe)
 
@@ -53,14 +54,15 @@ def _number(value) -> float | None:
 
 def data(trainer, words: dict, training: bool, waiting: int = 0, presenter: bool = False) -> dict:
     """What the column shows of ``trainer`` (``training``: its run trains: the curves thinned to
-    LIVE_POINTS epochs; ``waiting``: runs ahead of it in the server's queue). The x axis spans
-    the run's budget and accuracy's 0 to 1: the curves grow across a still frame."""
+    LIVE_POINTS epochs, else to MOST_POINTS; ``waiting``: runs ahead of it in the server's
+    queue). The x axis spans the run's budget and accuracy's 0 to 1: the curves grow across a
+    still frame. Values are the history's (NaN: None, a gap in the curve)."""
     history = trainer.history[:]   # a copy: the training thread appends meanwhile
     epoch, target = trainer.epoch, trainer.config.epochs
     status = words["training"] if training else (words["done"] if trainer.remaining == 0 else "")
     if training and waiting:
         status = words["waiting"].format(ahead=waiting)
-    rows = [history[i] for i in thin(len(history), LIVE_POINTS)] if training else history
+    rows = [history[i] for i in thin(len(history), LIVE_POINTS if training else MOST_POINTS)]
     accuracy = None
     if history:
         last = history[-1]

@@ -17,7 +17,6 @@ loaded = ui.boot.skeleton("explorer.title")
 
 import re  # noqa: E402
 import time  # noqa: E402
-import pandas as pd  # noqa: E402
 from ui.i18n import lang, t, view_words  # noqa: E402
 from gatviz import attention, exports, render, synthetic, uniformity  # noqa: E402
 from gatviz import encoding as encoding_mod  # noqa: E402
@@ -51,7 +50,7 @@ def curves(trainer) -> None:
     ui.curves.draw(trainer, live=live, on_ended=ui.live.on_ended)
 
 
-def table(trainer, graph, center: int, layer: int, head) -> "pd.DataFrame":
+def table(trainer, graph, center: int, layer: int, head) -> "pandas.DataFrame":
     """The view's numbers for the centre node, sortable, with CSV and HTML downloads."""
     frame = exports.attention_table(trainer, center, layer, head)
     self_alpha = float(frame.loc[frame["self"], "alpha"].iloc[0])

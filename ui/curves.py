@@ -7,9 +7,10 @@ for the newest of it every tick (ui.feed, :data:`ui.feed.CURVES_ROUTE`), as the 
 instead of a script run per tick: a Streamlit script run, even a fragment's, re-renders every
 element of the page in the browser (a Vega chart's update among them), ~0.16 s of Chromium's
 CPU per tick on Cora, taken from the cores the run trains on. The fetch that finds the run
-ended (or ending within a tick: the server waits for it) tells the page, whose fragment run
-draws it done (ui.live.show_end). Stepping through epochs keeps the timer: each tick grants the
-next step.
+ended (or ending within a tick: the server waits for it) tells the page ("ended"), and that
+interaction's run of the page's fragments draws it done (ui.live.on_ended; ui.live.show_end
+when there is more to say). Stepping through epochs keeps the timer: each tick grants the next
+step.
 
 :func:`data` reads only the trainer and words given: it also runs in the thread of the
 browser's fetch, outside any session.

@@ -261,7 +261,10 @@ class GAT(nn.Module):
     def _segments(self, edges: Tensor, num_nodes: int) -> Segments | None:
         """:class:`Segments` of a layer's edges from their second use on: every epoch uses a
         trainer's edges (the graph's with self-loops, a receptive field's layers') again; an edge
-        tensor used once (a one-layer model's mini-batch) would pay the sort for one softmax."""
+        tensor used once (a one-layer model's mini-batch) would pay the sort for one softmax.
+        CPU only: on a GPU, PyG's scatter is another kernel, not measured against segments here."""
+        if edges.device.type != "cpu":
+            return None
         seen = self._seen.pop(id(edges), None)   # (put back last: the least recently used go first)
         if seen is None or seen[0] is not edges:
             if len(self._seen) >= SEEN_EDGES:   # forget one seen once first (a mini-batch's)

@@ -161,6 +161,30 @@ def test_a_new_run_whose_first_epochs_the_click_s_own_run_slowed_is_still_seen_t
     assert live.epoch_seconds([{"seconds": 0.014}] * 20) == 0.014
 
 
+def test_a_new_run_is_timed_over_epochs_that_no_script_run_slowed():
+    # The first five epochs as the click's own script run slowed them (ms): alone they read
+    # 200 karate epochs as 2.3 s, not soon. The probe waits for PROBE_EPOCHS epochs, the later
+    # ones trained while the script run waits (2.5 ms), and sees the run end within 0.5 s.
+    rows = [{"seconds": ms / 1000} for ms in (18.0, 12.5, 12.0, 13.1, 12.2)]
+    runner = types.SimpleNamespace(done=threading.Event(), per_update=None, waiting=0, _child=None,
+                                   trainer=types.SimpleNamespace(history=rows, remaining=195))
+
+    def train():
+        for _ in range(20):
+            time.sleep(0.0025)
+            rows.append({"seconds": 0.0025})
+            runner.trainer.remaining -= 1
+    threading.Thread(target=train, daemon=True).start()
+    assert live.Runner.about_to_finish(runner, within=live.FINISH_WAIT_S)
+    assert len(rows) >= live.PROBE_EPOCHS
+    # a run that cannot end in time even at its fastest epoch is not probed further
+    slow = types.SimpleNamespace(done=threading.Event(), per_update=None, waiting=0, _child=None,
+                                 trainer=types.SimpleNamespace(history=rows[:5], remaining=2000))
+    start = time.monotonic()
+    assert not live.Runner.about_to_finish(slow, within=live.FINISH_WAIT_S)
+    assert time.monotonic() - start < live.PROBE_S
+
+
 def test_the_tick_does_not_wait_for_a_long_run_nor_does_a_full_run_wait_in_wait_end(tab, monkeypatch):
     runner = training(tab, 100_000)
     monkeypatch.setattr(live, "fragment_run", lambda: True)

@@ -47,6 +47,7 @@ SLOT_S = 0.4            # a thread gives its training slot back this often (queu
 ABANDONED_S = 15.0      # no tick for this long: the tab is gone, the thread stops
 FINISH_WAIT_S = 1.3     # a run that ends within this (or the next tick) is waited for: drawn done at once
 PROBE_S = 0.25          # a new run is timed over a few epochs (at most this long) to know that
+PROBE_EPOCHS = 10       # ... over this many
 
 
 _alive: "weakref.WeakSet[Runner]" = weakref.WeakSet()   # training threads of this server
@@ -132,15 +133,21 @@ class Runner:
     def about_to_finish(self, within: float = FINISH_WAIT_S) -> bool:
         """True when the run has ended or will ``within`` seconds (never while stepping: the
         tab asks for each step). The time of an epoch: :func:`epoch_seconds`; a new model is
-        given up to PROBE_S for a few epochs to time."""
+        given up to PROBE_S for PROBE_EPOCHS epochs to time."""
         if self.done.is_set():
             return True
         if self.per_update or self.waiting:
             return False   # (in the queue: it ends when it gets a slot, not within a moment)
         trainer = self.trainer
-        if len(trainer.history) < 5:   # a new model: time its first epochs (the first is the slowest)
+        if len(trainer.history) < PROBE_EPOCHS:   # a new model: time its first epochs
+            # The first ones share the GIL with the Train click's own script run (karate: 5-18 ms
+            # against 2.5 ms): with 5 of them, one karate run in eight was taken to end in 1.3 s
+            # or more, not waited for, and drawn done a tick later. A run that would not end in
+            # time even at its fastest epoch so far is not probed further (Cora's).
             end = time.monotonic() + PROBE_S
-            while len(trainer.history) < 5 and time.monotonic() < end and not self.done.wait(0.005):
+            while (len(trainer.history) < PROBE_EPOCHS and time.monotonic() < end and not self.done.wait(0.005)
+                   and not (len(trainer.history) >= 5 and trainer.remaining * min(
+                       r["seconds"] for r in trainer.history[-5:]) > within)):
                 pass
             if self.done.is_set():
                 return True

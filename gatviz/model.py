@@ -267,9 +267,10 @@ class GAT(nn.Module):
             return None
         seen = self._seen.pop(id(edges), None)   # (put back last: the least recently used go first)
         if seen is None or seen[0] is not edges:
-            if len(self._seen) >= SEEN_EDGES:   # forget one seen once first (a mini-batch's)
-                once = [key for key, (_, seg) in self._seen.items() if seg is None]
-                del self._seen[once[0] if once else next(iter(self._seen))]
+            known = self._seen.copy()   # (in one step: safe beside another thread's forward)
+            if len(known) >= SEEN_EDGES:   # forget one seen once first (a mini-batch's)
+                once = [key for key, (_, seg) in known.items() if seg is None]
+                self._seen.pop(once[0] if once else next(iter(known)), None)
             self._seen[id(edges)] = (edges, None)
             return None
         seg = seen[1]

@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GATv2Conv, GCNConv
-from torch_geometric.utils import add_self_loops, remove_self_loops, scatter, segment
+from torch_geometric.index import index2ptr
+from torch_geometric.utils import add_self_loops, index_sort, remove_self_loops, scatter, segment
 
 from .config import RunConfig
 from .errors import GatvizError
@@ -90,10 +91,8 @@ class Segments:
 
     def __init__(self, edges: Tensor, num_nodes: int):
         self.edges, self.version, self.num_nodes = edges, edges._version, num_nodes
-        target = edges[1]
-        self.order = torch.argsort(target, stable=True)
-        self.ptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=target.device)
-        torch.cumsum(torch.bincount(target, minlength=num_nodes), 0, out=self.ptr[1:])
+        target, self.order = index_sort(edges[1], max_value=num_nodes)   # (any order within a target)
+        self.ptr = index2ptr(target, num_nodes)
 
     def current(self, edges: Tensor, num_nodes: int) -> bool:
         """Made from these very edges, unchanged since (no in-place write: the version counter)?"""

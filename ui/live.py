@@ -144,10 +144,13 @@ class Runner:
             # against 2.5 ms): with 5 of them, one karate run in eight was taken to end in 1.3 s
             # or more, not waited for, and drawn done a tick later. A run that would not end in
             # time even at its fastest epoch so far is not probed further (Cora's).
+            def too_long() -> bool:   # even at its fastest epoch of the last 5
+                rows = trainer.history[-5:]
+                return len(rows) == 5 and trainer.remaining * min(r["seconds"] for r in rows) > within
+
             end = time.monotonic() + PROBE_S
-            while (len(trainer.history) < PROBE_EPOCHS and time.monotonic() < end and not self.done.wait(0.005)
-                   and not (len(trainer.history) >= 5 and trainer.remaining * min(
-                       r["seconds"] for r in trainer.history[-5:]) > within)):
+            while (len(trainer.history) < PROBE_EPOCHS and time.monotonic() < end
+                   and not self.done.wait(0.005) and not too_long()):
                 pass
             if self.done.is_set():
                 return True
